@@ -1,0 +1,37 @@
+// Lint: type-aware rules that catch the mistakes that matter in a security
+// service (floating promises, unsafe any), plus no import cycles and no
+// focused/skipped tests.
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+import importX from 'eslint-plugin-import-x';
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', '.vulnvault/**', 'bench/out/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommendedTypeChecked,
+  {
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
+    plugins: { 'import-x': importX },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/consistent-type-imports': 'error',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
+      'import-x/no-cycle': 'error',
+      'no-restricted-properties': [
+        'error',
+        { object: 'it', property: 'only', message: 'no focused tests' },
+        { object: 'it', property: 'skip', message: 'no skipped tests' },
+        { object: 'describe', property: 'only', message: 'no focused tests' },
+        { object: 'describe', property: 'skip', message: 'no skipped tests' },
+        { object: 'test', property: 'only', message: 'no focused tests' },
+        { object: 'test', property: 'skip', message: 'no skipped tests' },
+      ],
+    },
+  },
+  {
+    files: ['**/*.js', '**/*.mjs'],
+    ...tseslint.configs.disableTypeChecked,
+  },
+);

@@ -1,0 +1,102 @@
+// Opens the SQLite files. The findings database runs in WAL mode so the
+// read-only query connection never blocks, and is never blocked by, ingest.
+// Schema changes are numbered migrations keyed on PRAGMA user_version.
+// All SQL in this adapter is static text with bound parameters (CSH 1.4).
+
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+
+export type Db = Database.Database;
+
+const FINDINGS_MIGRATIONS: readonly string[] = [
+  `CREATE TABLE findings (
+     seq        INTEGER PRIMARY KEY AUTOINCREMENT,
+     id         TEXT NOT NULL UNIQUE,
+     org        TEXT NOT NULL,
+     vuln_id    TEXT,
+     asset      TEXT NOT NULL,
+     scanner    TEXT NOT NULL,
+     plugin_id  TEXT NOT NULL,
+     port       INTEGER NOT NULL DEFAULT 0,
+     protocol   TEXT NOT NULL DEFAULT '',
+     title      TEXT NOT NULL,
+     priority   TEXT,
+     due_date   TEXT,
+     status     TEXT NOT NULL DEFAULT 'open',
+     first_seen TEXT NOT NULL,
+     last_seen  TEXT NOT NULL
+   ) STRICT;
+   CREATE UNIQUE INDEX findings_org_vuln_id ON findings (org, vuln_id) WHERE vuln_id IS NOT NULL;
+   CREATE INDEX findings_org_seq ON findings (org, seq);`,
+];
+
+const POLICY_MIGRATIONS: readonly string[] = [
+  `CREATE TABLE grants (
+     principal_type TEXT NOT NULL,
+     principal      TEXT NOT NULL,
+     action         TEXT NOT NULL,
+     org            TEXT NOT NULL,
+     created_at     TEXT NOT NULL,
+     PRIMARY KEY (principal_type, principal, action, org)
+   ) STRICT, WITHOUT ROWID;`,
+];
+
+function migrate(db: Db, migrations: readonly string[]): void {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  if (current > migrations.length) {
+    throw new Error(
+      `database schema version ${current} is newer than this vulnvault (${migrations.length})`,
+    );
+  }
+  for (let v = current; v < migrations.length; v++) {
+    db.transaction(() => {
+      db.exec(migrations[v] as string);
+      db.pragma(`user_version = ${v + 1}`);
+    })();
+  }
+}
+
+/** Read-write findings database, created and migrated if needed. */
+export function openFindingsDb(file: string): Db {
+  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+  const db = new Database(file);
+  db.pragma('journal_mode = WAL');
+  // FULL: an acknowledged 201 survives power loss, not only a process crash.
+  db.pragma('synchronous = FULL');
+  db.pragma('busy_timeout = 5000');
+  db.pragma('foreign_keys = ON');
+  migrate(db, FINDINGS_MIGRATIONS);
+  return db;
+}
+
+/** Read-only connection for the query path (IAM 1.3): it cannot write. */
+export function openFindingsDbReadOnly(file: string): Db {
+  const db = new Database(file, { readonly: true, fileMustExist: true });
+  db.pragma('busy_timeout = 5000');
+  return db;
+}
+
+/**
+ * Policy database. Rollback-journal mode (not WAL): the serving process opens
+ * it read-only, so it never needs write access to the directory's -shm file.
+ */
+export function openPolicyDb(file: string): Db {
+  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+  const db = new Database(file);
+  db.pragma('journal_mode = DELETE');
+  db.pragma('synchronous = FULL');
+  db.pragma('busy_timeout = 2000');
+  migrate(db, POLICY_MIGRATIONS);
+  return db;
+}
+
+/**
+ * The server's policy connection: read-only, with a short busy timeout so an
+ * unreachable (locked, corrupt, missing) store turns into a fast 503.
+ */
+export function openPolicyDbReadOnly(file: string, busyTimeoutMs = 250): Db {
+  const db = new Database(file, { readonly: true, fileMustExist: true });
+  db.pragma(`busy_timeout = ${Math.trunc(busyTimeoutMs)}`);
+  return db;
+}

@@ -1,0 +1,94 @@
+// Assembles a running vulnvault from a validated config: reads TLS material,
+// opens the stores (findings read-write for ingest, read-only for queries;
+// policies read-only), the audit log, and builds the edge.
+
+import { readFileSync } from 'node:fs';
+import type { FastifyInstance } from 'fastify';
+import { pino, type Logger } from 'pino';
+import {
+  openFindingsDb,
+  openFindingsDbReadOnly,
+  openPolicyDbReadOnly,
+  type Db,
+} from './adapters/sqlite/database.js';
+import { createSqliteFindingsReader } from './adapters/sqlite/findings-reader.js';
+import { createSqliteFindingsWriter } from './adapters/sqlite/findings-writer.js';
+import { createSqlitePolicyReader } from './adapters/sqlite/policy-store.js';
+import { createFileAuditSink } from './audit/audit-file.js';
+import { resolvePath, type Config } from './config/config.js';
+import { CliError } from './core/cli-error.js';
+import { buildEdge } from './edge/server.js';
+import { tlsOptions } from './edge/tls.js';
+import { loadCaBundle } from './pki/identity.js';
+
+export interface Vault {
+  app: FastifyInstance;
+  close(): Promise<void>;
+}
+
+function readMaterial(file: string, what: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? 'unknown error';
+    throw new CliError(`cannot read ${what} ${file}: ${code}`);
+  }
+}
+
+export async function openVault(config: Config, logger: Logger = pino({ level: 'info' })): Promise<Vault> {
+  const cert = readMaterial(resolvePath(config, config.tls.cert), 'server certificate');
+  const key = readMaterial(resolvePath(config, config.tls.key), 'server key');
+  const clientCa = readMaterial(resolvePath(config, config.tls.clientCa), 'client CA bundle');
+  const trustedCas = loadCaBundle(clientCa);
+  if (trustedCas.length === 0) {
+    throw new CliError(`client CA bundle ${config.tls.clientCa} contains no certificate`);
+  }
+
+  const dbs: Db[] = [];
+  const audit = createFileAuditSink(resolvePath(config, config.audit.authorizationLog));
+  try {
+    const findingsFile = resolvePath(config, config.storage.findings);
+    const writerDb = openFindingsDb(findingsFile);
+    dbs.push(writerDb);
+    const readerDb = openFindingsDbReadOnly(findingsFile);
+    dbs.push(readerDb);
+    let policyDb: Db;
+    try {
+      policyDb = openPolicyDbReadOnly(resolvePath(config, config.storage.policies));
+    } catch (err) {
+      throw new CliError(`cannot open policy store ${config.storage.policies}: ${(err as Error).message}`);
+    }
+    dbs.push(policyDb);
+
+    let tls;
+    try {
+      tls = tlsOptions(config.tls.policy, { cert, key, clientCa });
+    } catch (err) {
+      throw new CliError(`invalid TLS material: ${(err as Error).message}`);
+    }
+    const app = await buildEdge(
+      { tls, trustedCas, bodyLimit: config.server.bodyLimitBytes },
+      {
+        policies: createSqlitePolicyReader(policyDb),
+        reader: createSqliteFindingsReader(readerDb),
+        writer: createSqliteFindingsWriter(writerDb),
+        audit,
+        logger,
+      },
+    ).catch((err: unknown) => {
+      throw new CliError(`cannot start the edge: ${(err as Error).message}`);
+    });
+    return {
+      app,
+      async close() {
+        await app.close();
+        await audit.close();
+        for (const db of dbs) db.close();
+      },
+    };
+  } catch (err) {
+    for (const db of dbs) db.close();
+    await audit.close();
+    throw err;
+  }
+}

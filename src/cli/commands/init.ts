@@ -1,0 +1,98 @@
+// vulnvault init: a ready-to-run data directory with a development PKI, the
+// config, empty stores and the reference demo's policy.
+
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { openFindingsDb, openPolicyDb } from '../../adapters/sqlite/database.js';
+import { createSqlitePolicyWriter } from '../../adapters/sqlite/policy-store.js';
+import { CONFIG_FILE, DEFAULT_DIR, defaultConfigFile, resolvePath } from '../../config/config.js';
+import { CliError } from '../../core/cli-error.js';
+import { createCa, issueCertificate, parseDuration } from '../../pki/issue.js';
+import { issueClientCertificate, writePemPair } from '../../pki/dev-pki.js';
+import { parse } from '../args.js';
+
+const DEMO_O = 'vulnvault-demo';
+const YEAR_MS = 365 * 86_400_000;
+
+export interface InitResult {
+  dir: string;
+}
+
+export async function initDir(dirArg: string, force: boolean, out = process.stdout): Promise<InitResult> {
+  const dir = resolve(dirArg);
+  if (existsSync(dir) && readdirSync(dir).length > 0) {
+    if (!force) {
+      throw new CliError(`${dirArg} already exists; refusing to overwrite it (use --force to replace it)`);
+    }
+    rmSync(dir, { recursive: true, force: true });
+  }
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+
+  const cfg = defaultConfigFile();
+  const ctx = { dir };
+  const ttl = parseDuration(cfg.pki.clientCertTtl) as number;
+
+  const ca = await createCa({ cn: 'vulnvault development CA', o: DEMO_O }, new Date(Date.now() + 5 * YEAR_MS));
+  writePemPair(resolvePath(ctx, cfg.pki.caCert), resolvePath(ctx, cfg.pki.caKey), ca);
+  const server = await issueCertificate(ca, {
+    kind: 'server',
+    subject: { cn: 'localhost', o: DEMO_O },
+    sans: ['localhost', '127.0.0.1', '::1'],
+    notAfter: new Date(Date.now() + YEAR_MS),
+  });
+  writePemPair(resolvePath(ctx, cfg.tls.cert), resolvePath(ctx, cfg.tls.key), server);
+  const clients = resolvePath(ctx, cfg.pki.clientsDir);
+  for (const [name, ou, cn] of [
+    ['scanner', 'scanner', 'nessus-1'],
+    ['customer', 'customer', 'customer-1'],
+  ] as const) {
+    const pair = await issueClientCertificate(ca, { cn, ou: [ou], o: DEMO_O }, ttl);
+    writePemPair(join(clients, `${name}.crt`), join(clients, `${name}.key`), pair);
+  }
+
+  openFindingsDb(resolvePath(ctx, cfg.storage.findings)).close();
+  const policyDb = openPolicyDb(resolvePath(ctx, cfg.storage.policies));
+  const policies = createSqlitePolicyWriter(policyDb);
+  // The reference demo's policy: scanners write org1…org6, customers read org1.
+  for (let i = 1; i <= 6; i++) {
+    policies.grant({ principal: { type: 'ou', name: 'scanner' }, action: 'findings:write', org: `org${i}` });
+  }
+  policies.grant({ principal: { type: 'ou', name: 'customer' }, action: 'findings:read', org: 'org1' });
+  policyDb.close();
+  mkdirSync(join(dir, 'logs'), { recursive: true, mode: 0o700 });
+
+  writeFileSync(join(dir, CONFIG_FILE), JSON.stringify(cfg, null, 2) + '\n', { mode: 0o600 });
+  out.write(initSummary(dirArg, cfg.server.port));
+  return { dir };
+}
+
+export function initSummary(dirArg: string, port: number): string {
+  const d = dirArg.replace(/\/+$/, '');
+  const url = `https://127.0.0.1:${port}`;
+  const as = (who: string) =>
+    `curl --cacert ${d}/pki/ca.crt --cert ${d}/pki/clients/${who}.crt --key ${d}/pki/clients/${who}.key`;
+  const record =
+    '{"VulnID":"VULN-0001","Org":"org1","AssetName":"web-01","DueDate":"12-31-2026","PluginId":19506,"PluginName":"Nessus Scan Information","Priority":"P1"}';
+  return [
+    `vulnvault: initialised ${d}`,
+    `  config        ${d}/${CONFIG_FILE}`,
+    `  CA            ${d}/pki/ca.crt (key ${d}/pki/ca.key, mode 0600)`,
+    `  server cert   ${d}/pki/server.crt (localhost, 127.0.0.1, ::1)`,
+    `  clients       ${d}/pki/clients/scanner.crt (OU=scanner), ${d}/pki/clients/customer.crt (OU=customer), valid 24h`,
+    `  policy        OU scanner may write org1…org6; OU customer may read org1`,
+    '',
+    'Start the server (vulnvault serve), then try:',
+    `  ${as('scanner')} -H 'content-type: application/json' -d '${record}' ${url}/vuln`,
+    `  ${as('customer')} '${url}/vuln?org=org1'`,
+    `  ${as('customer')} '${url}/vuln?org=org5'    # 403: customer may not read org5`,
+    '',
+  ].join('\n');
+}
+
+export async function initCommand(argv: string[]): Promise<void> {
+  const { values } = parse('init', argv, {
+    dir: { type: 'string', default: DEFAULT_DIR },
+    force: { type: 'boolean', default: false },
+  });
+  await initDir(values.dir, values.force);
+}

@@ -1,0 +1,60 @@
+#!/usr/bin/env node
+// vulnvault command line. Every failure is one line on stderr and a non-zero
+// exit code; stack traces only with VULNVAULT_DEBUG=1.
+
+import { CliError } from '../core/cli-error.js';
+import { initCommand } from './commands/init.js';
+import { pkiCommand } from './commands/pki.js';
+import { policyCommand } from './commands/policy.js';
+import { serveCommand, startCommand } from './commands/serve.js';
+
+const HELP = `vulnvault — secure-by-default API for vulnerability data
+
+usage:
+  vulnvault init   [--dir DIR] [--force]          create DIR (default ./.vulnvault): config, dev PKI, stores, demo policy
+  vulnvault serve  [--dir DIR] [--host H] [--port P]
+  vulnvault start  [--dir DIR] [--host H] [--port P]   init DIR if missing, then serve (npm start)
+  vulnvault pki issue --name NAME --ou OU --cn CN [--o ORG] [--ttl 24h] [--dir DIR] [--force]
+  vulnvault policy grant|revoke --ou OU --action read|write --org ORG [--dir DIR]
+  vulnvault policy list [--ou OU] [--action read|write] [--org ORG] [--json] [--dir DIR]
+`;
+
+async function main(argv: string[]): Promise<void> {
+  // Keys, databases and logs are for this user only.
+  process.umask(0o077);
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'init':
+      return initCommand(rest);
+    case 'serve':
+      return serveCommand(rest);
+    case 'start':
+      return startCommand(rest);
+    case 'pki':
+      return pkiCommand(rest);
+    case 'policy':
+      return policyCommand(rest);
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      process.stdout.write(HELP);
+      return;
+    default:
+      throw new CliError(`unknown command '${command}' (see 'vulnvault help')`, 2);
+  }
+}
+
+main(process.argv.slice(2)).then(
+  () => process.exit(0),
+  (err: unknown) => {
+    if (err instanceof CliError) {
+      process.stderr.write(`vulnvault: ${err.message}\n`);
+      process.exit(err.exitCode);
+    }
+    const e = err as Error;
+    process.stderr.write(`vulnvault: unexpected error: ${e?.message ?? String(err)}\n`);
+    if (process.env.VULNVAULT_DEBUG === '1') process.stderr.write(`${e?.stack ?? ''}\n`);
+    process.exit(1);
+  },
+);

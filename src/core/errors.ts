@@ -1,0 +1,51 @@
+// The error catalog (CSH 1.3): every error a client can see has a stable code,
+// an HTTP status and a safe public message. Nothing internal, no record
+// contents, no stack traces ever reach a response.
+
+export const ERROR_STATUS = {
+  bad_request: 400,
+  validation_failed: 400,
+  invalid_json: 400,
+  invalid_date: 400,
+  invalid_cursor: 400,
+  duplicate_in_batch: 400,
+  unauthenticated: 401,
+  certificate_identity_invalid: 403,
+  forbidden: 403,
+  not_found: 404,
+  method_not_allowed: 405,
+  vuln_exists: 409,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
+  policy_unavailable: 503,
+  store_unavailable: 503,
+  internal_error: 500,
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_STATUS;
+
+export const ERROR_CODES = Object.keys(ERROR_STATUS) as ErrorCode[];
+
+/** Base error: what it says is safe to show the client. */
+export class VaultError extends Error {
+  readonly code: ErrorCode;
+  readonly statusCode: number;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'VaultError';
+    this.code = code;
+    this.statusCode = ERROR_STATUS[code];
+  }
+}
+
+export function isVaultError(err: unknown): err is VaultError {
+  return err instanceof VaultError;
+}
+
+/** Public body of an error response. */
+export interface ErrorBody {
+  code: ErrorCode;
+  message: string;
+  requestId: string;
+}

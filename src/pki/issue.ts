@@ -1,0 +1,141 @@
+// Issues the development PKI: a root CA, a server certificate and client
+// certificates whose single OU is the principal (IAM 1.1). ECDSA P-256 keys:
+// small, fast handshakes, accepted by curl, OpenSSL and every TLS stack.
+
+import { randomBytes, type webcrypto as wc } from 'node:crypto';
+import { x509, webcrypto } from './x509.js';
+
+const ALG = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
+
+export interface PemPair {
+  certPem: string;
+  keyPem: string;
+}
+
+export interface NameParts {
+  cn: string;
+  o?: string;
+  /** Zero, one or several OU values; vulnvault accepts exactly one. */
+  ou?: string[];
+}
+
+export interface IssueOptions {
+  subject: NameParts;
+  notBefore?: Date;
+  notAfter: Date;
+  kind: 'client' | 'server' | 'ca';
+  /** Server certificates: DNS names and IP addresses. */
+  sans?: string[];
+}
+
+async function newKeys(): Promise<wc.CryptoKeyPair> {
+  return (await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify'])) as wc.CryptoKeyPair;
+}
+
+function serial(): string {
+  const b = randomBytes(16);
+  b[0] = (b[0] ?? 0) & 0x7f; // positive INTEGER
+  return b.toString('hex');
+}
+
+function buildName(parts: NameParts): x509.Name {
+  // One RDN per attribute, so values are never joined into a string we then
+  // have to split (the demo's weakness): a comma in the CN stays in the CN.
+  const rdns: x509.JsonName = [];
+  if (parts.o !== undefined) rdns.push({ O: [parts.o] });
+  for (const ou of parts.ou ?? []) rdns.push({ OU: [ou] });
+  rdns.push({ CN: [parts.cn] });
+  return new x509.Name(rdns);
+}
+
+async function exportKeyPem(key: wc.CryptoKey): Promise<string> {
+  const der = await webcrypto.subtle.exportKey('pkcs8', key);
+  return x509.PemConverter.encode(der, 'PRIVATE KEY');
+}
+
+async function importKeyPem(pem: string): Promise<wc.CryptoKey> {
+  const der = x509.PemConverter.decodeFirst(pem);
+  return webcrypto.subtle.importKey('pkcs8', der, ALG, true, ['sign']);
+}
+
+function extensionsFor(opts: IssueOptions): x509.Extension[] {
+  const ext: x509.Extension[] = [];
+  if (opts.kind === 'ca') {
+    ext.push(new x509.BasicConstraintsExtension(true, 0, true));
+    ext.push(
+      new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
+    );
+    return ext;
+  }
+  ext.push(new x509.BasicConstraintsExtension(false, undefined, true));
+  ext.push(new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true));
+  ext.push(
+    new x509.ExtendedKeyUsageExtension(
+      [opts.kind === 'server' ? x509.ExtendedKeyUsage.serverAuth : x509.ExtendedKeyUsage.clientAuth],
+      false,
+    ),
+  );
+  if (opts.sans && opts.sans.length > 0) {
+    ext.push(
+      new x509.SubjectAlternativeNameExtension(
+        opts.sans.map((v) => ({ type: /^[\d.]+$|:/.test(v) ? ('ip' as const) : ('dns' as const), value: v })),
+        false,
+      ),
+    );
+  }
+  return ext;
+}
+
+/** A self-signed root CA. */
+export async function createCa(subject: NameParts, notAfter: Date): Promise<PemPair> {
+  const keys = await newKeys();
+  const opts: IssueOptions = { subject, notAfter, kind: 'ca' };
+  const cert = await x509.X509CertificateGenerator.createSelfSigned({
+    serialNumber: serial(),
+    name: buildName(subject),
+    notBefore: new Date(Date.now() - 60_000),
+    notAfter,
+    keys,
+    signingAlgorithm: ALG,
+    extensions: [
+      ...extensionsFor(opts),
+      await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
+    ],
+  });
+  return { certPem: cert.toString('pem'), keyPem: await exportKeyPem(keys.privateKey) };
+}
+
+/**
+ * Issues a certificate signed by `issuer`. The issuer is normally the CA;
+ * tests also pass a leaf to prove such chains are refused.
+ */
+export async function issueCertificate(issuer: PemPair, opts: IssueOptions): Promise<PemPair> {
+  const keys = await newKeys();
+  const issuerCert = new x509.X509Certificate(issuer.certPem);
+  const signingKey = await importKeyPem(issuer.keyPem);
+  const cert = await x509.X509CertificateGenerator.create({
+    serialNumber: serial(),
+    subject: buildName(opts.subject),
+    issuer: issuerCert.subjectName,
+    notBefore: opts.notBefore ?? new Date(Date.now() - 60_000),
+    notAfter: opts.notAfter,
+    publicKey: keys.publicKey,
+    signingKey,
+    signingAlgorithm: ALG,
+    extensions: [
+      ...extensionsFor(opts),
+      await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
+      await x509.AuthorityKeyIdentifierExtension.create(issuerCert),
+    ],
+  });
+  return { certPem: cert.toString('pem'), keyPem: await exportKeyPem(keys.privateKey) };
+}
+
+/** "24h", "90m", "30d", "3600s" → milliseconds; undefined when malformed. */
+export function parseDuration(text: string): number | undefined {
+  const m = /^(\d{1,6})(s|m|h|d)$/.exec(text.trim());
+  if (!m) return undefined;
+  const unit = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as 's' | 'm' | 'h' | 'd'];
+  const ms = Number(m[1]) * unit;
+  return ms > 0 ? ms : undefined;
+}
