@@ -19,6 +19,8 @@ const REASONS: Record<string, string> = {
   CERT_SIGNATURE_FAILURE: 'bad certificate signature',
   INVALID_PURPOSE: 'certificate not valid for client authentication',
   CERT_REVOKED: 'certificate revoked',
+  KEYUSAGE_NO_CERTSIGN: 'chain contains a non-CA issuer',
+  UNSPECIFIED: 'invalid certificate chain',
 };
 
 export function handshakeFailureReason(socket: TLSSocket): string {

@@ -3,6 +3,13 @@
 // small, fast handshakes, accepted by curl, OpenSSL and every TLS stack.
 
 import { randomBytes, type webcrypto as wc } from 'node:crypto';
+import { AsnConvert } from '@peculiar/asn1-schema';
+import {
+  AttributeTypeAndValue,
+  AttributeValue,
+  Name as AsnName,
+  RelativeDistinguishedName,
+} from '@peculiar/asn1-x509';
 import { x509, webcrypto } from './x509.js';
 
 const ALG = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
@@ -39,18 +46,23 @@ function serial(): string {
 }
 
 function buildName(parts: NameParts): x509.Name {
-  // One RDN per attribute, so values are never joined into a string we then
-  // have to split (the demo's weakness): a comma in the CN stays in the CN.
-  const rdns: x509.JsonName = [];
-  if (parts.o !== undefined) rdns.push({ O: [parts.o] });
-  for (const ou of parts.ou ?? []) rdns.push({ OU: [ou] });
-  rdns.push({ CN: [parts.cn] });
-  return new x509.Name(rdns);
+  // One RDN per attribute, encoded straight to DER as UTF8String. Values are
+  // never joined into a DN string and re-parsed, so a CN like "x, OU=scanner"
+  // (or one with quotes or CR/LF) stays exactly one CN value.
+  const atv = (type: string, value: string) =>
+    new RelativeDistinguishedName([
+      new AttributeTypeAndValue({ type, value: new AttributeValue({ utf8String: value }) }),
+    ]);
+  const rdns: RelativeDistinguishedName[] = [];
+  if (parts.o !== undefined) rdns.push(atv('2.5.4.10', parts.o));
+  for (const ou of parts.ou ?? []) rdns.push(atv('2.5.4.11', ou));
+  rdns.push(atv('2.5.4.3', parts.cn));
+  return new x509.Name(AsnConvert.serialize(new AsnName(rdns)));
 }
 
 async function exportKeyPem(key: wc.CryptoKey): Promise<string> {
   const der = await webcrypto.subtle.exportKey('pkcs8', key);
-  return x509.PemConverter.encode(der, 'PRIVATE KEY');
+  return `${x509.PemConverter.encode(der, 'PRIVATE KEY').trimEnd()}\n`;
 }
 
 async function importKeyPem(pem: string): Promise<wc.CryptoKey> {
@@ -102,7 +114,7 @@ export async function createCa(subject: NameParts, notAfter: Date): Promise<PemP
       await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
     ],
   });
-  return { certPem: cert.toString('pem'), keyPem: await exportKeyPem(keys.privateKey) };
+  return { certPem: `${cert.toString('pem').trimEnd()}\n`, keyPem: await exportKeyPem(keys.privateKey) };
 }
 
 /**
@@ -128,7 +140,7 @@ export async function issueCertificate(issuer: PemPair, opts: IssueOptions): Pro
       await x509.AuthorityKeyIdentifierExtension.create(issuerCert),
     ],
   });
-  return { certPem: cert.toString('pem'), keyPem: await exportKeyPem(keys.privateKey) };
+  return { certPem: `${cert.toString('pem').trimEnd()}\n`, keyPem: await exportKeyPem(keys.privateKey) };
 }
 
 /** "24h", "90m", "30d", "3600s" → milliseconds; undefined when malformed. */
