@@ -35,7 +35,10 @@ function readMaterial(file: string, what: string): string {
   }
 }
 
-export async function openVault(config: Config, logger: Logger = pino({ level: 'info' })): Promise<Vault> {
+export async function openVault(
+  config: Config,
+  logger: Logger = pino({ level: 'info' }),
+): Promise<Vault> {
   const cert = readMaterial(resolvePath(config, config.tls.cert), 'server certificate');
   const key = readMaterial(resolvePath(config, config.tls.key), 'server key');
   const clientCa = readMaterial(resolvePath(config, config.tls.clientCa), 'client CA bundle');
@@ -56,7 +59,9 @@ export async function openVault(config: Config, logger: Logger = pino({ level: '
     try {
       policyDb = openPolicyDbReadOnly(resolvePath(config, config.storage.policies));
     } catch (err) {
-      throw new CliError(`cannot open policy store ${config.storage.policies}: ${(err as Error).message}`);
+      throw new CliError(
+        `cannot open policy store ${config.storage.policies}: ${(err as Error).message}`,
+      );
     }
     dbs.push(policyDb);
 

@@ -30,8 +30,18 @@ export function defaultConfigFile(): ConfigFile {
   return {
     version: 1,
     server: { host: '127.0.0.1', port: 8443, bodyLimitBytes: 2 * 1024 * 1024 },
-    tls: { policy: 'TLS_1_2', cert: 'pki/server.crt', key: 'pki/server.key', clientCa: 'pki/ca.crt' },
-    pki: { caCert: 'pki/ca.crt', caKey: 'pki/ca.key', clientsDir: 'pki/clients', clientCertTtl: '24h' },
+    tls: {
+      policy: 'TLS_1_2',
+      cert: 'pki/server.crt',
+      key: 'pki/server.key',
+      clientCa: 'pki/ca.crt',
+    },
+    pki: {
+      caCert: 'pki/ca.crt',
+      caKey: 'pki/ca.key',
+      clientsDir: 'pki/clients',
+      clientCertTtl: '24h',
+    },
     storage: { findings: 'data/findings.db', policies: 'data/policy.db' },
     audit: { authorizationLog: 'logs/authz.log' },
   };
@@ -58,7 +68,12 @@ const schema = {
       type: 'object',
       additionalProperties: false,
       required: ['policy', 'cert', 'key', 'clientCa'],
-      properties: { policy: { enum: ['TLS_1_2', 'TLS_1_3'] }, cert: path, key: path, clientCa: path },
+      properties: {
+        policy: { enum: ['TLS_1_2', 'TLS_1_3'] },
+        cert: path,
+        key: path,
+        clientCa: path,
+      },
     },
     pki: {
       type: 'object',

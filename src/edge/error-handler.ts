@@ -7,10 +7,16 @@ import type { Logger } from 'pino';
 import { isVaultError, type ErrorBody, type ErrorCode } from '../core/errors.js';
 import { ERROR_STATUS } from '../core/errors.js';
 
-function translate(err: FastifyError, bodyLimit: number): { code: ErrorCode; message: string } | undefined {
+function translate(
+  err: FastifyError,
+  bodyLimit: number,
+): { code: ErrorCode; message: string } | undefined {
   switch (err.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return { code: 'payload_too_large', message: `request body exceeds the limit of ${bodyLimit} bytes` };
+      return {
+        code: 'payload_too_large',
+        message: `request body exceeds the limit of ${bodyLimit} bytes`,
+      };
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return { code: 'unsupported_media_type', message: 'unsupported Content-Type for this route' };
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
@@ -20,11 +26,16 @@ function translate(err: FastifyError, bodyLimit: number): { code: ErrorCode; mes
   }
   if (err instanceof SyntaxError || err.code === 'FST_ERR_CTP_INVALID_JSON_BODY') {
     return /prototype|constructor/i.test(err.message)
-      ? { code: 'invalid_json', message: 'request body contains a forbidden key (__proto__ or constructor.prototype)' }
+      ? {
+          code: 'invalid_json',
+          message: 'request body contains a forbidden key (__proto__ or constructor.prototype)',
+        }
       : { code: 'invalid_json', message: 'request body is not valid JSON' };
   }
-  if (err.statusCode === 413) return { code: 'payload_too_large', message: 'request body too large' };
-  if (err.statusCode === 415) return { code: 'unsupported_media_type', message: 'unsupported Content-Type' };
+  if (err.statusCode === 413)
+    return { code: 'payload_too_large', message: 'request body too large' };
+  if (err.statusCode === 415)
+    return { code: 'unsupported_media_type', message: 'unsupported Content-Type' };
   if (err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500) {
     return { code: 'bad_request', message: 'the request could not be processed' };
   }
@@ -38,7 +49,10 @@ export function createErrorHandler(logger: Logger, bodyLimit: number) {
     if (isVaultError(err)) {
       ({ code, message } = err);
       if (err.statusCode >= 500) {
-        logger.error({ requestId: request.id, code, cause: describeCause(err.cause) }, 'request failed');
+        logger.error(
+          { requestId: request.id, code, cause: describeCause(err.cause) },
+          'request failed',
+        );
       }
     } else {
       const t = translate(err, bodyLimit);
@@ -57,7 +71,7 @@ export function createErrorHandler(logger: Logger, bodyLimit: number) {
 
 /** Error chain summary for internal logs: names, codes, messages; no data. */
 function describeCause(err: unknown): unknown {
-  if (!(err instanceof Error)) return err === undefined ? undefined : String(err);
+  if (!(err instanceof Error)) return err === undefined ? undefined : typeof err;
   const e = err as Error & { code?: unknown };
   return { name: e.name, code: e.code, message: e.message, cause: describeCause(e.cause) };
 }

@@ -22,7 +22,11 @@ export function createHandlers(deps: HandlerDeps): Record<string, Handler> {
     getHealth: async () => ({ status: 'ok' }),
 
     postVuln: async (request, reply) => {
-      const result = await postVuln(callContext(request), request.body as SeedRecord | SeedRecord[], deps);
+      const result = await postVuln(
+        callContext(request),
+        request.body as SeedRecord | SeedRecord[],
+        deps,
+      );
       return reply.code(201).send(result);
     },
 

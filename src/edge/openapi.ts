@@ -79,8 +79,11 @@ export function routesFromOpenApi(doc: OpenApiDoc): RouteDef[] {
       const mediaTypes = Object.keys(content);
       const jsonBody = content['application/json']?.schema as JsonObject | undefined;
       const response: Record<string, JsonObject> = {};
-      for (const [status, r] of Object.entries((full.responses ?? {}) as Record<string, JsonObject>)) {
-        const s = (r.content as Record<string, JsonObject> | undefined)?.['application/json']?.schema;
+      for (const [status, r] of Object.entries(
+        (full.responses ?? {}) as Record<string, JsonObject>,
+      )) {
+        const s = (r.content as Record<string, JsonObject> | undefined)?.['application/json']
+          ?.schema;
         if (s) response[status] = s as JsonObject;
       }
       const schema: RouteDef['schema'] = { response };

@@ -56,7 +56,7 @@ function mediaTypeOf(header: string | undefined): { type: string; charset?: stri
 
 export async function buildEdge(opts: EdgeOptions, deps: EdgeDeps): Promise<FastifyInstance> {
   const app = Fastify({
-    https: { ...opts.tls, maxHeaderSize: 16 * 1024 } as TlsOptions,
+    https: { ...opts.tls, maxHeaderSize: 16 * 1024 },
     logger: false,
     bodyLimit: opts.bodyLimit,
     genReqId: () => randomUUID(),
@@ -86,12 +86,16 @@ export async function buildEdge(opts: EdgeOptions, deps: EdgeDeps): Promise<Fast
     if (socket.authorized !== true) {
       // The connection gate should have destroyed this socket already.
       socket.destroy();
-      throw new VaultError('unauthenticated', 'a client certificate from the configured CA is required');
+      throw new VaultError(
+        'unauthenticated',
+        'a client certificate from the configured CA is required',
+      );
     }
     const cfg = request.routeOptions.config;
     if (cfg.mediaTypes && cfg.mediaTypes.length > 0) {
       const hasBody =
-        request.headers['content-length'] !== undefined && request.headers['content-length'] !== '0';
+        request.headers['content-length'] !== undefined &&
+        request.headers['content-length'] !== '0';
       const chunked = request.headers['transfer-encoding'] !== undefined;
       const mt = mediaTypeOf(request.headers['content-type']);
       if (!mt && !hasBody && !chunked && !cfg.bodyRequired) return;
@@ -120,7 +124,10 @@ export async function buildEdge(opts: EdgeOptions, deps: EdgeDeps): Promise<Fast
         p =
           err instanceof VaultError
             ? err
-            : new VaultError('certificate_identity_invalid', 'the client certificate cannot be read');
+            : new VaultError(
+                'certificate_identity_invalid',
+                'the client certificate cannot be read',
+              );
       }
       principals.set(socket, p);
     }
@@ -168,7 +175,10 @@ export async function buildEdge(opts: EdgeOptions, deps: EdgeDeps): Promise<Fast
   app.setNotFoundHandler(async (request) => {
     const path = request.url.split('?')[0] ?? '';
     if (knownPaths.some((re) => re.test(path))) {
-      throw new VaultError('method_not_allowed', `method ${request.method} is not allowed on this route`);
+      throw new VaultError(
+        'method_not_allowed',
+        `method ${request.method} is not allowed on this route`,
+      );
     }
     throw new VaultError('not_found', 'no such route');
   });

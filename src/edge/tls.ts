@@ -21,7 +21,10 @@ export interface TlsMaterial {
   clientCa: string;
 }
 
-export function tlsOptions(policy: TlsPolicy, material: TlsMaterial): TlsOptions & SecureContextOptions {
+export function tlsOptions(
+  policy: TlsPolicy,
+  material: TlsMaterial,
+): TlsOptions & SecureContextOptions {
   return {
     cert: material.cert,
     key: material.key,

@@ -13,7 +13,11 @@ export interface AuthorizeDeps {
   audit: AuditSink;
 }
 
-export type Authorize = (ctx: CallContext, action: Action, orgs: readonly string[]) => Promise<void>;
+export type Authorize = (
+  ctx: CallContext,
+  action: Action,
+  orgs: readonly string[],
+) => Promise<void>;
 
 export function principalFields(ctx: Pick<CallContext, 'principal'>): AuthzEvent['principal'] {
   const p = ctx.principal;

@@ -10,6 +10,7 @@ import { x509 } from './x509.js';
 
 const OID_OU = '2.5.4.11';
 const OID_CN = '2.5.4.3';
+const OID_CLIENT_AUTH = '1.3.6.1.5.5.7.3.2';
 
 /** Loads every certificate in a PEM bundle. */
 export function loadCaBundle(pem: string): X509Certificate[] {
@@ -21,6 +22,19 @@ export function principalFromCertificate(
   leaf: X509Certificate,
   trustedCas: readonly X509Certificate[],
 ): Principal {
+  if (leaf.ca) {
+    throw new VaultError(
+      'certificate_identity_invalid',
+      'a CA certificate cannot be used as a client identity',
+    );
+  }
+  // X509Certificate.keyUsage lists the extended key usage OIDs.
+  if (!(leaf.keyUsage ?? []).includes(OID_CLIENT_AUTH)) {
+    throw new VaultError(
+      'certificate_identity_invalid',
+      'the client certificate is not valid for client authentication',
+    );
+  }
   const issuedByTrustedCa = trustedCas.some(
     (ca) => leaf.checkIssued(ca) && leaf.verify(ca.publicKey),
   );

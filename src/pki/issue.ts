@@ -36,7 +36,7 @@ export interface IssueOptions {
 }
 
 async function newKeys(): Promise<wc.CryptoKeyPair> {
-  return (await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify'])) as wc.CryptoKeyPair;
+  return webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify']);
 }
 
 function serial(): string {
@@ -75,7 +75,10 @@ function extensionsFor(opts: IssueOptions): x509.Extension[] {
   if (opts.kind === 'ca') {
     ext.push(new x509.BasicConstraintsExtension(true, 0, true));
     ext.push(
-      new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
+      new x509.KeyUsagesExtension(
+        x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign,
+        true,
+      ),
     );
     return ext;
   }
@@ -83,14 +86,21 @@ function extensionsFor(opts: IssueOptions): x509.Extension[] {
   ext.push(new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true));
   ext.push(
     new x509.ExtendedKeyUsageExtension(
-      [opts.kind === 'server' ? x509.ExtendedKeyUsage.serverAuth : x509.ExtendedKeyUsage.clientAuth],
+      [
+        opts.kind === 'server'
+          ? x509.ExtendedKeyUsage.serverAuth
+          : x509.ExtendedKeyUsage.clientAuth,
+      ],
       false,
     ),
   );
   if (opts.sans && opts.sans.length > 0) {
     ext.push(
       new x509.SubjectAlternativeNameExtension(
-        opts.sans.map((v) => ({ type: /^[\d.]+$|:/.test(v) ? ('ip' as const) : ('dns' as const), value: v })),
+        opts.sans.map((v) => ({
+          type: /^[\d.]+$|:/.test(v) ? ('ip' as const) : ('dns' as const),
+          value: v,
+        })),
         false,
       ),
     );
@@ -114,7 +124,10 @@ export async function createCa(subject: NameParts, notAfter: Date): Promise<PemP
       await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
     ],
   });
-  return { certPem: `${cert.toString('pem').trimEnd()}\n`, keyPem: await exportKeyPem(keys.privateKey) };
+  return {
+    certPem: `${cert.toString('pem').trimEnd()}\n`,
+    keyPem: await exportKeyPem(keys.privateKey),
+  };
 }
 
 /**
@@ -140,7 +153,10 @@ export async function issueCertificate(issuer: PemPair, opts: IssueOptions): Pro
       await x509.AuthorityKeyIdentifierExtension.create(issuerCert),
     ],
   });
-  return { certPem: `${cert.toString('pem').trimEnd()}\n`, keyPem: await exportKeyPem(keys.privateKey) };
+  return {
+    certPem: `${cert.toString('pem').trimEnd()}\n`,
+    keyPem: await exportKeyPem(keys.privateKey),
+  };
 }
 
 /** "24h", "90m", "30d", "3600s" → milliseconds; undefined when malformed. */

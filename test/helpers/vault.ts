@@ -14,8 +14,6 @@ import { initDir } from '../../src/cli/commands/init.js';
 import { loadConfig, type Config } from '../../src/config/config.js';
 import { issueCertificate, type NameParts, type PemPair } from '../../src/pki/issue.js';
 
-const quiet = new Writable({ write: (_c, _e, cb) => cb() });
-
 export interface TestDir {
   dir: string;
   ca: PemPair;
@@ -34,7 +32,7 @@ export function pemPair(dir: string, name: string): PemPair {
 
 export async function makeTestDir(): Promise<TestDir> {
   const dir = join(mkdtempSync(join(tmpdir(), 'vulnvault-test-')), 'vv');
-  await initDir(dir, false, quiet as unknown as NodeJS.WriteStream);
+  await initDir(dir, false, { write: () => true });
   return {
     dir,
     ca: pemPair(join(dir, 'pki'), 'ca'),
@@ -85,7 +83,7 @@ export interface Response {
   status: number;
   headers: Record<string, string | string[] | undefined>;
   text: string;
-  json: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+  json: any;
 }
 
 export interface CallOptions {
@@ -97,7 +95,11 @@ export interface CallOptions {
   ca: string;
   body?: string | Buffer;
   headers?: Record<string, string>;
-  tls?: { minVersion?: 'TLSv1.2' | 'TLSv1.3'; maxVersion?: 'TLSv1.2' | 'TLSv1.3'; ciphers?: string };
+  tls?: {
+    minVersion?: 'TLSv1.2' | 'TLSv1.3';
+    maxVersion?: 'TLSv1.2' | 'TLSv1.3';
+    ciphers?: string;
+  };
 }
 
 /** One HTTPS request on a fresh connection; rejects when TLS or the socket fails. */
@@ -161,7 +163,7 @@ export function demoRecord(overrides: Record<string, unknown> = {}) {
   };
 }
 
-export function readAuthzLog(dir: string): Record<string, any>[] { // eslint-disable-line @typescript-eslint/no-explicit-any
+export function readAuthzLog(dir: string): Record<string, any>[] {
   let text = '';
   try {
     text = readFileSync(join(dir, 'logs', 'authz.log'), 'utf8');

@@ -32,15 +32,31 @@ describe('the reference demo checks over mTLS', () => {
   });
 
   it('(a) refuses a client certificate from another CA', async () => {
-    const otherCa = await createCa({ cn: 'evil CA', o: 'vulnvault-demo' }, new Date(Date.now() + 86_400_000));
-    const impostor = await clientCert(otherCa, { cn: 'nessus-1', o: 'vulnvault-demo', ou: ['scanner'] });
+    const otherCa = await createCa(
+      { cn: 'evil CA', o: 'vulnvault-demo' },
+      new Date(Date.now() + 86_400_000),
+    );
+    const impostor = await clientCert(otherCa, {
+      cn: 'nessus-1',
+      o: 'vulnvault-demo',
+      ou: ['scanner'],
+    });
     await assert.rejects(postJson(srv.port, t.ca.certPem, impostor, demoRecord({ VulnID: 'A-1' })));
-    const denied = readAuthzLog(t.dir).filter((e) => e.action === 'connect' && e.decision === 'deny');
-    assert.ok(denied.some((e) => e.reason === 'unknown CA'), JSON.stringify(denied));
+    const denied = readAuthzLog(t.dir).filter(
+      (e) => e.action === 'connect' && e.decision === 'deny',
+    );
+    assert.ok(
+      denied.some((e) => e.reason === 'unknown CA'),
+      JSON.stringify(denied),
+    );
   });
 
   it('(b) refuses a certificate signed by a client (leaf) certificate', async () => {
-    const child = await clientCert(t.scanner, { cn: 'child', o: 'vulnvault-demo', ou: ['scanner'] });
+    const child = await clientCert(t.scanner, {
+      cn: 'child',
+      o: 'vulnvault-demo',
+      ou: ['scanner'],
+    });
     await assert.rejects(
       call(srv.port, {
         method: 'POST',
@@ -52,9 +68,15 @@ describe('the reference demo checks over mTLS', () => {
         headers: { 'content-type': 'application/json' },
       }),
     );
-    const denied = readAuthzLog(t.dir).filter((e) => e.action === 'connect' && e.decision === 'deny');
+    const denied = readAuthzLog(t.dir).filter(
+      (e) => e.action === 'connect' && e.decision === 'deny',
+    );
     assert.ok(
-      denied.some((e) => ['chain contains a non-CA issuer', 'invalid certificate chain'].includes(e.reason as string)),
+      denied.some((e) =>
+        ['chain contains a non-CA issuer', 'invalid certificate chain'].includes(
+          e.reason as string,
+        ),
+      ),
       JSON.stringify(denied.map((e) => e.reason)),
     );
   });
@@ -73,13 +95,21 @@ describe('the reference demo checks over mTLS', () => {
   });
 
   it("(e) returns the record on the customer's GET for org1", async () => {
-    const res = await call(srv.port, { path: '/vuln?org=org1', ca: t.ca.certPem, cert: t.customer });
+    const res = await call(srv.port, {
+      path: '/vuln?org=org1',
+      ca: t.ca.certPem,
+      cert: t.customer,
+    });
     assert.equal(res.status, 200);
     assert.deepEqual(res.json, { org: 'org1', items: [demoRecord()], next: null });
   });
 
   it("(f) refuses the customer's GET for org5 with 403", async () => {
-    const res = await call(srv.port, { path: '/vuln?org=org5', ca: t.ca.certPem, cert: t.customer });
+    const res = await call(srv.port, {
+      path: '/vuln?org=org5',
+      ca: t.ca.certPem,
+      cert: t.customer,
+    });
     assert.equal(res.status, 403);
     assert.equal(res.json.code, 'forbidden');
     assert.equal(res.json.items, undefined);
@@ -90,14 +120,22 @@ describe('the reference demo checks over mTLS', () => {
     const res = await postJson(srv.port, t.ca.certPem, smuggler, demoRecord({ VulnID: 'S-1' }));
     assert.equal(res.status, 403);
     assert.equal(res.json.code, 'certificate_identity_invalid');
-    const smuggler2 = await clientCert(t.ca, { cn: 'x, OU=scanner', o: 'vulnvault-demo', ou: ['customer'] });
+    const smuggler2 = await clientCert(t.ca, {
+      cn: 'x, OU=scanner',
+      o: 'vulnvault-demo',
+      ou: ['customer'],
+    });
     const res2 = await postJson(srv.port, t.ca.certPem, smuggler2, demoRecord({ VulnID: 'S-2' }));
     assert.equal(res2.status, 403);
     assert.equal(res2.json.code, 'forbidden');
   });
 
   it('gives no write access to a certificate with two OUs', async () => {
-    const two = await clientCert(t.ca, { cn: 'two', o: 'vulnvault-demo', ou: ['customer', 'scanner'] });
+    const two = await clientCert(t.ca, {
+      cn: 'two',
+      o: 'vulnvault-demo',
+      ou: ['customer', 'scanner'],
+    });
     const res = await postJson(srv.port, t.ca.certPem, two, demoRecord({ VulnID: 'T-1' }));
     assert.equal(res.status, 403);
     assert.equal(res.json.code, 'certificate_identity_invalid');
@@ -118,7 +156,9 @@ describe('the reference demo checks over mTLS', () => {
       { notBefore: new Date(Date.now() + day), notAfter: new Date(Date.now() + 2 * day) },
     );
     for (const cert of [expired, future, undefined]) {
-      await assert.rejects(postJson(srv.port, t.ca.certPem, cert as never, demoRecord({ VulnID: 'E-1' })));
+      await assert.rejects(
+        postJson(srv.port, t.ca.certPem, cert as never, demoRecord({ VulnID: 'E-1' })),
+      );
     }
     const reasons = readAuthzLog(t.dir)
       .filter((e) => e.action === 'connect')
@@ -129,8 +169,16 @@ describe('the reference demo checks over mTLS', () => {
   });
 
   it('stored nothing from any refused request', async () => {
-    const scannerRead = await clientCert(t.ca, { cn: 'auditor', o: 'vulnvault-demo', ou: ['customer'] });
-    const res = await call(srv.port, { path: '/vuln?org=org1', ca: t.ca.certPem, cert: scannerRead });
+    const scannerRead = await clientCert(t.ca, {
+      cn: 'auditor',
+      o: 'vulnvault-demo',
+      ou: ['customer'],
+    });
+    const res = await call(srv.port, {
+      path: '/vuln?org=org1',
+      ca: t.ca.certPem,
+      cert: scannerRead,
+    });
     assert.equal(res.status, 200);
     assert.deepEqual(
       res.json.items.map((i: { VulnID: string }) => i.VulnID),
@@ -139,7 +187,9 @@ describe('the reference demo checks over mTLS', () => {
   });
 
   it('logs every decision with the principal taken from the certificate', () => {
-    const allow = readAuthzLog(t.dir).find((e) => e.decision === 'allow' && e.action === 'findings:write');
+    const allow = readAuthzLog(t.dir).find(
+      (e) => e.decision === 'allow' && e.action === 'findings:write',
+    );
     assert.ok(allow);
     assert.equal(allow.principal.ou, 'scanner');
     assert.equal(allow.principal.id, 'nessus-1');

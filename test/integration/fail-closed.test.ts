@@ -36,10 +36,19 @@ describe('policy store unavailable', () => {
     const locker = new Database(join(t.dir, 'data', 'policy.db'));
     locker.exec('BEGIN EXCLUSIVE');
     try {
-      const write = await postJson(srv.port, t.ca.certPem, t.scanner, demoRecord({ VulnID: 'LOCKED-1' }));
+      const write = await postJson(
+        srv.port,
+        t.ca.certPem,
+        t.scanner,
+        demoRecord({ VulnID: 'LOCKED-1' }),
+      );
       assert.equal(write.status, 503);
       assert.equal(write.json.code, 'policy_unavailable');
-      const read = await call(srv.port, { path: '/vuln?org=org1', ca: t.ca.certPem, cert: t.customer });
+      const read = await call(srv.port, {
+        path: '/vuln?org=org1',
+        ca: t.ca.certPem,
+        cert: t.customer,
+      });
       assert.equal(read.status, 503);
       assert.equal(read.json.code, 'policy_unavailable');
       assert.equal(read.json.items, undefined);

@@ -3,7 +3,15 @@
 
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { call, demoRecord, makeTestDir, postJson, startVault, type RunningVault, type TestDir } from '../helpers/vault.js';
+import {
+  call,
+  demoRecord,
+  makeTestDir,
+  postJson,
+  startVault,
+  type RunningVault,
+  type TestDir,
+} from '../helpers/vault.js';
 
 describe('cursor pagination', () => {
   let t: TestDir;
@@ -13,18 +21,23 @@ describe('cursor pagination', () => {
     srv = await startVault(t.config);
     for (let b = 0; b < 3; b++) {
       const n = b < 2 ? 1000 : 500;
-      const batch = Array.from({ length: n }, (_, i) => demoRecord({ VulnID: `P-${b * 1000 + i}` }));
+      const batch = Array.from({ length: n }, (_, i) =>
+        demoRecord({ VulnID: `P-${b * 1000 + i}` }),
+      );
       assert.equal((await postJson(srv.port, t.ca.certPem, t.scanner, batch)).status, 201);
     }
     // Another org's findings must never show up in org1's pages.
-    await postJson(srv.port, t.ca.certPem, t.scanner, [demoRecord({ VulnID: 'OTHER-1', Org: 'org2' })]);
+    await postJson(srv.port, t.ca.certPem, t.scanner, [
+      demoRecord({ VulnID: 'OTHER-1', Org: 'org2' }),
+    ]);
   });
   after(async () => {
     await srv.close();
     t.cleanup();
   });
 
-  const page = (q: string) => call(srv.port, { path: `/vuln?org=org1${q}`, ca: t.ca.certPem, cert: t.customer });
+  const page = (q: string) =>
+    call(srv.port, { path: `/vuln?org=org1${q}`, ca: t.ca.certPem, cert: t.customer });
 
   it('pages through 2,500 findings with no duplicate and no gap', async () => {
     const seen: string[] = [];

@@ -34,7 +34,9 @@ describe('TLS policy and the connection gate', () => {
     const r13 = await call(srv.port, { path: '/healthz', ca: t.ca.certPem, cert: t.customer });
     assert.equal(r13.status, 200);
     const r12 = await call(srv.port, {
-      path: '/healthz', ca: t.ca.certPem, cert: t.customer,
+      path: '/healthz',
+      ca: t.ca.certPem,
+      cert: t.customer,
       tls: { maxVersion: 'TLSv1.2', ciphers: 'ECDHE-ECDSA-AES128-GCM-SHA256' },
     });
     assert.equal(r12.status, 200);
@@ -43,7 +45,12 @@ describe('TLS policy and the connection gate', () => {
   it('refuses TLS 1.2 CBC suites', async () => {
     for (const cipher of ['ECDHE-ECDSA-AES128-SHA256', 'ECDHE-ECDSA-AES256-SHA', 'AES128-SHA']) {
       await assert.rejects(
-        call(srv.port, { path: '/healthz', ca: t.ca.certPem, cert: t.customer, tls: { maxVersion: 'TLSv1.2', ciphers: cipher } }),
+        call(srv.port, {
+          path: '/healthz',
+          ca: t.ca.certPem,
+          cert: t.customer,
+          tls: { maxVersion: 'TLSv1.2', ciphers: cipher },
+        }),
         /handshake failure|no cipher|alert/i,
       );
     }
@@ -51,12 +58,20 @@ describe('TLS policy and the connection gate', () => {
 
   it('serves no request on a socket whose certificate did not verify', async () => {
     const otherCa = await createCa({ cn: 'other', o: 'x' }, new Date(Date.now() + 86_400_000));
-    const impostor = await clientCert(otherCa, { cn: 'nessus-1', o: 'vulnvault-demo', ou: ['scanner'] });
+    const impostor = await clientCert(otherCa, {
+      cn: 'nessus-1',
+      o: 'vulnvault-demo',
+      ou: ['scanner'],
+    });
     const body = JSON.stringify(demoRecord({ VulnID: 'SMUGGLED-1' }));
     const received = await new Promise<string>((resolve) => {
       const socket = connect({
-        host: '127.0.0.1', port: srv.port, ca: t.ca.certPem, servername: 'localhost',
-        cert: impostor.certPem, key: impostor.keyPem,
+        host: '127.0.0.1',
+        port: srv.port,
+        ca: t.ca.certPem,
+        servername: 'localhost',
+        cert: impostor.certPem,
+        key: impostor.keyPem,
       });
       let data = '';
       socket.on('secureConnect', () => {
@@ -72,7 +87,10 @@ describe('TLS policy and the connection gate', () => {
     assert.equal(countFindings(t.dir), 0);
     const log = readAuthzLog(t.dir);
     assert.ok(log.some((e) => e.action === 'connect' && e.reason === 'unknown CA'));
-    assert.ok(!log.some((e) => e.action === 'findings:write'), 'no authorization was even attempted');
+    assert.ok(
+      !log.some((e) => e.action === 'findings:write'),
+      'no authorization was even attempted',
+    );
   });
 
   it('keeps CR, LF and quotes from a certificate inside one log record', async () => {

@@ -58,10 +58,10 @@ export function createSqliteFindingsWriter(db: Db): FindingsWriter {
 }
 
 /** Domain errors pass through; vendor errors become store_unavailable (cause kept). */
-export function storeError(err: unknown): unknown {
+export function storeError(err: unknown): Error {
   if (err instanceof VaultError) return err;
   if (err instanceof SqliteError) {
     return new VaultError('store_unavailable', 'the findings store is unavailable', { cause: err });
   }
-  return err;
+  return err instanceof Error ? err : new Error('non-error thrown', { cause: err });
 }

@@ -15,7 +15,9 @@ export function createSqlitePolicyReader(db: Db): PolicyReader {
   return {
     isAllowed(principal, action, org) {
       try {
-        return Promise.resolve(lookup.get(principal.type, principal.name, action, org) !== undefined);
+        return Promise.resolve(
+          lookup.get(principal.type, principal.name, action, org) !== undefined,
+        );
       } catch (err) {
         // Fail closed: the caller turns this into a 503 and grants nothing.
         const cause = err instanceof SqliteError ? err.code : 'unknown';
@@ -55,7 +57,13 @@ export function createSqlitePolicyWriter(db: Db): PolicyWriter {
   );
   return {
     grant(g) {
-      const r = insert.run(g.principal.type, g.principal.name, g.action, g.org, new Date().toISOString());
+      const r = insert.run(
+        g.principal.type,
+        g.principal.name,
+        g.action,
+        g.org,
+        new Date().toISOString(),
+      );
       return r.changes > 0;
     },
     revoke(g) {
@@ -69,13 +77,11 @@ export function createSqlitePolicyWriter(db: Db): PolicyWriter {
           action: filter.action ?? null,
           org: filter.org ?? null,
         })
-        .map(
-          (r): Grant => ({
-            principal: { type: r.principal_type as PrincipalRef['type'], name: r.principal },
-            action: r.action as Action,
-            org: r.org,
-          }),
-        );
+        .map((r): Grant => ({
+          principal: { type: r.principal_type as PrincipalRef['type'], name: r.principal },
+          action: r.action as Action,
+          org: r.org,
+        }));
     },
   };
 }

@@ -18,11 +18,17 @@ export interface InitResult {
   dir: string;
 }
 
-export async function initDir(dirArg: string, force: boolean, out = process.stdout): Promise<InitResult> {
+export async function initDir(
+  dirArg: string,
+  force: boolean,
+  out: { write(text: string): unknown } = process.stdout,
+): Promise<InitResult> {
   const dir = resolve(dirArg);
   if (existsSync(dir) && readdirSync(dir).length > 0) {
     if (!force) {
-      throw new CliError(`${dirArg} already exists; refusing to overwrite it (use --force to replace it)`);
+      throw new CliError(
+        `${dirArg} already exists; refusing to overwrite it (use --force to replace it)`,
+      );
     }
     rmSync(dir, { recursive: true, force: true });
   }
@@ -32,7 +38,10 @@ export async function initDir(dirArg: string, force: boolean, out = process.stdo
   const ctx = { dir };
   const ttl = parseDuration(cfg.pki.clientCertTtl) as number;
 
-  const ca = await createCa({ cn: 'vulnvault development CA', o: DEMO_O }, new Date(Date.now() + 5 * YEAR_MS));
+  const ca = await createCa(
+    { cn: 'vulnvault development CA', o: DEMO_O },
+    new Date(Date.now() + 5 * YEAR_MS),
+  );
   writePemPair(resolvePath(ctx, cfg.pki.caCert), resolvePath(ctx, cfg.pki.caKey), ca);
   const server = await issueCertificate(ca, {
     kind: 'server',
@@ -55,9 +64,17 @@ export async function initDir(dirArg: string, force: boolean, out = process.stdo
   const policies = createSqlitePolicyWriter(policyDb);
   // The reference demo's policy: scanners write org1…org6, customers read org1.
   for (let i = 1; i <= 6; i++) {
-    policies.grant({ principal: { type: 'ou', name: 'scanner' }, action: 'findings:write', org: `org${i}` });
+    policies.grant({
+      principal: { type: 'ou', name: 'scanner' },
+      action: 'findings:write',
+      org: `org${i}`,
+    });
   }
-  policies.grant({ principal: { type: 'ou', name: 'customer' }, action: 'findings:read', org: 'org1' });
+  policies.grant({
+    principal: { type: 'ou', name: 'customer' },
+    action: 'findings:read',
+    org: 'org1',
+  });
   policyDb.close();
   mkdirSync(join(dir, 'logs'), { recursive: true, mode: 0o700 });
 

@@ -5,7 +5,12 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULT_DIR, loadConfig, resolvePath } from '../../config/config.js';
 import { CliError } from '../../core/cli-error.js';
-import { checkClientName, issueClientCertificate, readPemPair, writePemPair } from '../../pki/dev-pki.js';
+import {
+  checkClientName,
+  issueClientCertificate,
+  readPemPair,
+  writePemPair,
+} from '../../pki/dev-pki.js';
 import { parseDuration } from '../../pki/issue.js';
 import { parse, required } from '../args.js';
 
@@ -13,7 +18,8 @@ const TEXT = /^[A-Za-z0-9 _.@-]{1,64}$/;
 
 export async function pkiCommand(argv: string[]): Promise<void> {
   const [sub, ...rest] = argv;
-  if (sub !== 'issue') throw new CliError(`pki: unknown subcommand '${sub ?? ''}' (expected: issue)`, 2);
+  if (sub !== 'issue')
+    throw new CliError(`pki: unknown subcommand '${sub ?? ''}' (expected: issue)`, 2);
   const { values } = parse('pki issue', rest, {
     dir: { type: 'string', default: DEFAULT_DIR },
     name: { type: 'string' },
@@ -27,7 +33,11 @@ export async function pkiCommand(argv: string[]): Promise<void> {
   const ou = required('pki issue', values.ou, '--ou');
   const cn = required('pki issue', values.cn, '--cn');
   checkClientName(name);
-  for (const [flag, v] of [['--ou', ou], ['--cn', cn], ['--o', values.o]] as const) {
+  for (const [flag, v] of [
+    ['--ou', ou],
+    ['--cn', cn],
+    ['--o', values.o],
+  ] as const) {
     if (v !== undefined && !TEXT.test(v)) {
       throw new CliError(`pki issue: ${flag} must be 1-64 letters, digits, spaces or . _ @ -`, 2);
     }
@@ -44,8 +54,16 @@ export async function pkiCommand(argv: string[]): Promise<void> {
   if (!values.force && (existsSync(certFile) || existsSync(keyFile))) {
     throw new CliError(`pki issue: ${certFile} exists (use --force to replace it)`);
   }
-  const ca = readPemPair(resolvePath(config, config.pki.caCert), resolvePath(config, config.pki.caKey), 'the CA');
-  const pair = await issueClientCertificate(ca, { cn, ou: [ou], o: values.o ?? 'vulnvault-demo' }, ttl);
+  const ca = readPemPair(
+    resolvePath(config, config.pki.caCert),
+    resolvePath(config, config.pki.caKey),
+    'the CA',
+  );
+  const pair = await issueClientCertificate(
+    ca,
+    { cn, ou: [ou], o: values.o ?? 'vulnvault-demo' },
+    ttl,
+  );
   writePemPair(certFile, keyFile, pair);
   process.stdout.write(
     `issued ${certFile} (OU=${ou}, CN=${cn}, valid ${ttlText}); key ${keyFile} (mode 0600)\n`,

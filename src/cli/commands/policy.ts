@@ -25,7 +25,10 @@ function check(cmd: string, flag: string, v: string, re: RegExp): string {
 export function policyCommand(argv: string[]): void {
   const [sub, ...rest] = argv;
   if (sub !== 'grant' && sub !== 'revoke' && sub !== 'list') {
-    throw new CliError(`policy: unknown subcommand '${sub ?? ''}' (expected: grant, revoke, list)`, 2);
+    throw new CliError(
+      `policy: unknown subcommand '${sub ?? ''}' (expected: grant, revoke, list)`,
+      2,
+    );
   }
   const cmd = `policy ${sub}`;
   const { values } = parse(cmd, rest, {
@@ -57,8 +60,12 @@ export function policyCommand(argv: string[]): void {
     const what = `OU ${g.principal.name} ${g.action} on org ${g.org}`;
     process.stdout.write(
       sub === 'grant'
-        ? changed ? `granted ${what}\n` : `already granted: ${what}\n`
-        : changed ? `revoked ${what}\n` : `no such grant: ${what} (nothing changed)\n`,
+        ? changed
+          ? `granted ${what}\n`
+          : `already granted: ${what}\n`
+        : changed
+          ? `revoked ${what}\n`
+          : `no such grant: ${what} (nothing changed)\n`,
     );
   } finally {
     db.close();
@@ -69,6 +76,7 @@ function table(grants: Grant[]): string {
   if (grants.length === 0) return 'no grants\n';
   const rows = grants.map((g) => [`${g.principal.type}:${g.principal.name}`, g.action, g.org]);
   const w = [0, 1].map((i) => Math.max(...rows.map((r) => (r[i] as string).length), 9));
-  const line = (r: string[]) => `${(r[0] ?? '').padEnd(w[0] ?? 0)}  ${(r[1] ?? '').padEnd(w[1] ?? 0)}  ${r[2] ?? ''}\n`;
+  const line = (r: string[]) =>
+    `${(r[0] ?? '').padEnd(w[0] ?? 0)}  ${(r[1] ?? '').padEnd(w[1] ?? 0)}  ${r[2] ?? ''}\n`;
   return line(['PRINCIPAL', 'ACTION', 'ORG']) + rows.map(line).join('');
 }

@@ -1,0 +1,78 @@
+// Runs the real vulnvault CLI (from source, through the tsx loader) as a child
+// process, the way a user or a script does.
+
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+
+const MAIN = join(import.meta.dirname, '..', '..', 'src', 'cli', 'main.ts');
+// Resolved here, not in the child's working directory (a temp dir).
+const NODE_ARGS = ['--import', import.meta.resolve('tsx'), MAIN];
+
+export interface CliResult {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export function runCli(args: string[], opts: { cwd?: string } = {}): CliResult {
+  const r = spawnSync(process.execPath, [...NODE_ARGS, ...args], {
+    encoding: 'utf8',
+    cwd: opts.cwd,
+    timeout: 60_000,
+  });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+export interface Served {
+  child: ChildProcess;
+  url: string;
+  port: number;
+  stdout(): string;
+  stderr(): string;
+  exited: Promise<number | null>;
+}
+
+/** Starts `vulnvault <command> ...` and resolves once it prints its URL. */
+export function startCli(args: string[], opts: { cwd?: string } = {}): Promise<Served> {
+  const child = spawn(process.execPath, [...NODE_ARGS, ...args], {
+    cwd: opts.cwd,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`server did not start: ${out} ${err}`));
+    }, 30_000);
+    child.stdout.on('data', (c: Buffer) => {
+      out += c.toString();
+      const m = /listening on (https:\/\/\S+:(\d+))/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve({
+          child,
+          url: m[1] as string,
+          port: Number(m[2]),
+          stdout: () => out,
+          stderr: () => err,
+          exited,
+        });
+      }
+    });
+    child.stderr.on('data', (c: Buffer) => (err += c.toString()));
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`server exited with ${code}: ${out} ${err}`));
+    });
+  });
+}
+
+export function curl(
+  args: string[],
+  cwd: string,
+): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync('curl', ['-sS', ...args], { encoding: 'utf8', cwd, timeout: 30_000 });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
