@@ -1,7 +1,7 @@
 // The README's curl block and the curl lines `init` prints must work exactly
 // as printed: this test runs them verbatim with bash and curl against a real
-// server, changing only the port (8443 → the test's free port) and, for the
-// README nothing else: it runs from a directory holding the default ./.vulnvault.
+// server started from a directory holding the default ./.vulnvault, changing
+// only the port (8443 → a free port).
 
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
