@@ -1,9 +1,8 @@
 // Lint: type-aware rules that catch the mistakes that matter in a security
-// service (floating promises, unsafe any), plus no import cycles and no
-// focused/skipped tests.
+// service (floating promises, unsafe any) and no focused/skipped tests.
+// Import cycles are checked by scripts/check-cycles.mjs.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
-import importX from 'eslint-plugin-import-x';
 
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'coverage/**', '.vulnvault/**', 'bench/out/**'] },
@@ -13,7 +12,6 @@ export default tseslint.config(
     languageOptions: {
       parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
     },
-    plugins: { 'import-x': importX },
     rules: {
       '@typescript-eslint/no-floating-promises': [
         'error',
@@ -29,7 +27,6 @@ export default tseslint.config(
       ],
       '@typescript-eslint/consistent-type-imports': 'error',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
-      'import-x/no-cycle': 'error',
       // fastify hooks and handlers are async by contract even when they do not await.
       '@typescript-eslint/require-await': 'off',
       'no-restricted-properties': [
