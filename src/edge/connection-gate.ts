@@ -5,6 +5,7 @@
 
 import type { Server } from 'node:https';
 import type { TLSSocket } from 'node:tls';
+import type { Logger } from 'pino';
 import type { AuditSink } from '../core/ports.js';
 
 const REASONS: Record<string, string> = {
@@ -32,29 +33,41 @@ export function handshakeFailureReason(socket: TLSSocket): string {
   return (code && REASONS[code]) ?? `certificate not verified (${code ?? 'unknown'})`;
 }
 
-export function installConnectionGate(server: Server, audit: AuditSink): void {
+export function installConnectionGate(server: Server, audit: AuditSink, logger: Logger): void {
   server.prependListener('secureConnection', (socket: TLSSocket) => {
+    // The principal is cached per socket, so the certificate must not change
+    // under it: a TLS 1.2 renegotiation could present another one.
+    socket.disableRenegotiation();
     if (socket.authorized) return;
-    const peer = socket.getPeerCertificate();
-    audit.authz({
-      time: new Date().toISOString(),
-      requestId: null,
-      sourceIp: socket.remoteAddress ?? '',
-      principal: {
-        id: peer?.subject?.CN ? String(peer.subject.CN) : null,
-        ou: null,
-        subject: null,
-        issuer: null,
-        serial: peer?.serialNumber ?? null,
-        fingerprint256: peer?.fingerprint256
-          ? peer.fingerprint256.replaceAll(':', '').toLowerCase()
-          : null,
-      },
-      action: 'connect',
-      org: null,
-      decision: 'deny',
-      reason: handshakeFailureReason(socket),
-    });
+    try {
+      logRefusal(socket, audit);
+    } catch (err) {
+      // Deny even when the log cannot be written; say so in the server log.
+      logger.error({ err: (err as Error).message }, 'authorization log write failed');
+    }
     socket.destroy();
+  });
+}
+
+function logRefusal(socket: TLSSocket, audit: AuditSink): void {
+  const peer = socket.getPeerCertificate();
+  audit.authz({
+    time: new Date().toISOString(),
+    requestId: null,
+    sourceIp: socket.remoteAddress ?? '',
+    principal: {
+      id: peer?.subject?.CN ? String(peer.subject.CN) : null,
+      ou: null,
+      subject: null,
+      issuer: null,
+      serial: peer?.serialNumber ?? null,
+      fingerprint256: peer?.fingerprint256
+        ? peer.fingerprint256.replaceAll(':', '').toLowerCase()
+        : null,
+    },
+    action: 'connect',
+    org: null,
+    decision: 'deny',
+    reason: handshakeFailureReason(socket),
   });
 }

@@ -69,7 +69,7 @@ export async function buildEdge(opts: EdgeOptions, deps: EdgeDeps): Promise<Fast
     routerOptions: { maxParamLength: 256, ignoreTrailingSlash: false },
   });
   app.server.headersTimeout = 10_000;
-  installConnectionGate(app.server, deps.audit);
+  installConnectionGate(app.server, deps.audit, deps.logger);
 
   app.removeContentTypeParser(['text/plain']);
   installJsonParser(app, opts.bodyLimit);

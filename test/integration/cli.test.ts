@@ -73,6 +73,12 @@ describe('vulnvault CLI', () => {
     assert.equal(f.status, 0);
     const forced = runCli(['init', '--dir', 'vv2', '--force'], { cwd: work });
     assert.equal(forced.status, 0, forced.stderr);
+    // --force never deletes a directory that is not a vulnvault directory.
+    writeFileSync(join(work, 'precious.txt'), 'keep me');
+    const wild = runCli(['init', '--dir', '.', '--force'], { cwd: work });
+    assert.equal(wild.status, 1);
+    assert.match(wild.stderr, /holds no vulnvault\.json; refusing to delete it/);
+    assert.equal(readFileSync(join(work, 'precious.txt'), 'utf8'), 'keep me');
   });
 
   it('serve prints its URL once it accepts connections, and the printed curl commands work', async () => {

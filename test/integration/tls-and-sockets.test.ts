@@ -56,6 +56,36 @@ describe('TLS policy and the connection gate', () => {
     }
   });
 
+  it('refuses TLS renegotiation, so the certificate behind a socket cannot change', async () => {
+    const outcome = await new Promise<string>((resolve) => {
+      const timer = setTimeout(() => resolve('no answer'), 5_000);
+      const done = (what: string) => {
+        clearTimeout(timer);
+        resolve(what);
+      };
+      const socket = connect({
+        host: '127.0.0.1',
+        port: srv.port,
+        ca: t.ca.certPem,
+        servername: 'localhost',
+        cert: t.customer.certPem,
+        key: t.customer.keyPem,
+        maxVersion: 'TLSv1.2',
+      });
+      socket.on('secureConnect', () => {
+        socket.renegotiate({ rejectUnauthorized: true }, (err) => {
+          done(err ? 'refused' : 'renegotiated');
+          socket.destroy();
+        });
+        // Traffic drives the renegotiation handshake.
+        socket.write('GET /healthz HTTP/1.1\r\nhost: localhost\r\n\r\n');
+      });
+      socket.on('error', () => done('refused'));
+      socket.on('close', () => done('refused'));
+    });
+    assert.equal(outcome, 'refused');
+  });
+
   it('serves no request on a socket whose certificate did not verify', async () => {
     const otherCa = await createCa({ cn: 'other', o: 'x' }, new Date(Date.now() + 86_400_000));
     const impostor = await clientCert(otherCa, {

@@ -30,6 +30,12 @@ export async function initDir(
         `${dirArg} already exists; refusing to overwrite it (use --force to replace it)`,
       );
     }
+    // --force replaces a vulnvault directory, never an arbitrary one.
+    if (!existsSync(join(dir, CONFIG_FILE))) {
+      throw new CliError(
+        `${dirArg} is not empty and holds no ${CONFIG_FILE}; refusing to delete it`,
+      );
+    }
     rmSync(dir, { recursive: true, force: true });
   }
   mkdirSync(dir, { recursive: true, mode: 0o700 });
