@@ -2,7 +2,7 @@
 // opens the stores (findings read-write for ingest, read-only for queries;
 // policies read-only), the audit log, and builds the edge.
 
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
 import {
@@ -15,6 +15,7 @@ import { createSqliteFindingsReader } from './adapters/sqlite/findings-reader.js
 import { createSqliteFindingsWriter } from './adapters/sqlite/findings-writer.js';
 import { createSqlitePolicyReader } from './adapters/sqlite/policy-store.js';
 import { createFileAuditSink } from './audit/audit-file.js';
+import { createSigningKey, loadSigningKey } from './audit/signing-key.js';
 import { resolvePath, type Config } from './config/config.js';
 import { CliError } from './core/cli-error.js';
 import { buildEdge } from './edge/server.js';
@@ -48,7 +49,20 @@ export async function openVault(
   }
 
   const dbs: Db[] = [];
-  const audit = createFileAuditSink(resolvePath(config, config.audit.authorizationLog));
+  const signingKeyFile = resolvePath(config, config.audit.signingKey);
+  const verifyKeyFile = resolvePath(config, config.audit.verifyKey);
+  if (!existsSync(signingKeyFile) && !existsSync(verifyKeyFile)) {
+    // A directory from before the audit chain: give it a key once.
+    createSigningKey(signingKeyFile, verifyKeyFile);
+    logger.warn({ key: verifyKeyFile }, 'created an audit signing key');
+  }
+  const audit = createFileAuditSink({
+    authorizationLog: resolvePath(config, config.audit.authorizationLog),
+    dataAccessLog: resolvePath(config, config.audit.dataAccessLog),
+    signingKey: loadSigningKey(signingKeyFile),
+    checkpointEvery: config.audit.checkpointEvery,
+    checkpointIntervalMs: config.audit.checkpointIntervalSeconds * 1000,
+  });
   try {
     const findingsFile = resolvePath(config, config.storage.findings);
     const writerDb = openFindingsDb(findingsFile);

@@ -1,24 +1,54 @@
-// LO 1.1: the authorization log, one JSON object per line. JSON.stringify
-// escapes CR, LF and quotes, so no certificate field or request value can
-// end a record early or forge another one.
-// Each record is one synchronous O_APPEND write: a decision is in the log
-// before the response that depends on it leaves the server.
+// The audit sink on local files (LO 1.1, 1.3, 1.5): the authorization log and
+// the data-access log, each a hash-chained JSON-lines file with signed
+// checkpoints beside it (FILE.checkpoints). JSON.stringify escapes CR, LF and
+// quotes, so no certificate field or request value can end a record early or
+// forge another. Each record is written before the response that depends on
+// it leaves the server.
 
-import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
-import { dirname } from 'node:path';
-import type { AuditSink, AuthzEvent } from '../core/ports.js';
+import type { KeyObject } from 'node:crypto';
+import type { AuditSink, AuthzEvent, DataAccessEvent } from '../core/ports.js';
+import { openChainedLog, type ChainedLog } from './chained-log.js';
 
-export function createFileAuditSink(file: string): AuditSink {
-  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
-  let fd: number | undefined = openSync(file, 'a', 0o600);
+export interface FileAuditOptions {
+  authorizationLog: string;
+  dataAccessLog: string;
+  signingKey: KeyObject;
+  checkpointEvery: number;
+  checkpointIntervalMs: number;
+}
+
+export function checkpointFileOf(logFile: string): string {
+  return `${logFile}.checkpoints`;
+}
+
+export function createFileAuditSink(opts: FileAuditOptions): AuditSink {
+  const open = (file: string, name: string): ChainedLog =>
+    openChainedLog({
+      file,
+      checkpointFile: checkpointFileOf(file),
+      name,
+      signingKey: opts.signingKey,
+      checkpointEvery: opts.checkpointEvery,
+      checkpointIntervalMs: opts.checkpointIntervalMs,
+    });
+  const authz = open(opts.authorizationLog, 'authz');
+  let data: ChainedLog;
+  try {
+    data = open(opts.dataAccessLog, 'data-access');
+  } catch (err) {
+    authz.close();
+    throw err;
+  }
   return {
     authz(event: AuthzEvent) {
-      if (fd === undefined) throw new Error('audit log is closed');
-      writeSync(fd, JSON.stringify({ log: 'authz', ...event }) + '\n');
+      authz.append({ log: 'authz', ...event });
+    },
+    dataAccess(event: DataAccessEvent) {
+      data.append({ log: 'data-access', ...event });
     },
     close() {
-      if (fd !== undefined) closeSync(fd);
-      fd = undefined;
+      authz.close();
+      data.close();
       return Promise.resolve();
     },
   };

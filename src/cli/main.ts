@@ -3,6 +3,7 @@
 // exit code; stack traces only with VULNVAULT_DEBUG=1.
 
 import { CliError } from '../core/cli-error.js';
+import { auditCommand } from './commands/audit.js';
 import { initCommand } from './commands/init.js';
 import { pkiCommand } from './commands/pki.js';
 import { policyCommand } from './commands/policy.js';
@@ -17,6 +18,7 @@ usage:
   vulnvault pki issue --name NAME --ou OU --cn CN [--o ORG] [--ttl 24h] [--dir DIR] [--force]
   vulnvault policy grant|revoke --ou OU --action read|write --org ORG [--dir DIR]
   vulnvault policy list [--ou OU] [--action read|write] [--org ORG] [--json] [--dir DIR]
+  vulnvault audit verify [--dir DIR] [--key PUBLIC_KEY_PEM]   check the audit logs' hash chains and signed checkpoints
 `;
 
 async function main(argv: string[]): Promise<void> {
@@ -34,6 +36,8 @@ async function main(argv: string[]): Promise<void> {
       return pkiCommand(rest);
     case 'policy':
       return policyCommand(rest);
+    case 'audit':
+      return auditCommand(rest);
     case undefined:
     case 'help':
     case '--help':

@@ -18,7 +18,14 @@ export interface ConfigFile {
   tls: { policy: TlsPolicy; cert: string; key: string; clientCa: string };
   pki: { caCert: string; caKey: string; clientsDir: string; clientCertTtl: string };
   storage: { findings: string; policies: string };
-  audit: { authorizationLog: string };
+  audit: {
+    authorizationLog: string;
+    dataAccessLog: string;
+    signingKey: string;
+    verifyKey: string;
+    checkpointEvery: number;
+    checkpointIntervalSeconds: number;
+  };
 }
 
 export interface Config extends ConfigFile {
@@ -43,7 +50,14 @@ export function defaultConfigFile(): ConfigFile {
       clientCertTtl: '24h',
     },
     storage: { findings: 'data/findings.db', policies: 'data/policy.db' },
-    audit: { authorizationLog: 'logs/authz.log' },
+    audit: {
+      authorizationLog: 'logs/authz.log',
+      dataAccessLog: 'logs/data-access.log',
+      signingKey: 'keys/audit-signing.key',
+      verifyKey: 'keys/audit-signing.pub',
+      checkpointEvery: 1000,
+      checkpointIntervalSeconds: 60,
+    },
   };
 }
 
@@ -95,8 +109,17 @@ const schema = {
     audit: {
       type: 'object',
       additionalProperties: false,
+      // Only the first key is required: directories made before the audit
+      // chain existed keep working, with defaults for the rest.
       required: ['authorizationLog'],
-      properties: { authorizationLog: path },
+      properties: {
+        authorizationLog: path,
+        dataAccessLog: path,
+        signingKey: path,
+        verifyKey: path,
+        checkpointEvery: { type: 'integer', minimum: 1, maximum: 1000000 },
+        checkpointIntervalSeconds: { type: 'integer', minimum: 1, maximum: 86400 },
+      },
     },
   },
 } as const;
@@ -140,7 +163,8 @@ export function loadConfig(dir: string): Config {
         : '';
     throw new CliError(`config ${file}: ${where} ${e?.message ?? 'is invalid'}${extra}`);
   }
-  return deepFreeze({ ...data, dir: abs });
+  const audit = { ...defaultConfigFile().audit, ...data.audit };
+  return deepFreeze({ ...data, audit, dir: abs });
 }
 
 /** Resolves a config path (relative to the config dir). */

@@ -81,7 +81,20 @@ export interface AuthzEvent {
   reason: string;
 }
 
+/** LO 1.3: one record per data access: who read or wrote which org, how much. */
+export interface DataAccessEvent {
+  time: string;
+  requestId: string;
+  sourceIp: string;
+  principal: { id: string; ou: string; fingerprint256: string };
+  action: Action;
+  org: string;
+  count: number;
+  scanId: string | null;
+}
+
 export interface AuditSink {
   authz(event: AuthzEvent): void;
+  dataAccess(event: DataAccessEvent): void;
   close(): Promise<void>;
 }

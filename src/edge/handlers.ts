@@ -2,7 +2,7 @@
 // request to a function call and back. No logic lives here.
 
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { FindingsReader, FindingsWriter } from '../core/ports.js';
+import type { AuditSink, FindingsReader, FindingsWriter } from '../core/ports.js';
 import type { SeedRecord } from '../core/seed-record.js';
 import type { Authorize } from '../functions/authorize.js';
 import { getVuln } from '../functions/seed/get-vuln.js';
@@ -13,6 +13,7 @@ export interface HandlerDeps {
   authorize: Authorize;
   reader: FindingsReader;
   writer: FindingsWriter;
+  audit: AuditSink;
 }
 
 type Handler = (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>;

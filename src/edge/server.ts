@@ -156,7 +156,12 @@ export async function buildEdge(opts: EdgeOptions, deps: EdgeDeps): Promise<Fast
   });
 
   const authorize: Authorize = createAuthorize({ policies: deps.policies, audit: deps.audit });
-  const handlers = createHandlers({ authorize, reader: deps.reader, writer: deps.writer });
+  const handlers = createHandlers({
+    authorize,
+    reader: deps.reader,
+    writer: deps.writer,
+    audit: deps.audit,
+  });
   const knownPaths: RegExp[] = [];
 
   for (const route of routesFromOpenApi(loadOpenApi())) {

@@ -34,7 +34,7 @@ function setup(grants: string[], fail = false) {
   };
   const authorize = createAuthorize({
     policies,
-    audit: { authz: (e) => events.push(e), close: async () => {} },
+    audit: { authz: (e) => events.push(e), dataAccess: () => {}, close: async () => {} },
   });
   return { authorize, events };
 }

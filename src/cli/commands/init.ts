@@ -7,6 +7,7 @@ import { openFindingsDb, openPolicyDb } from '../../adapters/sqlite/database.js'
 import { createSqlitePolicyWriter } from '../../adapters/sqlite/policy-store.js';
 import { CONFIG_FILE, DEFAULT_DIR, defaultConfigFile, resolvePath } from '../../config/config.js';
 import { CliError } from '../../core/cli-error.js';
+import { createSigningKey } from '../../audit/signing-key.js';
 import { createCa, issueCertificate, parseDuration } from '../../pki/issue.js';
 import { issueClientCertificate, writePemPair } from '../../pki/dev-pki.js';
 import { parse } from '../args.js';
@@ -83,6 +84,7 @@ export async function initDir(
   });
   policyDb.close();
   mkdirSync(join(dir, 'logs'), { recursive: true, mode: 0o700 });
+  createSigningKey(resolvePath(ctx, cfg.audit.signingKey), resolvePath(ctx, cfg.audit.verifyKey));
 
   writeFileSync(join(dir, CONFIG_FILE), JSON.stringify(cfg, null, 2) + '\n', { mode: 0o600 });
   out.write(initSummary(dirArg, cfg.server.port));

@@ -34,45 +34,64 @@ export function urlOf(host: string, port: number): string {
 
 export async function serve(config: Config): Promise<void> {
   const logger = pino({ level: process.env.VULNVAULT_LOG_LEVEL ?? 'info' }, destination(2));
-  const vault = await openVault(config, logger);
+  // Signal handlers first: a SIGTERM that arrives while starting (or right
+  // after the URL is printed) must still mean a clean stop, never the
+  // default kill.
+  let stopSignal: string | undefined;
+  let onStop: ((signal: string) => void) | undefined;
+  const handle = (signal: string) => {
+    if (stopSignal) return;
+    stopSignal = signal;
+    onStop?.(signal);
+  };
+  const onTerm = () => handle('SIGTERM');
+  const onInt = () => handle('SIGINT');
+  process.on('SIGTERM', onTerm);
+  process.on('SIGINT', onInt);
   try {
-    await vault.app.listen({ host: config.server.host, port: config.server.port });
-  } catch (err) {
-    await vault.close();
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'EADDRINUSE') {
-      throw new CliError(`port ${config.server.port} on ${config.server.host} is already in use`);
+    const vault = await openVault(config, logger);
+    try {
+      await vault.app.listen({ host: config.server.host, port: config.server.port });
+    } catch (err) {
+      await vault.close();
+      throw listenError(err, config);
     }
-    if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') {
-      throw new CliError(`cannot listen on ${config.server.host}: address not available`);
-    }
-    if (code === 'EACCES') {
-      throw new CliError(`not allowed to listen on port ${config.server.port}`);
-    }
-    throw new CliError(`cannot listen: ${(err as Error).message}`);
-  }
-  const addr = vault.app.server.address();
-  const port = typeof addr === 'object' && addr ? addr.port : config.server.port;
-  process.stdout.write(`vulnvault listening on ${urlOf(config.server.host, port)}\n`);
+    const addr = vault.app.server.address();
+    const port = typeof addr === 'object' && addr ? addr.port : config.server.port;
+    process.stdout.write(`vulnvault listening on ${urlOf(config.server.host, port)}\n`);
 
-  await new Promise<void>((resolveStop) => {
-    let stopping = false;
-    const stop = (signal: string) => {
-      if (stopping) return;
-      stopping = true;
-      process.stdout.write(`vulnvault: ${signal} received, draining requests\n`);
-      vault.close().then(
-        () => resolveStop(),
-        (err: unknown) => {
-          logger.error({ err: (err as Error).message }, 'error while closing');
-          resolveStop();
-        },
-      );
-    };
-    process.once('SIGTERM', () => stop('SIGTERM'));
-    process.once('SIGINT', () => stop('SIGINT'));
-  });
-  process.stdout.write('vulnvault: stopped\n');
+    await new Promise<void>((resolveStop) => {
+      onStop = (signal) => {
+        process.stdout.write(`vulnvault: ${signal} received, draining requests\n`);
+        vault.close().then(
+          () => resolveStop(),
+          (err: unknown) => {
+            logger.error({ err: (err as Error).message }, 'error while closing');
+            resolveStop();
+          },
+        );
+      };
+      if (stopSignal) onStop(stopSignal);
+    });
+    process.stdout.write('vulnvault: stopped\n');
+  } finally {
+    process.off('SIGTERM', onTerm);
+    process.off('SIGINT', onInt);
+  }
+}
+
+function listenError(err: unknown, config: Config): CliError {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'EADDRINUSE') {
+    return new CliError(`port ${config.server.port} on ${config.server.host} is already in use`);
+  }
+  if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') {
+    return new CliError(`cannot listen on ${config.server.host}: address not available`);
+  }
+  if (code === 'EACCES') {
+    return new CliError(`not allowed to listen on port ${config.server.port}`);
+  }
+  return new CliError(`cannot listen: ${(err as Error).message}`);
 }
 
 export async function serveCommand(argv: string[]): Promise<void> {

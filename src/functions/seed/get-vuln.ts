@@ -5,13 +5,15 @@
 import { createHash } from 'node:crypto';
 import { VaultError } from '../../core/errors.js';
 import type { CallContext } from '../../core/principal.js';
-import type { FindingsReader } from '../../core/ports.js';
+import type { AuditSink, FindingsReader } from '../../core/ports.js';
+import { dataAccessEvent } from '../data-access.js';
 import { formatDueDate, type SeedRecord } from '../../core/seed-record.js';
 import type { Authorize } from '../authorize.js';
 
 export interface GetVulnDeps {
   authorize: Authorize;
   reader: FindingsReader;
+  audit: AuditSink;
 }
 
 export interface GetVulnRequest {
@@ -56,6 +58,7 @@ export async function getVuln(
   const afterSeq = req.cursor === undefined ? 0 : decodeCursor(req.org, req.cursor);
   await deps.authorize(ctx, 'findings:read', [req.org]);
   const page = await deps.reader.listByOrg(req.org, afterSeq, req.limit);
+  deps.audit.dataAccess(dataAccessEvent(ctx, 'findings:read', req.org, page.items.length));
   return {
     org: req.org,
     items: page.items.map((f) => ({

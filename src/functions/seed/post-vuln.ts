@@ -5,13 +5,15 @@
 
 import { VaultError } from '../../core/errors.js';
 import type { CallContext } from '../../core/principal.js';
-import type { FindingsWriter, NewSeedFinding } from '../../core/ports.js';
+import type { AuditSink, FindingsWriter, NewSeedFinding } from '../../core/ports.js';
+import { dataAccessEvent } from '../data-access.js';
 import { requireDueDate, type SeedRecord } from '../../core/seed-record.js';
 import type { Authorize } from '../authorize.js';
 
 export interface PostVulnDeps {
   authorize: Authorize;
   writer: FindingsWriter;
+  audit: AuditSink;
 }
 
 export async function postVuln(
@@ -45,5 +47,11 @@ export async function postVuln(
     'findings:write',
     rows.map((r) => r.org),
   );
-  return deps.writer.insertSeedBatch(rows);
+  const result = await deps.writer.insertSeedBatch(rows);
+  const perOrg = new Map<string, number>();
+  for (const r of rows) perOrg.set(r.org, (perOrg.get(r.org) ?? 0) + 1);
+  for (const [org, count] of perOrg) {
+    deps.audit.dataAccess(dataAccessEvent(ctx, 'findings:write', org, count));
+  }
+  return result;
 }

@@ -1,0 +1,48 @@
+// vulnvault audit verify: checks both audit logs against their hash chains
+// and signed checkpoints. Exit 0 and "OK" when intact; exit 1 naming the
+// first bad record otherwise.
+
+import { basename } from 'node:path';
+import { checkpointFileOf } from '../../audit/audit-file.js';
+import { verifyChain } from '../../audit/chain.js';
+import { readLogLines, readSmallLogLines } from '../../audit/log-lines.js';
+import { loadVerifyKey } from '../../audit/signing-key.js';
+import { DEFAULT_DIR, loadConfig, resolvePath } from '../../config/config.js';
+import { CliError } from '../../core/cli-error.js';
+import { parse } from '../args.js';
+
+export async function auditCommand(argv: string[]): Promise<void> {
+  const [sub, ...rest] = argv;
+  if (sub !== 'verify')
+    throw new CliError(`audit: unknown subcommand '${sub ?? ''}' (expected: verify)`, 2);
+  const { values } = parse('audit verify', rest, {
+    dir: { type: 'string', default: DEFAULT_DIR },
+    key: { type: 'string' },
+  });
+  const config = loadConfig(values.dir);
+  // --key lets an auditor verify with a copy of the public key kept off-host.
+  const publicKey = loadVerifyKey(values.key ?? resolvePath(config, config.audit.verifyKey));
+  let failed = false;
+  for (const [name, rel] of [
+    ['authz', config.audit.authorizationLog],
+    ['data-access', config.audit.dataAccessLog],
+  ] as const) {
+    const file = resolvePath(config, rel);
+    const result = await verifyChain(
+      name,
+      readLogLines(file),
+      readSmallLogLines(checkpointFileOf(file)),
+      publicKey,
+    );
+    if (result.ok) {
+      const sealed = result.sealed > 0 ? `, ${result.sealed} torn record(s) sealed` : '';
+      process.stdout.write(
+        `OK ${basename(file)}: ${result.records} records, ${result.checkpoints} checkpoints (last at seq ${result.lastCheckpointSeq})${sealed}\n`,
+      );
+    } else {
+      failed = true;
+      process.stdout.write(`FAIL ${basename(file)}: ${result.error}\n`);
+    }
+  }
+  if (failed) throw new CliError('audit verification failed', 1);
+}
