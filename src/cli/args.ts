@@ -5,9 +5,14 @@ import { CliError } from '../core/cli-error.js';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
-export function parse<O extends Options>(command: string, argv: string[], options: O) {
+export function parse<O extends Options>(
+  command: string,
+  argv: string[],
+  options: O,
+  allowPositionals = false,
+) {
   try {
-    return parseArgs({ args: argv, options, strict: true, allowPositionals: false });
+    return parseArgs({ args: argv, options, strict: true, allowPositionals });
   } catch (err) {
     throw new CliError(`${command}: ${(err as Error).message} (see 'vulnvault help')`, 2);
   }

@@ -4,6 +4,7 @@
 
 import { CliError } from '../core/cli-error.js';
 import { auditCommand } from './commands/audit.js';
+import { backupCommand, restoreCommand } from './commands/backup.js';
 import { initCommand } from './commands/init.js';
 import { pkiCommand } from './commands/pki.js';
 import { policyCommand } from './commands/policy.js';
@@ -19,6 +20,8 @@ usage:
   vulnvault policy grant|revoke --ou OU --action read|write --org ORG [--dir DIR]
   vulnvault policy list [--ou OU] [--action read|write] [--org ORG] [--json] [--dir DIR]
   vulnvault audit verify [--dir DIR] [--key PUBLIC_KEY_PEM]   check the audit logs' hash chains and signed checkpoints
+  vulnvault backup --out FILE [--dir DIR] [--force]   consistent online backup of the stores (no keys, PKI or logs)
+  vulnvault restore FILE [--dir DIR] [--force]        restore a backup into a stopped server's DIR
 `;
 
 async function main(argv: string[]): Promise<void> {
@@ -38,6 +41,10 @@ async function main(argv: string[]): Promise<void> {
       return policyCommand(rest);
     case 'audit':
       return auditCommand(rest);
+    case 'backup':
+      return backupCommand(rest);
+    case 'restore':
+      return restoreCommand(rest);
     case undefined:
     case 'help':
     case '--help':

@@ -9,6 +9,7 @@ import { openVault } from '../../app.js';
 import { CONFIG_FILE, DEFAULT_DIR, loadConfig, type Config } from '../../config/config.js';
 import { CliError } from '../../core/cli-error.js';
 import { parse } from '../args.js';
+import { writePidFile } from '../pid-file.js';
 import { initDir } from './init.js';
 
 const SERVE_OPTIONS = {
@@ -48,6 +49,7 @@ export async function serve(config: Config): Promise<void> {
   const onInt = () => handle('SIGINT');
   process.on('SIGTERM', onTerm);
   process.on('SIGINT', onInt);
+  let removePid = () => {};
   try {
     const vault = await openVault(config, logger);
     try {
@@ -56,6 +58,7 @@ export async function serve(config: Config): Promise<void> {
       await vault.close();
       throw listenError(err, config);
     }
+    removePid = writePidFile(config.dir);
     const addr = vault.app.server.address();
     const port = typeof addr === 'object' && addr ? addr.port : config.server.port;
     process.stdout.write(`vulnvault listening on ${urlOf(config.server.host, port)}\n`);
@@ -75,6 +78,7 @@ export async function serve(config: Config): Promise<void> {
     });
     process.stdout.write('vulnvault: stopped\n');
   } finally {
+    removePid();
     process.off('SIGTERM', onTerm);
     process.off('SIGINT', onInt);
   }

@@ -1,0 +1,97 @@
+// DP 1.3: an online backup taken while the server serves restores exactly
+// the data of that moment; keys, PKI and logs are not in it; restore refuses
+// to run beside a server, to overwrite data without --force, and to use a
+// backup whose contents do not match their checksums.
+
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import * as tar from 'tar';
+import { runCli, startCli } from '../helpers/cli.js';
+import { call, countFindings, demoRecord, pemPair, postJson } from '../helpers/vault.js';
+
+describe('backup and restore', () => {
+  let work: string;
+  let dir: string;
+  let ca: string;
+  before(() => {
+    work = mkdtempSync(join(tmpdir(), 'vulnvault-backup-test-'));
+    dir = join(work, 'vv');
+    assert.equal(runCli(['init', '--dir', dir]).status, 0);
+    ca = readFileSync(join(dir, 'pki', 'ca.crt'), 'utf8');
+  });
+  after(() => rmSync(work, { recursive: true, force: true }));
+
+  it('round-trips an online backup and refuses unsafe restores', async () => {
+    const scanner = pemPair(join(dir, 'pki', 'clients'), 'scanner');
+    const customer = pemPair(join(dir, 'pki', 'clients'), 'customer');
+    const s = await startCli(['serve', '--dir', dir, '--port', '0']);
+    const batch = (p: string, n: number) =>
+      Array.from({ length: n }, (_, i) => demoRecord({ VulnID: `${p}-${i}` }));
+    assert.equal((await postJson(s.port, ca, scanner, batch('BEFORE', 50))).status, 201);
+
+    const out = join(work, 'vv.backup.tgz');
+    const b = runCli(['backup', '--dir', dir, '--out', out]);
+    assert.equal(b.status, 0, b.stderr);
+    assert.equal(statSync(out).mode & 0o777, 0o600);
+    const entries: string[] = [];
+    await tar.t({ file: out, onReadEntry: (e) => entries.push(e.path) });
+    assert.deepEqual(entries.sort(), ['findings.db', 'manifest.json', 'policies.db']);
+
+    assert.equal((await postJson(s.port, ca, scanner, batch('AFTER', 10))).status, 201);
+    assert.equal(
+      runCli([
+        'policy',
+        'grant',
+        '--dir',
+        dir,
+        '--ou',
+        'customer',
+        '--action',
+        'read',
+        '--org',
+        'org2',
+      ]).status,
+      0,
+    );
+
+    const running = runCli(['restore', out, '--dir', dir, '--force']);
+    assert.equal(running.status, 1);
+    assert.match(running.stderr, /a server \(pid \d+\) is using .*; stop it first/);
+    s.child.kill('SIGTERM');
+    assert.equal(await s.exited, 0);
+
+    const noForce = runCli(['restore', out, '--dir', dir]);
+    assert.equal(noForce.status, 1);
+    assert.match(noForce.stderr, /already holds data; use --force/);
+
+    // A backup whose database was altered after it was taken is refused.
+    const x = join(work, 'x');
+    mkdirSync(x);
+    await tar.x({ file: out, cwd: x });
+    const db = readFileSync(join(x, 'findings.db'));
+    db[db.length - 100] = db[db.length - 100]! ^ 0xff;
+    writeFileSync(join(x, 'findings.db'), db);
+    const bad = join(work, 'bad.tgz');
+    await tar.c({ gzip: true, file: bad, cwd: x }, ['manifest.json', 'findings.db', 'policies.db']);
+    const refused = runCli(['restore', bad, '--dir', dir, '--force']);
+    assert.equal(refused.status, 1);
+    assert.match(refused.stderr, /findings\.db does not match its checksum; nothing restored/);
+    assert.equal(countFindings(dir), 60);
+
+    const ok = runCli(['restore', out, '--dir', dir, '--force']);
+    assert.equal(ok.status, 0, ok.stderr);
+    assert.equal(countFindings(dir), 50);
+
+    const s2 = await startCli(['serve', '--dir', dir, '--port', '0']);
+    const page = await call(s2.port, { path: '/vuln?org=org1&limit=1000', ca, cert: customer });
+    assert.equal(page.json.items.length, 50);
+    assert.ok(page.json.items.every((i: { VulnID: string }) => i.VulnID.startsWith('BEFORE-')));
+    const org2 = await call(s2.port, { path: '/vuln?org=org2', ca, cert: customer });
+    assert.equal(org2.status, 403, 'the grant made after the backup is gone');
+    s2.child.kill('SIGTERM');
+    assert.equal(await s2.exited, 0);
+  });
+});
