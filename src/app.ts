@@ -13,9 +13,10 @@ import {
 } from './adapters/sqlite/database.js';
 import { createSqliteFindingsReader } from './adapters/sqlite/findings-reader.js';
 import { createSqliteFindingsWriter } from './adapters/sqlite/findings-writer.js';
+import { createSqliteIdempotencyStore } from './adapters/sqlite/idempotency-store.js';
 import { createSqlitePolicyReader } from './adapters/sqlite/policy-store.js';
 import { createFileAuditSink } from './audit/audit-file.js';
-import { resolvePath, type Config } from './config/config.js';
+import { resolvePath, uploadLimitOf, type Config } from './config/config.js';
 import { CliError } from './core/cli-error.js';
 import { buildEdge } from './edge/server.js';
 import { tlsOptions } from './edge/tls.js';
@@ -72,11 +73,17 @@ export async function openVault(
       throw new CliError(`invalid TLS material: ${(err as Error).message}`);
     }
     const app = await buildEdge(
-      { tls, trustedCas, bodyLimit: config.server.bodyLimitBytes },
+      {
+        tls,
+        trustedCas,
+        bodyLimit: config.server.bodyLimitBytes,
+        uploadLimit: uploadLimitOf(config),
+      },
       {
         policies: createSqlitePolicyReader(policyDb),
         reader: createSqliteFindingsReader(readerDb),
         writer: createSqliteFindingsWriter(writerDb),
+        idempotency: createSqliteIdempotencyStore(writerDb),
         audit,
         logger,
       },

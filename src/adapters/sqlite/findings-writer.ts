@@ -6,6 +6,8 @@ import { SqliteError } from 'better-sqlite3';
 import { VaultError } from '../../core/errors.js';
 import type { FindingsWriter, NewSeedFinding } from '../../core/ports.js';
 import type { Db } from './database.js';
+import { storeError } from './store-error.js';
+import { createScanImporter } from './scan-import.js';
 
 const SEED_SCANNER = 'seed';
 
@@ -45,7 +47,16 @@ export function createSqliteFindingsWriter(db: Db): FindingsWriter {
     return records.length;
   });
 
+  const beginScan = createScanImporter(db);
+
   return {
+    beginScanImport(meta) {
+      try {
+        return Promise.resolve(beginScan(meta));
+      } catch (err) {
+        return Promise.reject(storeError(err));
+      }
+    },
     insertSeedBatch(records) {
       try {
         const stored = insertAll(records, new Date().toISOString());
@@ -57,11 +68,4 @@ export function createSqliteFindingsWriter(db: Db): FindingsWriter {
   };
 }
 
-/** Domain errors pass through; vendor errors become store_unavailable (cause kept). */
-export function storeError(err: unknown): Error {
-  if (err instanceof VaultError) return err;
-  if (err instanceof SqliteError) {
-    return new VaultError('store_unavailable', 'the findings store is unavailable', { cause: err });
-  }
-  return err instanceof Error ? err : new Error('non-error thrown', { cause: err });
-}
+export { storeError } from './store-error.js';

@@ -5,20 +5,24 @@
 
 import { VaultError } from '../../core/errors.js';
 import type { CallContext } from '../../core/principal.js';
-import type { FindingsWriter, NewSeedFinding } from '../../core/ports.js';
+import type { FindingsWriter, IdempotencyStore, NewSeedFinding } from '../../core/ports.js';
 import { requireDueDate, type SeedRecord } from '../../core/seed-record.js';
 import type { Authorize } from '../authorize.js';
+import { checkIdempotencyKey, hashJson, runIdempotent, type Replayable } from '../idempotency.js';
 
 export interface PostVulnDeps {
   authorize: Authorize;
   writer: FindingsWriter;
+  idempotency: IdempotencyStore;
 }
 
 export async function postVuln(
   ctx: CallContext,
   body: SeedRecord | SeedRecord[],
   deps: PostVulnDeps,
-): Promise<{ stored: number }> {
+  idempotencyKey?: string,
+): Promise<Replayable<{ stored: number }>> {
+  const key = checkIdempotencyKey(idempotencyKey);
   const records = Array.isArray(body) ? body : [body];
   const seen = new Set<string>();
   const rows: NewSeedFinding[] = records.map((r, index) => {
@@ -45,5 +49,8 @@ export async function postVuln(
     'findings:write',
     rows.map((r) => r.org),
   );
-  return deps.writer.insertSeedBatch(rows);
+  return runIdempotent(deps.idempotency, ctx, key, hashJson(body), async () => ({
+    status: 201,
+    body: await deps.writer.insertSeedBatch(rows),
+  }));
 }
