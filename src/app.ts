@@ -3,16 +3,21 @@
 // policies read-only), the audit log, and builds the edge.
 
 import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
 import {
   openFindingsDb,
   openFindingsDbReadOnly,
+  openIdempotencyDb,
   openPolicyDbReadOnly,
   type Db,
 } from './adapters/sqlite/database.js';
 import { createSqliteFindingsReader } from './adapters/sqlite/findings-reader.js';
-import { createSqliteFindingsWriter } from './adapters/sqlite/findings-writer.js';
+import {
+  createSqliteFindingsWriter,
+  type SqliteFindingsWriter,
+} from './adapters/sqlite/findings-writer.js';
 import { createSqliteIdempotencyStore } from './adapters/sqlite/idempotency-store.js';
 import { createSqlitePolicyReader } from './adapters/sqlite/policy-store.js';
 import { createFileAuditSink } from './audit/audit-file.js';
@@ -49,13 +54,17 @@ export async function openVault(
   }
 
   const dbs: Db[] = [];
+  let writer: SqliteFindingsWriter | undefined;
   const audit = createFileAuditSink(resolvePath(config, config.audit.authorizationLog));
   try {
     const findingsFile = resolvePath(config, config.storage.findings);
     const writerDb = openFindingsDb(findingsFile);
     dbs.push(writerDb);
+    writer = createSqliteFindingsWriter(writerDb, { importWorkerFile: findingsFile });
     const readerDb = openFindingsDbReadOnly(findingsFile);
     dbs.push(readerDb);
+    const idempotencyDb = openIdempotencyDb(join(dirname(findingsFile), 'idempotency.db'));
+    dbs.push(idempotencyDb);
     let policyDb: Db;
     try {
       policyDb = openPolicyDbReadOnly(resolvePath(config, config.storage.policies));
@@ -82,8 +91,8 @@ export async function openVault(
       {
         policies: createSqlitePolicyReader(policyDb),
         reader: createSqliteFindingsReader(readerDb),
-        writer: createSqliteFindingsWriter(writerDb),
-        idempotency: createSqliteIdempotencyStore(writerDb),
+        writer,
+        idempotency: createSqliteIdempotencyStore(idempotencyDb),
         audit,
         logger,
       },
@@ -94,11 +103,13 @@ export async function openVault(
       app,
       async close() {
         await app.close();
+        await writer?.close();
         await audit.close();
         for (const db of dbs) db.close();
       },
     };
   } catch (err) {
+    await writer?.close();
     for (const db of dbs) db.close();
     await audit.close();
     throw err;

@@ -7,6 +7,7 @@ import { initCommand } from './commands/init.js';
 import { pkiCommand } from './commands/pki.js';
 import { policyCommand } from './commands/policy.js';
 import { serveCommand, startCommand } from './commands/serve.js';
+import { uploadCommand } from './commands/upload.js';
 
 const HELP = `vulnvault — secure-by-default API for vulnerability data
 
@@ -17,6 +18,8 @@ usage:
   vulnvault pki issue --name NAME --ou OU --cn CN [--o ORG] [--ttl 24h] [--dir DIR] [--force]
   vulnvault policy grant|revoke --ou OU --action read|write --org ORG [--dir DIR]
   vulnvault policy list [--ou OU] [--action read|write] [--org ORG] [--json] [--dir DIR]
+  vulnvault upload FILE --org ORG [--type nessus|xml|csv|sarif|cyclonedx|json]
+                   [--dir DIR | --url U --cert C --key K --ca CA] [--idempotency-key K]
 `;
 
 async function main(argv: string[]): Promise<void> {
@@ -34,6 +37,8 @@ async function main(argv: string[]): Promise<void> {
       return pkiCommand(rest);
     case 'policy':
       return policyCommand(rest);
+    case 'upload':
+      return uploadCommand(rest);
     case undefined:
     case 'help':
     case '--help':

@@ -31,7 +31,7 @@ const FINDINGS_MIGRATIONS: readonly string[] = [
    CREATE INDEX findings_org_seq ON findings (org, seq);`,
   // 2: scan ingest. Full finding fields, the identity of scanned findings
   // (seed records keep theirs: (org, vuln_id)), CVEs as rows for filtering
-  // and counting, the scan log and Idempotency-Key records.
+  // and counting, and the scan log.
   `ALTER TABLE findings ADD COLUMN severity TEXT NOT NULL DEFAULT 'info';
    ALTER TABLE findings ADD COLUMN severity_raw TEXT NOT NULL DEFAULT '';
    ALTER TABLE findings ADD COLUMN cvss3_score REAL;
@@ -69,8 +69,11 @@ const FINDINGS_MIGRATIONS: readonly string[] = [
      fixed       INTEGER NOT NULL,
      reopened    INTEGER NOT NULL
    ) STRICT;
-   CREATE INDEX scans_org ON scans (org, finished_at);
-   CREATE TABLE idempotency_keys (
+   CREATE INDEX scans_org ON scans (org, finished_at);`,
+];
+
+const IDEMPOTENCY_MIGRATIONS: readonly string[] = [
+  `CREATE TABLE idempotency_keys (
      scope        TEXT NOT NULL,
      key          TEXT NOT NULL,
      state        TEXT NOT NULL,
@@ -118,7 +121,25 @@ export function openFindingsDb(file: string): Db {
   db.pragma('synchronous = FULL');
   db.pragma('busy_timeout = 5000');
   db.pragma('foreign_keys = ON');
+  // A scan import is one large transaction: a bigger page cache (bounded,
+  // 32 MiB) keeps its index pages in memory instead of spilling them early.
+  db.pragma('cache_size = -32768');
   migrate(db, FINDINGS_MIGRATIONS);
+  return db;
+}
+
+/**
+ * Idempotency-Key records, in their own file: a scan import holds the
+ * findings database's write lock for the length of an upload, and claiming a
+ * key must never wait for that.
+ */
+export function openIdempotencyDb(file: string): Db {
+  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+  const db = new Database(file);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
+  db.pragma('busy_timeout = 2000');
+  migrate(db, IDEMPOTENCY_MIGRATIONS);
   return db;
 }
 

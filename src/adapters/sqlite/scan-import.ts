@@ -1,130 +1,111 @@
-// ScanImport on SQLite. Parsed findings are staged batch by batch in a TEMP
-// table of the writer connection (temp tables take no lock on the findings
-// database, so other writers are not blocked while a long upload streams in,
-// and a crash leaves nothing behind). commit() then applies the whole upload
-// in one synchronous transaction of set-based statements:
+// ScanImport on SQLite. An import holds the connection's write lock and one
+// write transaction from begin to commit, writing each staged batch straight
+// into `findings`: readers (WAL, read-only connection) see nothing of it
+// until commit, and abort — or a crash — rolls all of it back. Per finding:
 //
-//   staging ──(a) look up prior seq/hash/status by identity
-//           ──(b) count new / updated / unchanged / reopened
-//           ──(c) open findings of covered assets missing from staging → fixed
-//           ──(d) insert new · update seen ones (fixed → reopened) · CVE rows
-//           ──(e) scan record, staging cleared
+//   prior = findings[identity]        (unique partial index findings_identity)
+//   none                 → insert, status open                       → new
+//   seen in this upload  → merge CVEs into it (duplicate identity)
+//   status fixed         → update, status reopened                   → reopened
+//   same content hash    → lastSeen only                             → unchanged
+//   otherwise            → update content                            → updated
 //
-// Every statement is static SQL with bound parameters (CSH 1.4).
+// commit() then marks fixed every open finding of the covered assets that
+// this upload did not touch (last_scan_id ≠ this scan). Static SQL only.
 
-import { createHash, randomUUID } from 'node:crypto';
-import type { CoveredAsset, ScannedFinding } from '../../core/finding.js';
+import { hash as digest, randomBytes, randomUUID } from 'node:crypto';
+import type { ScannedFinding } from '../../core/finding.js';
 import type { ScanCounts, ScanImport, ScanMeta } from '../../core/ports.js';
 import type { Db } from './database.js';
 import { storeError } from './store-error.js';
+import type { WriteLock } from './write-lock.js';
 
-const STAGING = `
-  CREATE TEMP TABLE IF NOT EXISTS scan_staging (
-    upload TEXT NOT NULL, scanner TEXT NOT NULL, asset TEXT NOT NULL, plugin_id TEXT NOT NULL,
-    port INTEGER NOT NULL, protocol TEXT NOT NULL, id TEXT NOT NULL, title TEXT NOT NULL,
-    severity TEXT NOT NULL, severity_raw TEXT NOT NULL, cvss3_score REAL, cvss3_vector TEXT,
-    cvss2_score REAL, cvss2_vector TEXT, cves TEXT NOT NULL, description TEXT NOT NULL,
-    solution TEXT NOT NULL, evidence TEXT NOT NULL, service TEXT NOT NULL,
-    content_hash TEXT NOT NULL, prior_seq INTEGER, prior_hash TEXT, prior_status TEXT,
-    PRIMARY KEY (upload, scanner, asset, plugin_id, port, protocol)
-  );
-  CREATE TEMP TABLE IF NOT EXISTS scan_assets (
-    upload TEXT NOT NULL, scanner TEXT NOT NULL, asset TEXT NOT NULL,
-    PRIMARY KEY (upload, scanner, asset)
-  ) WITHOUT ROWID;`;
-
-const IDENTITY_MATCH = `f.org = @org AND f.scanner = s.scanner AND f.asset = s.asset
-  AND f.plugin_id = s.plugin_id AND f.port = s.port AND f.protocol = s.protocol
-  AND f.vuln_id IS NULL`;
+interface Prior {
+  seq: number;
+  status: string;
+  content_hash: string | null;
+  last_scan_id: string | null;
+  cves: string;
+}
 
 /** Hash of everything but identity and timestamps: equal hash = unchanged. */
 function contentHash(f: ScannedFinding, cves: string): string {
-  return createHash('sha256')
-    .update(
-      JSON.stringify([
-        f.title,
-        f.severity,
-        f.severityRaw,
-        f.cvss3Score,
-        f.cvss3Vector,
-        f.cvss2Score,
-        f.cvss2Vector,
-        cves,
-        f.description,
-        f.solution,
-        f.evidence,
-        f.service,
-      ]),
-    )
-    .digest('base64url')
-    .slice(0, 22);
+  // Not a security boundary (it only spots changed content): SHA-1 over the
+  // fields joined with NUL (which none of them can hold unescaped in JSON
+  // inputs, and which only costs a false "updated" if one does).
+  return digest(
+    'sha1',
+    [
+      f.title,
+      f.severity,
+      f.severityRaw,
+      f.cvss3Score ?? '',
+      f.cvss3Vector ?? '',
+      f.cvss2Score ?? '',
+      f.cvss2Vector ?? '',
+      cves,
+      f.description,
+      f.solution,
+      f.evidence,
+      f.service,
+    ].join('\u0000'),
+    'base64url',
+  );
 }
 
-export function createScanImporter(db: Db): (meta: ScanMeta) => ScanImport {
-  db.exec(STAGING);
-  const stageFinding = db.prepare(
-    `INSERT INTO scan_staging (upload, scanner, asset, plugin_id, port, protocol, id, title,
-       severity, severity_raw, cvss3_score, cvss3_vector, cvss2_score, cvss2_vector, cves,
-       description, solution, evidence, service, content_hash)
-     VALUES (@upload, @scanner, @asset, @pluginId, @port, @protocol, @id, @title, @severity,
-       @severityRaw, @cvss3Score, @cvss3Vector, @cvss2Score, @cvss2Vector, @cves, @description,
-       @solution, @evidence, @service, @contentHash)
-     ON CONFLICT (upload, scanner, asset, plugin_id, port, protocol) DO UPDATE SET
-       title = excluded.title, severity = excluded.severity, severity_raw = excluded.severity_raw,
-       cvss3_score = excluded.cvss3_score, cvss3_vector = excluded.cvss3_vector,
-       cvss2_score = excluded.cvss2_score, cvss2_vector = excluded.cvss2_vector,
-       cves = (SELECT json_group_array(value) FROM (
-                 SELECT value FROM json_each(scan_staging.cves)
-                 UNION SELECT value FROM json_each(excluded.cves))),
-       description = excluded.description, solution = excluded.solution,
-       evidence = excluded.evidence, service = excluded.service,
-       content_hash = substr(scan_staging.content_hash || excluded.content_hash, 1, 4096)`,
-  );
-  const stageAsset = db.prepare(
-    `INSERT OR IGNORE INTO scan_assets (upload, scanner, asset) VALUES (?, ?, ?)`,
-  );
-  const stageBatch = db.transaction(
-    (upload: string, findings: readonly ScannedFinding[], assets: readonly CoveredAsset[]) => {
-      for (const a of assets) stageAsset.run(upload, a.scanner, a.asset);
-      for (const f of findings) {
-        const cves = JSON.stringify(f.cves);
-        stageFinding.run({
-          upload,
-          scanner: f.scanner,
-          asset: f.asset,
-          pluginId: f.pluginId,
-          port: f.port,
-          protocol: f.protocol,
-          id: randomUUID(),
-          title: f.title,
-          severity: f.severity,
-          severityRaw: f.severityRaw,
-          cvss3Score: f.cvss3Score,
-          cvss3Vector: f.cvss3Vector,
-          cvss2Score: f.cvss2Score,
-          cvss2Vector: f.cvss2Vector,
-          cves,
-          description: f.description,
-          solution: f.solution,
-          evidence: f.evidence,
-          service: f.service,
-          contentHash: contentHash(f, cves),
-        });
-      }
-    },
-  );
+/**
+ * Finding ids in the layout of a UUIDv7: 48-bit time, a 16-bit counter, and
+ * 62 random bits drawn once per import. Unique, time-ordered (a large import
+ * appends to the id index instead of writing all over it), and not derived
+ * from any input.
+ */
+export function idGenerator(): () => string {
+  const rnd = randomBytes(8).toString('hex');
+  const group4 = ((parseInt(rnd.slice(0, 1), 16) & 0x3) | 0x8).toString(16) + rnd.slice(1, 4);
+  let counter = 0;
+  return () => {
+    const t = Date.now().toString(16).padStart(12, '0').slice(-12);
+    const c = (counter++ & 0xffff).toString(16).padStart(4, '0');
+    return `${t.slice(0, 8)}-${t.slice(8)}-7${c.slice(1)}-${group4}-${c.slice(0, 1)}${rnd.slice(4, 15)}`;
+  };
+}
 
-  const lookupPrior = db.prepare(
-    `UPDATE scan_staging AS s SET (prior_seq, prior_hash, prior_status) =
-       (SELECT f.seq, f.content_hash, f.status FROM findings f WHERE ${IDENTITY_MATCH})
-     WHERE s.upload = @upload`,
+export function createScanImporter(
+  db: Db,
+  lock: WriteLock,
+): (meta: ScanMeta) => Promise<ScanImport> {
+  db.exec(`CREATE TEMP TABLE IF NOT EXISTS scan_assets (
+             upload TEXT NOT NULL, scanner TEXT NOT NULL, asset TEXT NOT NULL,
+             PRIMARY KEY (upload, scanner, asset)
+           ) WITHOUT ROWID`);
+  const prior = db.prepare<unknown[], Prior>(
+    `SELECT seq, status, content_hash, last_scan_id, cves FROM findings
+      WHERE org = ? AND scanner = ? AND asset = ? AND plugin_id = ? AND port = ?
+        AND protocol = ? AND vuln_id IS NULL`,
   );
-  const counts = db.prepare<{ upload: string }, Omit<ScanCounts, 'fixed'>>(
-    `SELECT coalesce(sum(prior_seq IS NULL), 0) AS new,
-            coalesce(sum(prior_status = 'fixed'), 0) AS reopened,
-            coalesce(sum(prior_status IN ('open', 'reopened') AND prior_hash IS NOT content_hash), 0) AS updated,
-            coalesce(sum(prior_status IN ('open', 'reopened') AND prior_hash IS content_hash), 0) AS unchanged
-       FROM scan_staging WHERE upload = @upload`,
+  const insert = db.prepare(
+    `INSERT INTO findings (id, org, vuln_id, asset, scanner, plugin_id, port, protocol, title,
+       severity, severity_raw, cvss3_score, cvss3_vector, cvss2_score, cvss2_vector, cves,
+       description, solution, evidence, service, content_hash, status, first_seen, last_seen,
+       last_scan_id)
+     VALUES (@id, @org, NULL, @asset, @scanner, @pluginId, @port, @protocol, @title, @severity,
+       @severityRaw, @cvss3Score, @cvss3Vector, @cvss2Score, @cvss2Vector, @cves, @description,
+       @solution, @evidence, @service, @contentHash, 'open', @now, @now, @scanId)`,
+  );
+  const update = db.prepare(
+    `UPDATE findings SET title = @title, severity = @severity, severity_raw = @severityRaw,
+       cvss3_score = @cvss3Score, cvss3_vector = @cvss3Vector, cvss2_score = @cvss2Score,
+       cvss2_vector = @cvss2Vector, cves = @cves, description = @description,
+       solution = @solution, evidence = @evidence, service = @service,
+       content_hash = @contentHash, status = @status, fixed_at = NULL, last_seen = @now,
+       last_scan_id = @scanId
+     WHERE seq = @seq`,
+  );
+  const touch = db.prepare(`UPDATE findings SET last_seen = ?, last_scan_id = ? WHERE seq = ?`);
+  const dropCves = db.prepare(`DELETE FROM finding_cves WHERE seq = ?`);
+  const addCve = db.prepare(`INSERT OR IGNORE INTO finding_cves (seq, org, cve) VALUES (?, ?, ?)`);
+  const addAsset = db.prepare(
+    `INSERT OR IGNORE INTO scan_assets (upload, scanner, asset) VALUES (?, ?, ?)`,
   );
   const markFixed = db.prepare(
     `UPDATE findings SET status = 'fixed', fixed_at = @now, last_scan_id = @scanId
@@ -133,48 +114,7 @@ export function createScanImporter(db: Db): (meta: ScanMeta) => ScanImport {
           JOIN findings f ON f.org = @org AND f.scanner = a.scanner AND f.asset = a.asset
                          AND f.vuln_id IS NULL
          WHERE a.upload = @upload AND f.status IN ('open', 'reopened')
-           AND NOT EXISTS (
-             SELECT 1 FROM scan_staging s
-              WHERE s.upload = @upload AND s.scanner = f.scanner AND s.asset = f.asset
-                AND s.plugin_id = f.plugin_id AND s.port = f.port AND s.protocol = f.protocol))`,
-  );
-  const dropChangedCves = db.prepare(
-    `DELETE FROM finding_cves WHERE seq IN (
-       SELECT prior_seq FROM scan_staging
-        WHERE upload = @upload AND prior_seq IS NOT NULL AND prior_hash IS NOT content_hash)`,
-  );
-  const insertNew = db.prepare(
-    `INSERT INTO findings (id, org, vuln_id, asset, scanner, plugin_id, port, protocol, title,
-       severity, severity_raw, cvss3_score, cvss3_vector, cvss2_score, cvss2_vector, cves,
-       description, solution, evidence, service, content_hash, status, first_seen, last_seen,
-       last_scan_id)
-     SELECT id, @org, NULL, asset, scanner, plugin_id, port, protocol, title, severity,
-            severity_raw, cvss3_score, cvss3_vector, cvss2_score, cvss2_vector, cves,
-            description, solution, evidence, service, content_hash, 'open', @now, @now, @scanId
-       FROM scan_staging WHERE upload = @upload AND prior_seq IS NULL ORDER BY rowid`,
-  );
-  const updateSeen = db.prepare(
-    `UPDATE findings AS f SET
-       title = s.title, severity = s.severity, severity_raw = s.severity_raw,
-       cvss3_score = s.cvss3_score, cvss3_vector = s.cvss3_vector,
-       cvss2_score = s.cvss2_score, cvss2_vector = s.cvss2_vector, cves = s.cves,
-       description = s.description, solution = s.solution, evidence = s.evidence,
-       service = s.service, content_hash = s.content_hash,
-       status = CASE WHEN f.status = 'fixed' THEN 'reopened' ELSE f.status END,
-       fixed_at = NULL, last_seen = @now, last_scan_id = @scanId
-      FROM scan_staging AS s
-     WHERE s.upload = @upload AND s.prior_seq = f.seq`,
-  );
-  const insertCvesNew = db.prepare(
-    `INSERT OR IGNORE INTO finding_cves (seq, org, cve)
-     SELECT f.seq, @org, j.value
-       FROM scan_staging s JOIN findings f ON ${IDENTITY_MATCH}, json_each(s.cves) j
-      WHERE s.upload = @upload AND s.prior_seq IS NULL`,
-  );
-  const insertCvesChanged = db.prepare(
-    `INSERT OR IGNORE INTO finding_cves (seq, org, cve)
-     SELECT s.prior_seq, @org, j.value FROM scan_staging s, json_each(s.cves) j
-      WHERE s.upload = @upload AND s.prior_seq IS NOT NULL AND s.prior_hash IS NOT s.content_hash`,
+           AND f.last_scan_id IS NOT @scanId)`,
   );
   const insertScan = db.prepare(
     `INSERT INTO scans (id, org, format, principal, started_at, finished_at, received, new,
@@ -182,57 +122,101 @@ export function createScanImporter(db: Db): (meta: ScanMeta) => ScanImport {
      VALUES (@scanId, @org, @format, @principal, @startedAt, @now, @received, @new, @updated,
        @unchanged, @fixed, @reopened)`,
   );
-  const clearStaging = db.prepare(`DELETE FROM scan_staging WHERE upload = ?`);
   const clearAssets = db.prepare(`DELETE FROM scan_assets WHERE upload = ?`);
-  const clear = (upload: string) => {
-    clearStaging.run(upload);
-    clearAssets.run(upload);
-  };
 
-  const apply = db.transaction((meta: ScanMeta, upload: string, received: number): ScanCounts => {
-    const p = { upload, org: meta.org, scanId: meta.scanId, now: new Date().toISOString() };
-    lookupPrior.run({ upload, org: meta.org });
-    const c = counts.get({ upload }) as Omit<ScanCounts, 'fixed'>;
-    const fixed = markFixed.run({ ...p }).changes;
-    dropChangedCves.run({ upload });
-    insertNew.run(p);
-    updateSeen.run({ upload, now: p.now, scanId: p.scanId });
-    insertCvesNew.run({ upload, org: meta.org });
-    insertCvesChanged.run({ upload, org: meta.org });
-    const result: ScanCounts = {
-      new: c.new,
-      updated: c.updated,
-      unchanged: c.unchanged,
-      fixed,
-      reopened: c.reopened,
-    };
-    insertScan.run({
-      ...result,
-      scanId: meta.scanId,
-      org: meta.org,
-      format: meta.format,
-      principal: meta.principal,
-      startedAt: meta.startedAt,
-      now: p.now,
-      received,
-    });
-    clear(upload);
-    return result;
-  });
-
-  return (meta) => {
-    // The staging key is private to this import, never taken from input.
+  return async (meta) => {
+    const release = await lock.acquire();
+    // The temp key is private to this import, never taken from input.
     const upload = randomUUID();
-    let done = false;
-    const finish = () => {
-      if (done) throw new Error('scan import already finished');
-      done = true;
+    const nextId = idGenerator();
+    const now = new Date().toISOString();
+    const counts: ScanCounts = { new: 0, updated: 0, unchanged: 0, fixed: 0, reopened: 0 };
+    let open = false;
+    try {
+      db.exec('BEGIN IMMEDIATE');
+      open = true;
+    } catch (err) {
+      release();
+      throw storeError(err);
+    }
+    const finish = (sql: 'COMMIT' | 'ROLLBACK') => {
+      if (!open) return;
+      open = false;
+      try {
+        db.exec(sql);
+      } finally {
+        release();
+      }
     };
+
+    const writeCves = (seq: number, cves: readonly string[], replace: boolean) => {
+      if (replace) dropCves.run(seq);
+      for (const c of cves) addCve.run(seq, meta.org, c);
+    };
+
+    const stageOne = (f: ScannedFinding) => {
+      const p = prior.get(meta.org, f.scanner, f.asset, f.pluginId, f.port, f.protocol);
+      let cveList = f.cves;
+      if (p && p.last_scan_id === meta.scanId) {
+        // Same identity twice in one upload (e.g. a CSV row per CVE): unite CVEs.
+        cveList = [...new Set([...(JSON.parse(p.cves) as string[]), ...f.cves])].sort();
+      }
+      const cves = JSON.stringify(cveList);
+      const hash = contentHash(f, cves);
+      const row = {
+        org: meta.org,
+        asset: f.asset,
+        scanner: f.scanner,
+        pluginId: f.pluginId,
+        port: f.port,
+        protocol: f.protocol,
+        title: f.title,
+        severity: f.severity,
+        severityRaw: f.severityRaw,
+        cvss3Score: f.cvss3Score,
+        cvss3Vector: f.cvss3Vector,
+        cvss2Score: f.cvss2Score,
+        cvss2Vector: f.cvss2Vector,
+        cves,
+        description: f.description,
+        solution: f.solution,
+        evidence: f.evidence,
+        service: f.service,
+        contentHash: hash,
+        now,
+        scanId: meta.scanId,
+      };
+      if (!p) {
+        const seq = Number(insert.run({ ...row, id: nextId() }).lastInsertRowid);
+        writeCves(seq, cveList, false);
+        counts.new++;
+        return;
+      }
+      if (p.last_scan_id === meta.scanId) {
+        update.run({ ...row, seq: p.seq, status: p.status });
+        writeCves(p.seq, cveList, false);
+        return;
+      }
+      if (p.status === 'fixed') {
+        update.run({ ...row, seq: p.seq, status: 'reopened' });
+        writeCves(p.seq, cveList, true);
+        counts.reopened++;
+      } else if (p.content_hash === hash) {
+        touch.run(now, meta.scanId, p.seq);
+        counts.unchanged++;
+      } else {
+        update.run({ ...row, seq: p.seq, status: p.status });
+        writeCves(p.seq, cveList, true);
+        counts.updated++;
+      }
+    };
+
     return {
       stage(findings, assets) {
         try {
-          if (done) throw new Error('scan import already finished');
-          stageBatch(upload, findings, assets);
+          if (!open) throw new Error('scan import already finished');
+          for (const a of assets) addAsset.run(upload, a.scanner, a.asset);
+          for (const f of findings) stageOne(f);
           return Promise.resolve();
         } catch (err) {
           return Promise.reject(storeError(err));
@@ -240,22 +224,38 @@ export function createScanImporter(db: Db): (meta: ScanMeta) => ScanImport {
       },
       commit(received) {
         try {
-          finish();
-          return Promise.resolve(apply(meta, upload, received));
+          if (!open) throw new Error('scan import already finished');
+          counts.fixed = markFixed.run({
+            upload,
+            org: meta.org,
+            scanId: meta.scanId,
+            now,
+          }).changes;
+          insertScan.run({
+            ...counts,
+            scanId: meta.scanId,
+            org: meta.org,
+            format: meta.format,
+            principal: meta.principal,
+            startedAt: meta.startedAt,
+            now: new Date().toISOString(),
+            received,
+          });
+          clearAssets.run(upload);
+          finish('COMMIT');
+          return Promise.resolve({ ...counts });
         } catch (err) {
           try {
-            clear(upload);
+            finish('ROLLBACK');
           } catch {
-            // the temp table goes with the connection anyway
+            // the connection rolls back by itself if COMMIT failed
           }
           return Promise.reject(storeError(err));
         }
       },
       abort() {
-        if (done) return Promise.resolve();
-        done = true;
         try {
-          clear(upload);
+          finish('ROLLBACK');
           return Promise.resolve();
         } catch (err) {
           return Promise.reject(storeError(err));
