@@ -153,6 +153,17 @@ export function nessusCsvParser(sink: ScanSink): FormatParser {
   };
 }
 
+/**
+ * Recent Nessus CSV exports write CVSS scores ten times too large, without the
+ * decimal point (7.5 → "75"); a whole number from 11 to 100 is read that way.
+ */
+function csvScore(raw: string): number | null {
+  if (/^\d{2,3}$/.test(raw) && Number(raw) > 10 && Number(raw) <= 100) {
+    return parseScore(Number(raw) / 10);
+  }
+  return parseScore(raw);
+}
+
 function csvError(err: unknown, lines: number): VaultError {
   if (err instanceof VaultError) return err;
   const info = err as { code?: string; lines?: number };
@@ -218,7 +229,7 @@ function toFinding(record: string[], map: Map<Logical, number[]>, row: number): 
   const portText = get('port') || '0';
   const port = /^\d{1,5}$/.test(portText) ? Number(portText) : NaN;
   if (!(port >= 0 && port <= 65535)) invalid('the port is not a number from 0 to 65535');
-  const cvss3Score = parseScore(get('cvss3Score'));
+  const cvss3Score = csvScore(get('cvss3Score'));
   const rawSeverity = get('severity');
   const severity =
     severityFromWord(rawSeverity) ?? (cvss3Score !== null ? severityFromScore(cvss3Score) : 'info');
@@ -234,7 +245,7 @@ function toFinding(record: string[], map: Map<Logical, number[]>, row: number): 
     severityRaw: clipText(rawSeverity, 32),
     cvss3Score,
     cvss3Vector: clipText(get('cvss3Vector'), FIELD_LIMITS.vector) || null,
-    cvss2Score: parseScore(get('cvss2Score')),
+    cvss2Score: csvScore(get('cvss2Score')),
     cvss2Vector: clipText(get('cvss2Vector'), FIELD_LIMITS.vector) || null,
     cves: cvesIn(get('cve')).slice(0, FIELD_LIMITS.cves),
     description: text('description') || text('synopsis'),

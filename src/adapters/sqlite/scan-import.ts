@@ -7,8 +7,13 @@
 //   none                 → insert, status open                       → new
 //   seen in this upload  → merge CVEs into it (duplicate identity)
 //   status fixed         → update, status reopened                   → reopened
-//   same content hash    → lastSeen only                             → unchanged
-//   otherwise            → update content                            → updated
+//   same content hash    → lastSeen only                  → unchanged or updated
+//   otherwise            → update content                 → unchanged or updated
+//
+// Whether a seen finding counts as updated or unchanged is decided at commit,
+// against its content hash before this upload: a finding reported twice in
+// one upload (a CSV row per CVE) is merged, and only the merged result says
+// whether anything changed.
 //
 // commit() then marks fixed every open finding of the covered assets that
 // this upload did not touch (last_scan_id ≠ this scan). Static SQL only.
@@ -77,7 +82,11 @@ export function createScanImporter(
   db.exec(`CREATE TEMP TABLE IF NOT EXISTS scan_assets (
              upload TEXT NOT NULL, scanner TEXT NOT NULL, asset TEXT NOT NULL,
              PRIMARY KEY (upload, scanner, asset)
-           ) WITHOUT ROWID`);
+           ) WITHOUT ROWID;
+           CREATE TEMP TABLE IF NOT EXISTS scan_prior (
+             upload TEXT NOT NULL, seq INTEGER NOT NULL, prior_hash TEXT,
+             PRIMARY KEY (upload, seq)
+           ) WITHOUT ROWID;`);
   const prior = db.prepare<unknown[], Prior>(
     `SELECT seq, status, content_hash, last_scan_id, cves FROM findings
       WHERE org = ? AND scanner = ? AND asset = ? AND plugin_id = ? AND port = ?
@@ -123,6 +132,14 @@ export function createScanImporter(
        @unchanged, @fixed, @reopened)`,
   );
   const clearAssets = db.prepare(`DELETE FROM scan_assets WHERE upload = ?`);
+  const addPrior = db.prepare(
+    `INSERT OR IGNORE INTO scan_prior (upload, seq, prior_hash) VALUES (?, ?, ?)`,
+  );
+  const countSeen = db.prepare<[string], { seen: number; unchanged: number }>(
+    `SELECT count(*) AS seen, coalesce(sum(f.content_hash IS p.prior_hash), 0) AS unchanged
+       FROM scan_prior p JOIN findings f ON f.seq = p.seq WHERE p.upload = ?`,
+  );
+  const clearPrior = db.prepare(`DELETE FROM scan_prior WHERE upload = ?`);
 
   return async (meta) => {
     const release = await lock.acquire();
@@ -201,13 +218,14 @@ export function createScanImporter(
         update.run({ ...row, seq: p.seq, status: 'reopened' });
         writeCves(p.seq, cveList, true);
         counts.reopened++;
-      } else if (p.content_hash === hash) {
+        return;
+      }
+      addPrior.run(upload, p.seq, p.content_hash);
+      if (p.content_hash === hash) {
         touch.run(now, meta.scanId, p.seq);
-        counts.unchanged++;
       } else {
         update.run({ ...row, seq: p.seq, status: p.status });
         writeCves(p.seq, cveList, true);
-        counts.updated++;
       }
     };
 
@@ -225,6 +243,9 @@ export function createScanImporter(
       commit(received) {
         try {
           if (!open) throw new Error('scan import already finished');
+          const seen = countSeen.get(upload) ?? { seen: 0, unchanged: 0 };
+          counts.unchanged = seen.unchanged;
+          counts.updated = seen.seen - seen.unchanged;
           counts.fixed = markFixed.run({
             upload,
             org: meta.org,
@@ -242,6 +263,7 @@ export function createScanImporter(
             received,
           });
           clearAssets.run(upload);
+          clearPrior.run(upload);
           finish('COMMIT');
           return Promise.resolve({ ...counts });
         } catch (err) {

@@ -151,7 +151,7 @@ export async function uploadCommand(argv: string[]): Promise<void> {
     const msg = typeof body?.message === 'string' ? body.message : res.text.slice(0, 200);
     throw new CliError(`upload refused (${res.status} ${code}): ${msg}`);
   }
-  const n = (k: string) => String(body[k] ?? 0);
+  const n = (k: string) => (typeof body[k] === 'number' ? String(body[k]) : '0');
   process.stdout.write(
     `scan ${String(body.scanId)}: received ${n('received')}, new ${n('new')}, updated ${n('updated')}, ` +
       `unchanged ${n('unchanged')}, fixed ${n('fixed')}, reopened ${n('reopened')} in ${n('durationMs')} ms\n`,
