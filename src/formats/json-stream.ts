@@ -91,7 +91,8 @@ export function jsonStreamParser(o: JsonStreamOptions): FormatParser {
           `${o.what} ends before the JSON document does (truncated?); nothing was stored`,
         );
       }
-      parser.end();
+      // The document closed already (the parser ends itself there); calling
+      // parser.end() now would report a spurious error.
     },
   };
 }

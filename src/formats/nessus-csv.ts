@@ -81,6 +81,9 @@ export function nessusCsvParser(sink: ScanSink): FormatParser {
       max_record_size: 4 * FIELD_LIMITS.text,
       on_record: onRecord,
     });
+    // Errors reach us through the write/end callbacks; the stream's own
+    // 'error' event must not become an uncaught exception.
+    csv.on('error', () => undefined);
     csv.resume();
   };
 
