@@ -38,13 +38,13 @@ export async function generateNessus(file: string, hosts: number, items: number)
       const cve = `CVE-20${10 + (plugin % 14)}-${1000 + (plugin % 9000)}`;
       await write(
         `<ReportItem port="${port}" svc_name="www" protocol="tcp" severity="${sev}" pluginID="${plugin}-${i}" pluginName="Synthetic check ${plugin} &quot;${words(plugin, 3)}&quot;" pluginFamily="General">\n` +
-          `<description>${words(plugin, 40)} &amp; ${words(i, 10)}.</description>\n` +
+          `<description>${words(plugin, 22)} &amp; ${words(i, 6)}.</description>\n` +
           `<solution>Upgrade to the latest ${words(plugin + 1, 4)} &lt;see vendor&gt;.</solution>\n` +
           `<risk_factor>${['None', 'Low', 'Medium', 'High', 'Critical'][sev]}</risk_factor>\n` +
           `<cvss3_base_score>${(sev * 2.2).toFixed(1)}</cvss3_base_score>\n` +
           `<cvss3_vector>CVSS:3.0/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H</cvss3_vector>\n` +
           `<cve>${cve}</cve>\n` +
-          `<plugin_output>\n  Port ${port}: ${words(i + h, 20)}\n  Version : 1.${i % 10}.${h % 100}\n</plugin_output>\n` +
+          `<plugin_output>\n  Port ${port}: ${words(i + h, 10)}\n  Version : 1.${i % 10}.${h % 100}\n</plugin_output>\n` +
           `</ReportItem>\n`,
       );
     }

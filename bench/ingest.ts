@@ -24,7 +24,7 @@ import { generateNessus } from './generate-nessus.js';
 
 const ROOT = join(import.meta.dirname, '..');
 const OUT = join(ROOT, 'bench', 'out');
-const FILE = join(OUT, 'synthetic-130k.nessus');
+const FILE = join(OUT, 'synthetic-130k-v2.nessus');
 const HOSTS = 3000;
 const ITEMS = 130_000;
 const MAIN = join(ROOT, 'src', 'cli', 'main.ts');
