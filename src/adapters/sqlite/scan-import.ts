@@ -19,6 +19,7 @@
 // this upload did not touch (last_scan_id ≠ this scan). Static SQL only.
 
 import { hash as digest, randomBytes, randomUUID } from 'node:crypto';
+import { SqliteError } from 'better-sqlite3';
 import type { ScannedFinding } from '../../core/finding.js';
 import type { ScanCounts, ScanImport, ScanMeta } from '../../core/ports.js';
 import type { Db } from './database.js';
@@ -92,23 +93,25 @@ export function createScanImporter(
       WHERE org = ? AND scanner = ? AND asset = ? AND plugin_id = ? AND port = ?
         AND protocol = ? AND vuln_id IS NULL`,
   );
+  // Positional parameters: binding 20 values by name for every finding of a
+  // large import costs more than the insert itself.
   const insert = db.prepare(
     `INSERT INTO findings (id, org, vuln_id, asset, scanner, plugin_id, port, protocol, title,
        severity, severity_raw, cvss3_score, cvss3_vector, cvss2_score, cvss2_vector, cves,
        description, solution, evidence, service, content_hash, status, first_seen, last_seen,
        last_scan_id)
-     VALUES (@id, @org, NULL, @asset, @scanner, @pluginId, @port, @protocol, @title, @severity,
-       @severityRaw, @cvss3Score, @cvss3Vector, @cvss2Score, @cvss2Vector, @cves, @description,
-       @solution, @evidence, @service, @contentHash, 'open', @now, @now, @scanId)`,
+     VALUES (?, ?, NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?, ?, ?)`,
   );
   const update = db.prepare(
-    `UPDATE findings SET title = @title, severity = @severity, severity_raw = @severityRaw,
-       cvss3_score = @cvss3Score, cvss3_vector = @cvss3Vector, cvss2_score = @cvss2Score,
-       cvss2_vector = @cvss2Vector, cves = @cves, description = @description,
-       solution = @solution, evidence = @evidence, service = @service,
-       content_hash = @contentHash, status = @status, fixed_at = NULL, last_seen = @now,
-       last_scan_id = @scanId
-     WHERE seq = @seq`,
+    `UPDATE findings SET title = ?, severity = ?, severity_raw = ?, cvss3_score = ?,
+       cvss3_vector = ?, cvss2_score = ?, cvss2_vector = ?, cves = ?, description = ?,
+       solution = ?, evidence = ?, service = ?, content_hash = ?, status = ?, fixed_at = NULL,
+       last_seen = ?, last_scan_id = ?
+     WHERE seq = ?`,
+  );
+  const assetKnown = db.prepare<[string, string, string], { one: number }>(
+    `SELECT 1 AS one FROM findings
+      WHERE org = ? AND scanner = ? AND asset = ? AND vuln_id IS NULL LIMIT 1`,
   );
   const touch = db.prepare(`UPDATE findings SET last_seen = ?, last_scan_id = ? WHERE seq = ?`);
   const dropCves = db.prepare(`DELETE FROM finding_cves WHERE seq = ?`);
@@ -171,51 +174,88 @@ export function createScanImporter(
       for (const c of cves) addCve.run(seq, meta.org, c);
     };
 
+    // Assets with no finding of this scanner before this import: their
+    // findings are all new, so the per-finding lookup is skipped (a repeated
+    // identity then hits the unique index and takes the lookup path).
+    const freshAssets = new Map<string, boolean>();
+    const isFresh = (scanner: string, asset: string): boolean => {
+      const k = `${scanner}\n${asset}`;
+      let fresh = freshAssets.get(k);
+      if (fresh === undefined) {
+        if (freshAssets.size > 10_000) freshAssets.clear(); // bounded memory
+        fresh = assetKnown.get(meta.org, scanner, asset) === undefined;
+        freshAssets.set(k, fresh);
+      }
+      return fresh;
+    };
+
+    const content = (f: ScannedFinding, cves: string, hash: string) =>
+      [
+        f.title,
+        f.severity,
+        f.severityRaw,
+        f.cvss3Score,
+        f.cvss3Vector,
+        f.cvss2Score,
+        f.cvss2Vector,
+        cves,
+        f.description,
+        f.solution,
+        f.evidence,
+        f.service,
+        hash,
+      ] as const;
+
+    const insertNew = (f: ScannedFinding): boolean => {
+      const cves = JSON.stringify(f.cves);
+      try {
+        const seq = Number(
+          insert.run(
+            nextId(),
+            meta.org,
+            f.asset,
+            f.scanner,
+            f.pluginId,
+            f.port,
+            f.protocol,
+            ...content(f, cves, contentHash(f, cves)),
+            now,
+            now,
+            meta.scanId,
+          ).lastInsertRowid,
+        );
+        writeCves(seq, f.cves, false);
+        counts.new++;
+        return true;
+      } catch (err) {
+        if (err instanceof SqliteError && err.code === 'SQLITE_CONSTRAINT_UNIQUE') return false;
+        throw err;
+      }
+    };
+
     const stageOne = (f: ScannedFinding) => {
+      if (isFresh(f.scanner, f.asset) && insertNew(f)) return;
       const p = prior.get(meta.org, f.scanner, f.asset, f.pluginId, f.port, f.protocol);
+      if (!p) {
+        insertNew(f);
+        return;
+      }
       let cveList = f.cves;
-      if (p && p.last_scan_id === meta.scanId) {
+      if (p.last_scan_id === meta.scanId) {
         // Same identity twice in one upload (e.g. a CSV row per CVE): unite CVEs.
         cveList = [...new Set([...(JSON.parse(p.cves) as string[]), ...f.cves])].sort();
       }
       const cves = JSON.stringify(cveList);
       const hash = contentHash(f, cves);
-      const row = {
-        org: meta.org,
-        asset: f.asset,
-        scanner: f.scanner,
-        pluginId: f.pluginId,
-        port: f.port,
-        protocol: f.protocol,
-        title: f.title,
-        severity: f.severity,
-        severityRaw: f.severityRaw,
-        cvss3Score: f.cvss3Score,
-        cvss3Vector: f.cvss3Vector,
-        cvss2Score: f.cvss2Score,
-        cvss2Vector: f.cvss2Vector,
-        cves,
-        description: f.description,
-        solution: f.solution,
-        evidence: f.evidence,
-        service: f.service,
-        contentHash: hash,
-        now,
-        scanId: meta.scanId,
-      };
-      if (!p) {
-        const seq = Number(insert.run({ ...row, id: nextId() }).lastInsertRowid);
-        writeCves(seq, cveList, false);
-        counts.new++;
-        return;
-      }
+      const rewrite = (status: string) =>
+        update.run(...content(f, cves, hash), status, now, meta.scanId, p.seq);
       if (p.last_scan_id === meta.scanId) {
-        update.run({ ...row, seq: p.seq, status: p.status });
+        rewrite(p.status);
         writeCves(p.seq, cveList, false);
         return;
       }
       if (p.status === 'fixed') {
-        update.run({ ...row, seq: p.seq, status: 'reopened' });
+        rewrite('reopened');
         writeCves(p.seq, cveList, true);
         counts.reopened++;
         return;
@@ -224,7 +264,7 @@ export function createScanImporter(
       if (p.content_hash === hash) {
         touch.run(now, meta.scanId, p.seq);
       } else {
-        update.run({ ...row, seq: p.seq, status: p.status });
+        rewrite(p.status);
         writeCves(p.seq, cveList, true);
       }
     };
