@@ -71,7 +71,7 @@ export function nessusXmlParser(sink: ScanSink): FormatParser {
       if (tag.name !== ROOT) {
         throw new VaultError(
           'xml_wrong_root',
-          `the root element must be ${ROOT} (Nessus v2 export); nothing was stored`,
+          `the root element (at ${where()}) must be ${ROOT}, a Nessus v2 export; nothing was stored`,
         );
       }
       sawRoot = true;

@@ -119,7 +119,7 @@ describe('refused scan uploads', () => {
       XML,
       400,
       'xml_wrong_root',
-      /NessusClientData_v2/,
+      /at line 1, column \d+\) must be NessusClientData_v2/,
     );
   });
 
