@@ -3,20 +3,26 @@
 // policies read-only), the audit log, and builds the edge.
 
 import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
 import {
   openFindingsDb,
   openFindingsDbReadOnly,
+  openIdempotencyDb,
   openPolicyDbReadOnly,
   type Db,
 } from './adapters/sqlite/database.js';
 import { createSqliteFindingsReader } from './adapters/sqlite/findings-reader.js';
-import { createSqliteFindingsWriter } from './adapters/sqlite/findings-writer.js';
+import {
+  createSqliteFindingsWriter,
+  type SqliteFindingsWriter,
+} from './adapters/sqlite/findings-writer.js';
+import { createSqliteIdempotencyStore } from './adapters/sqlite/idempotency-store.js';
 import { createSqlitePolicyReader } from './adapters/sqlite/policy-store.js';
 import { createFileAuditSink } from './audit/audit-file.js';
 import { createSigningKey, loadSigningKey } from './audit/signing-key.js';
-import { resolvePath, type Config } from './config/config.js';
+import { resolvePath, uploadLimitOf, type Config } from './config/config.js';
 import { CliError } from './core/cli-error.js';
 import { buildEdge } from './edge/server.js';
 import { tlsOptions } from './edge/tls.js';
@@ -49,6 +55,7 @@ export async function openVault(
   }
 
   const dbs: Db[] = [];
+  let writer: SqliteFindingsWriter | undefined;
   const signingKeyFile = resolvePath(config, config.audit.signingKey);
   const verifyKeyFile = resolvePath(config, config.audit.verifyKey);
   if (!existsSync(signingKeyFile) && !existsSync(verifyKeyFile)) {
@@ -67,8 +74,11 @@ export async function openVault(
     const findingsFile = resolvePath(config, config.storage.findings);
     const writerDb = openFindingsDb(findingsFile);
     dbs.push(writerDb);
+    writer = createSqliteFindingsWriter(writerDb, { importWorkerFile: findingsFile });
     const readerDb = openFindingsDbReadOnly(findingsFile);
     dbs.push(readerDb);
+    const idempotencyDb = openIdempotencyDb(join(dirname(findingsFile), 'idempotency.db'));
+    dbs.push(idempotencyDb);
     let policyDb: Db;
     try {
       policyDb = openPolicyDbReadOnly(resolvePath(config, config.storage.policies));
@@ -86,11 +96,17 @@ export async function openVault(
       throw new CliError(`invalid TLS material: ${(err as Error).message}`);
     }
     const app = await buildEdge(
-      { tls, trustedCas, bodyLimit: config.server.bodyLimitBytes },
+      {
+        tls,
+        trustedCas,
+        bodyLimit: config.server.bodyLimitBytes,
+        uploadLimit: uploadLimitOf(config),
+      },
       {
         policies: createSqlitePolicyReader(policyDb),
         reader: createSqliteFindingsReader(readerDb),
-        writer: createSqliteFindingsWriter(writerDb),
+        writer,
+        idempotency: createSqliteIdempotencyStore(idempotencyDb),
         audit,
         logger,
       },
@@ -101,11 +117,13 @@ export async function openVault(
       app,
       async close() {
         await app.close();
+        await writer?.close();
         await audit.close();
         for (const db of dbs) db.close();
       },
     };
   } catch (err) {
+    await writer?.close();
     for (const db of dbs) db.close();
     await audit.close();
     throw err;

@@ -9,6 +9,7 @@ import { initCommand } from './commands/init.js';
 import { pkiCommand } from './commands/pki.js';
 import { policyCommand } from './commands/policy.js';
 import { serveCommand, startCommand } from './commands/serve.js';
+import { uploadCommand } from './commands/upload.js';
 
 const HELP = `vulnvault — secure-by-default API for vulnerability data
 
@@ -22,6 +23,8 @@ usage:
   vulnvault audit verify [--dir DIR] [--key PUBLIC_KEY_PEM]   check the audit logs' hash chains and signed checkpoints
   vulnvault backup --out FILE [--dir DIR] [--force]   consistent online backup of the stores (no keys, PKI or logs)
   vulnvault restore FILE [--dir DIR] [--force]        restore a backup into a stopped server's DIR
+  vulnvault upload FILE --org ORG [--type nessus|xml|csv|sarif|cyclonedx|json]
+                   [--dir DIR | --url U --cert C --key K --ca CA] [--idempotency-key K]
 `;
 
 async function main(argv: string[]): Promise<void> {
@@ -45,6 +48,8 @@ async function main(argv: string[]): Promise<void> {
       return backupCommand(rest);
     case 'restore':
       return restoreCommand(rest);
+    case 'upload':
+      return uploadCommand(rest);
     case undefined:
     case 'help':
     case '--help':

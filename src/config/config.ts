@@ -14,7 +14,8 @@ export type TlsPolicy = 'TLS_1_2' | 'TLS_1_3';
 
 export interface ConfigFile {
   version: 1;
-  server: { host: string; port: number; bodyLimitBytes: number };
+  /** uploadLimitBytes: cap of a streamed scan upload (default 1 GiB). */
+  server: { host: string; port: number; bodyLimitBytes: number; uploadLimitBytes?: number };
   tls: { policy: TlsPolicy; cert: string; key: string; clientCa: string };
   pki: { caCert: string; caKey: string; clientsDir: string; clientCertTtl: string };
   storage: { findings: string; policies: string };
@@ -36,7 +37,12 @@ export interface Config extends ConfigFile {
 export function defaultConfigFile(): ConfigFile {
   return {
     version: 1,
-    server: { host: '127.0.0.1', port: 8443, bodyLimitBytes: 2 * 1024 * 1024 },
+    server: {
+      host: '127.0.0.1',
+      port: 8443,
+      bodyLimitBytes: 2 * 1024 * 1024,
+      uploadLimitBytes: 1024 * 1024 * 1024,
+    },
     tls: {
       policy: 'TLS_1_2',
       cert: 'pki/server.crt',
@@ -76,6 +82,7 @@ const schema = {
         host: { type: 'string', minLength: 1, maxLength: 255 },
         port: { type: 'integer', minimum: 0, maximum: 65535 },
         bodyLimitBytes: { type: 'integer', minimum: 1024, maximum: 1073741824 },
+        uploadLimitBytes: { type: 'integer', minimum: 1024, maximum: 68719476736 },
       },
     },
     tls: {
@@ -165,6 +172,13 @@ export function loadConfig(dir: string): Config {
   }
   const audit = { ...defaultConfigFile().audit, ...data.audit };
   return deepFreeze({ ...data, audit, dir: abs });
+}
+
+export const DEFAULT_UPLOAD_LIMIT = 1024 * 1024 * 1024;
+
+/** Cap of a streamed scan upload: the file's value, else 1 GiB. */
+export function uploadLimitOf(config: Pick<Config, 'server'>): number {
+  return config.server.uploadLimitBytes ?? DEFAULT_UPLOAD_LIMIT;
 }
 
 /** Resolves a config path (relative to the config dir). */

@@ -1,6 +1,7 @@
 // Ports: the narrow interfaces functions depend on. Adapters (SQLite today,
 // DynamoDB later) implement them; the read path is only ever given a reader.
 
+import type { CoveredAsset, FindingStatus, ScannedFinding, Severity } from './finding.js';
 import type { Action, PrincipalRef } from './principal.js';
 
 /** A seed record as stored: wire fields plus the store's ordering key. */
@@ -32,9 +33,79 @@ export interface FindingsPage<T> {
   lastSeq: number | undefined;
 }
 
+/** A stored finding (DESIGN.md §5). Seed records have defaults for scan fields. */
+export interface Finding extends ScannedFinding {
+  seq: number;
+  id: string;
+  org: string;
+  status: FindingStatus;
+  firstSeen: string;
+  lastSeen: string;
+  fixedAt: string | null;
+  dueDate: string | null;
+  priority: string | null;
+}
+
+/** Query filters; every field optional, all given ones must hold. */
+export interface FindingFilter {
+  severity?: readonly Severity[] | undefined;
+  status?: FindingStatus | undefined;
+  cve?: string | undefined;
+  asset?: string | undefined;
+  /** ISO time: lastSeen >= since */
+  since?: string | undefined;
+  /** case-insensitive substring of the title */
+  q?: string | undefined;
+}
+
+export interface FindingsSummary {
+  bySeverityStatus: { severity: Severity; status: FindingStatus; count: number }[];
+  topAssets: { asset: string; open: number }[];
+  topCves: { cve: string; open: number }[];
+}
+
 export interface FindingsReader {
   /** Findings of one org with seq > afterSeq, in seq order, at most `limit`. */
   listByOrg(org: string, afterSeq: number, limit: number): Promise<FindingsPage<StoredSeedFinding>>;
+  /** Like listByOrg with filters, full findings. */
+  queryFindings(
+    org: string,
+    filter: FindingFilter,
+    afterSeq: number,
+    limit: number,
+  ): Promise<FindingsPage<Finding>>;
+  getFinding(org: string, id: string): Promise<Finding | undefined>;
+  /** Counts by severity × status; assets and CVEs with most open findings. */
+  summary(org: string, top: number): Promise<FindingsSummary>;
+}
+
+export interface ScanMeta {
+  scanId: string;
+  org: string;
+  format: string;
+  /** Who uploaded (for the scan record). */
+  principal: string;
+  startedAt: string;
+}
+
+export interface ScanCounts {
+  new: number;
+  updated: number;
+  unchanged: number;
+  fixed: number;
+  reopened: number;
+}
+
+/**
+ * One upload being imported. Staged findings are invisible until commit,
+ * which applies them all at once (re-import semantics) or not at all; abort
+ * (or a crash) leaves the findings as they were. Findings staged twice with
+ * the same identity are merged (CVEs united, other fields from the last one).
+ */
+export interface ScanImport {
+  stage(findings: readonly ScannedFinding[], assets: readonly CoveredAsset[]): Promise<void>;
+  commit(received: number): Promise<ScanCounts>;
+  abort(): Promise<void>;
 }
 
 export interface FindingsWriter {
@@ -43,6 +114,27 @@ export interface FindingsWriter {
    * index of the first record whose (org, vulnId) is already stored.
    */
   insertSeedBatch(records: readonly NewSeedFinding[]): Promise<{ stored: number }>;
+  beginScanImport(meta: ScanMeta): Promise<ScanImport>;
+}
+
+export type IdempotencyState =
+  | { state: 'started' }
+  | { state: 'running' }
+  | { state: 'done'; requestHash: string; status: number; body: string };
+
+/**
+ * Idempotency-Key records, scoped per principal. begin() atomically claims a
+ * key or reports what is there; complete() stores the response to replay;
+ * release() forgets a claim whose request failed.
+ */
+export interface IdempotencyStore {
+  begin(scope: string, key: string, now: Date): Promise<IdempotencyState>;
+  complete(
+    scope: string,
+    key: string,
+    r: { requestHash: string; status: number; body: string },
+  ): Promise<void>;
+  release(scope: string, key: string): Promise<void>;
 }
 
 export interface PolicyReader {

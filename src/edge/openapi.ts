@@ -17,6 +17,8 @@ export interface RouteDef {
   action: string | undefined;
   mediaTypes: string[];
   bodyRequired: boolean;
+  /** x-vulnvault-stream-body: the handler reads the raw body stream itself. */
+  streamBody: boolean;
   schema: {
     body?: JsonObject;
     querystring?: JsonObject;
@@ -87,7 +89,8 @@ export function routesFromOpenApi(doc: OpenApiDoc): RouteDef[] {
         if (s) response[status] = s as JsonObject;
       }
       const schema: RouteDef['schema'] = { response };
-      if (jsonBody) schema.body = jsonBody;
+      const streamBody = full['x-vulnvault-stream-body'] === true;
+      if (jsonBody && !streamBody) schema.body = jsonBody;
       const qs = partSchema('query');
       if (qs) schema.querystring = qs;
       const ps = partSchema('path');
@@ -99,6 +102,7 @@ export function routesFromOpenApi(doc: OpenApiDoc): RouteDef[] {
         action: full['x-vulnvault-action'] as string | undefined,
         mediaTypes,
         bodyRequired: reqBody?.required === true,
+        streamBody,
         schema,
       });
     }

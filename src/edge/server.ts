@@ -12,7 +12,13 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { VaultError } from '../core/errors.js';
 import type { Principal } from '../core/principal.js';
-import type { AuditSink, FindingsReader, FindingsWriter, PolicyReader } from '../core/ports.js';
+import type {
+  AuditSink,
+  FindingsReader,
+  FindingsWriter,
+  IdempotencyStore,
+  PolicyReader,
+} from '../core/ports.js';
 import { createAuthorize, type Authorize } from '../functions/authorize.js';
 import { principalFromCertificate } from '../pki/identity.js';
 import './call-context.js';
@@ -21,12 +27,14 @@ import { installConnectionGate } from './connection-gate.js';
 import { createErrorHandler } from './error-handler.js';
 import { createHandlers } from './handlers.js';
 import { loadOpenApi, routesFromOpenApi } from './openapi.js';
+import { registerStreamRoute } from './stream-body.js';
 import { compileValidator, type HttpPart } from './validation.js';
 
 export interface EdgeDeps {
   policies: PolicyReader;
   reader: FindingsReader;
   writer: FindingsWriter;
+  idempotency: IdempotencyStore;
   audit: AuditSink;
   logger: Logger;
 }
@@ -35,6 +43,8 @@ export interface EdgeOptions {
   tls: TlsOptions;
   trustedCas: readonly X509Certificate[];
   bodyLimit: number;
+  /** Cap of a streamed scan upload, counted while streaming. */
+  uploadLimit: number;
 }
 
 const SECURITY_HEADERS = {
@@ -161,6 +171,8 @@ export async function buildEdge(opts: EdgeOptions, deps: EdgeDeps): Promise<Fast
     reader: deps.reader,
     writer: deps.writer,
     audit: deps.audit,
+    idempotency: deps.idempotency,
+    uploadLimit: opts.uploadLimit,
   });
   const knownPaths: RegExp[] = [];
 
@@ -168,13 +180,15 @@ export async function buildEdge(opts: EdgeOptions, deps: EdgeDeps): Promise<Fast
     const handler = handlers[route.operationId];
     if (!handler) throw new Error(`openapi operation ${route.operationId} has no handler`);
     knownPaths.push(new RegExp(`^${route.url.replace(/:[^/]+/g, '[^/]+')}$`));
-    app.route({
+    const def = {
       method: route.method,
       url: route.url,
       schema: route.schema,
       config: { mediaTypes: route.mediaTypes, bodyRequired: route.bodyRequired },
       handler,
-    });
+    };
+    if (route.streamBody) registerStreamRoute(app, def, route.mediaTypes);
+    else app.route(def);
   }
 
   app.setNotFoundHandler(async (request) => {

@@ -29,6 +29,61 @@ const FINDINGS_MIGRATIONS: readonly string[] = [
    ) STRICT;
    CREATE UNIQUE INDEX findings_org_vuln_id ON findings (org, vuln_id) WHERE vuln_id IS NOT NULL;
    CREATE INDEX findings_org_seq ON findings (org, seq);`,
+  // 2: scan ingest. Full finding fields, the identity of scanned findings
+  // (seed records keep theirs: (org, vuln_id)), CVEs as rows for filtering
+  // and counting, and the scan log.
+  `ALTER TABLE findings ADD COLUMN severity TEXT NOT NULL DEFAULT 'info';
+   ALTER TABLE findings ADD COLUMN severity_raw TEXT NOT NULL DEFAULT '';
+   ALTER TABLE findings ADD COLUMN cvss3_score REAL;
+   ALTER TABLE findings ADD COLUMN cvss3_vector TEXT;
+   ALTER TABLE findings ADD COLUMN cvss2_score REAL;
+   ALTER TABLE findings ADD COLUMN cvss2_vector TEXT;
+   ALTER TABLE findings ADD COLUMN cves TEXT NOT NULL DEFAULT '[]';
+   ALTER TABLE findings ADD COLUMN description TEXT NOT NULL DEFAULT '';
+   ALTER TABLE findings ADD COLUMN solution TEXT NOT NULL DEFAULT '';
+   ALTER TABLE findings ADD COLUMN evidence TEXT NOT NULL DEFAULT '';
+   ALTER TABLE findings ADD COLUMN service TEXT NOT NULL DEFAULT '';
+   ALTER TABLE findings ADD COLUMN content_hash TEXT;
+   ALTER TABLE findings ADD COLUMN fixed_at TEXT;
+   ALTER TABLE findings ADD COLUMN last_scan_id TEXT;
+   CREATE UNIQUE INDEX findings_identity
+     ON findings (org, scanner, asset, plugin_id, port, protocol) WHERE vuln_id IS NULL;
+   CREATE TABLE finding_cves (
+     seq INTEGER NOT NULL,
+     org TEXT NOT NULL,
+     cve TEXT NOT NULL,
+     PRIMARY KEY (seq, cve)
+   ) STRICT, WITHOUT ROWID;
+   CREATE INDEX finding_cves_org_cve ON finding_cves (org, cve);
+   CREATE TABLE scans (
+     id          TEXT PRIMARY KEY,
+     org         TEXT NOT NULL,
+     format      TEXT NOT NULL,
+     principal   TEXT NOT NULL,
+     started_at  TEXT NOT NULL,
+     finished_at TEXT NOT NULL,
+     received    INTEGER NOT NULL,
+     new         INTEGER NOT NULL,
+     updated     INTEGER NOT NULL,
+     unchanged   INTEGER NOT NULL,
+     fixed       INTEGER NOT NULL,
+     reopened    INTEGER NOT NULL
+   ) STRICT;
+   CREATE INDEX scans_org ON scans (org, finished_at);`,
+];
+
+const IDEMPOTENCY_MIGRATIONS: readonly string[] = [
+  `CREATE TABLE idempotency_keys (
+     scope        TEXT NOT NULL,
+     key          TEXT NOT NULL,
+     state        TEXT NOT NULL,
+     request_hash TEXT,
+     status       INTEGER,
+     body         TEXT,
+     created_at   TEXT NOT NULL,
+     PRIMARY KEY (scope, key)
+   ) STRICT, WITHOUT ROWID;
+   CREATE INDEX idempotency_keys_created ON idempotency_keys (created_at);`,
 ];
 
 const POLICY_MIGRATIONS: readonly string[] = [
@@ -66,7 +121,25 @@ export function openFindingsDb(file: string): Db {
   db.pragma('synchronous = FULL');
   db.pragma('busy_timeout = 5000');
   db.pragma('foreign_keys = ON');
+  // A scan import is one large transaction: a bigger page cache (bounded,
+  // 32 MiB) keeps its index pages in memory instead of spilling them early.
+  db.pragma('cache_size = -32768');
   migrate(db, FINDINGS_MIGRATIONS);
+  return db;
+}
+
+/**
+ * Idempotency-Key records, in their own file: a scan import holds the
+ * findings database's write lock for the length of an upload, and claiming a
+ * key must never wait for that.
+ */
+export function openIdempotencyDb(file: string): Db {
+  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+  const db = new Database(file);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
+  db.pragma('busy_timeout = 2000');
+  migrate(db, IDEMPOTENCY_MIGRATIONS);
   return db;
 }
 

@@ -4,7 +4,8 @@
 
 import type { FindingsReader, StoredSeedFinding } from '../../core/ports.js';
 import type { Db } from './database.js';
-import { storeError } from './findings-writer.js';
+import { createFindingQueries } from './finding-queries.js';
+import { storeError } from './store-error.js';
 
 interface Row {
   seq: number;
@@ -27,6 +28,7 @@ export function createSqliteFindingsReader(db: Db): FindingsReader {
       LIMIT ?`,
   );
   return {
+    ...createFindingQueries(db),
     listByOrg(org, afterSeq, limit) {
       try {
         const rows = page.all(org, afterSeq, limit + 1);

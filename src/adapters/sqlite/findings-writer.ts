@@ -1,15 +1,29 @@
 // FindingsWriter on SQLite: a batch is one transaction, so it is stored
 // entirely or not at all; a unique-index violation becomes vuln_exists.
+// Scan imports run on this connection, or — when `importWorkerFile` is given
+// (the server does) — in a worker thread with its own connection to that
+// file; one WriteLock orders all of them.
 
 import { randomUUID } from 'node:crypto';
 import { SqliteError } from 'better-sqlite3';
 import { VaultError } from '../../core/errors.js';
-import type { FindingsWriter, NewSeedFinding } from '../../core/ports.js';
+import type { FindingsWriter, NewSeedFinding, ScanMeta } from '../../core/ports.js';
 import type { Db } from './database.js';
+import { storeError } from './store-error.js';
+import { createScanImporter } from './scan-import.js';
+import { startImportWorker } from './worker-scan-import.js';
+import { WriteLock } from './write-lock.js';
 
 const SEED_SCANNER = 'seed';
 
-export function createSqliteFindingsWriter(db: Db): FindingsWriter {
+export interface SqliteFindingsWriter extends FindingsWriter {
+  close(): Promise<void>;
+}
+
+export function createSqliteFindingsWriter(
+  db: Db,
+  options: { importWorkerFile?: string } = {},
+): SqliteFindingsWriter {
   const insert = db.prepare(
     `INSERT INTO findings
        (id, org, vuln_id, asset, scanner, plugin_id, title, priority, due_date, status, first_seen, last_seen)
@@ -45,23 +59,29 @@ export function createSqliteFindingsWriter(db: Db): FindingsWriter {
     return records.length;
   });
 
+  const lock = new WriteLock();
+  const worker =
+    options.importWorkerFile !== undefined
+      ? startImportWorker(options.importWorkerFile, lock)
+      : undefined;
+  const beginScan = worker ? (m: ScanMeta) => worker.begin(m) : createScanImporter(db, lock);
+
   return {
-    insertSeedBatch(records) {
+    beginScanImport(meta) {
+      return beginScan(meta);
+    },
+    async close() {
+      await worker?.close();
+    },
+    async insertSeedBatch(records) {
       try {
-        const stored = insertAll(records, new Date().toISOString());
-        return Promise.resolve({ stored });
+        const stored = await lock.run(() => insertAll(records, new Date().toISOString()));
+        return { stored };
       } catch (err) {
-        return Promise.reject(storeError(err));
+        throw storeError(err);
       }
     },
   };
 }
 
-/** Domain errors pass through; vendor errors become store_unavailable (cause kept). */
-export function storeError(err: unknown): Error {
-  if (err instanceof VaultError) return err;
-  if (err instanceof SqliteError) {
-    return new VaultError('store_unavailable', 'the findings store is unavailable', { cause: err });
-  }
-  return err instanceof Error ? err : new Error('non-error thrown', { cause: err });
-}
+export { storeError } from './store-error.js';

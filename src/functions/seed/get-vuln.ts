@@ -66,7 +66,8 @@ export async function getVuln(
       Org: f.org,
       AssetName: f.asset,
       DueDate: f.dueDate ? formatDueDate(f.dueDate) : '',
-      PluginId: Number(f.pluginId),
+      // Scanned findings may carry a non-numeric rule id (SARIF): 0 in the demo's shape.
+      PluginId: /^\d{1,10}$/.test(f.pluginId) ? Number(f.pluginId) : 0,
       PluginName: f.title,
       Priority: f.priority,
     })),

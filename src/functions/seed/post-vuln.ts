@@ -5,22 +5,31 @@
 
 import { VaultError } from '../../core/errors.js';
 import type { CallContext } from '../../core/principal.js';
-import type { AuditSink, FindingsWriter, NewSeedFinding } from '../../core/ports.js';
+import type {
+  AuditSink,
+  FindingsWriter,
+  IdempotencyStore,
+  NewSeedFinding,
+} from '../../core/ports.js';
 import { dataAccessEvent } from '../data-access.js';
 import { requireDueDate, type SeedRecord } from '../../core/seed-record.js';
 import type { Authorize } from '../authorize.js';
+import { checkIdempotencyKey, hashJson, runIdempotent, type Replayable } from '../idempotency.js';
 
 export interface PostVulnDeps {
   authorize: Authorize;
   writer: FindingsWriter;
   audit: AuditSink;
+  idempotency: IdempotencyStore;
 }
 
 export async function postVuln(
   ctx: CallContext,
   body: SeedRecord | SeedRecord[],
   deps: PostVulnDeps,
-): Promise<{ stored: number }> {
+  idempotencyKey?: string,
+): Promise<Replayable<{ stored: number }>> {
+  const key = checkIdempotencyKey(idempotencyKey);
   const records = Array.isArray(body) ? body : [body];
   const seen = new Set<string>();
   const rows: NewSeedFinding[] = records.map((r, index) => {
@@ -47,11 +56,13 @@ export async function postVuln(
     'findings:write',
     rows.map((r) => r.org),
   );
-  const result = await deps.writer.insertSeedBatch(rows);
-  const perOrg = new Map<string, number>();
-  for (const r of rows) perOrg.set(r.org, (perOrg.get(r.org) ?? 0) + 1);
-  for (const [org, count] of perOrg) {
-    deps.audit.dataAccess(dataAccessEvent(ctx, 'findings:write', org, count));
-  }
-  return result;
+  return runIdempotent(deps.idempotency, ctx, key, hashJson(body), async () => {
+    const stored = await deps.writer.insertSeedBatch(rows);
+    const perOrg = new Map<string, number>();
+    for (const r of rows) perOrg.set(r.org, (perOrg.get(r.org) ?? 0) + 1);
+    for (const [org, count] of perOrg) {
+      deps.audit.dataAccess(dataAccessEvent(ctx, 'findings:write', org, count));
+    }
+    return { status: 201, body: stored };
+  });
 }

@@ -1,0 +1,170 @@
+// npm run bench:ingest — ingest throughput and memory, from one run:
+//   1. generate a ~100 MB synthetic Nessus v2 export (~130k ReportItems, ~3k hosts)
+//   2. baseline: bare saxes parse of the file (no handlers but a counter)
+//   3. spawn the real server (`vulnvault serve`, its own process) and upload the
+//      file over mTLS into SQLite, twice; the server's peak RSS is read from
+//      /proc/PID/status (VmHWM) after each upload
+// Prints a table and writes bench/out/ingest.json. Speed and memory are only
+// ever measured here, never in unit tests.
+
+import { spawn, spawnSync } from 'node:child_process';
+import {
+  createReadStream,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { loadavg, cpus } from 'node:os';
+import { join } from 'node:path';
+import { SaxesParser } from 'saxes';
+import { uploadScan } from '../src/client/upload.js';
+import { generateNessus } from './generate-nessus.js';
+
+const ROOT = join(import.meta.dirname, '..');
+const OUT = join(ROOT, 'bench', 'out');
+const FILE = join(OUT, 'synthetic-130k-v2.nessus');
+const HOSTS = 3000;
+const ITEMS = 130_000;
+const MAIN = join(ROOT, 'src', 'cli', 'main.ts');
+const NODE_ARGS = ['--import', import.meta.resolve('tsx'), MAIN];
+
+const MB = 1024 * 1024;
+
+async function bareSaxes(file: string): Promise<{ secs: number; items: number }> {
+  const t0 = process.hrtime.bigint();
+  const parser = new SaxesParser({ xmlns: false, position: true });
+  let items = 0;
+  parser.on('opentag', (t) => {
+    if (t.name === 'ReportItem') items++;
+  });
+  const decoder = new TextDecoder('utf-8', { fatal: true });
+  for await (const chunk of createReadStream(file, { highWaterMark: 256 * 1024 })) {
+    parser.write(decoder.decode(chunk as Buffer, { stream: true }));
+  }
+  parser.close();
+  return { secs: Number(process.hrtime.bigint() - t0) / 1e9, items };
+}
+
+function peakRssMb(pid: number): { peak: number; now: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (k: string) => Number(new RegExp(`${k}:\\s+(\\d+) kB`).exec(status)?.[1] ?? NaN);
+  return { peak: kb('VmHWM') / 1024, now: kb('VmRSS') / 1024 };
+}
+
+async function main() {
+  mkdirSync(OUT, { recursive: true });
+  if (!existsSync(FILE)) {
+    process.stderr.write(`generating ${FILE} …\n`);
+    await generateNessus(FILE, HOSTS, ITEMS);
+  }
+  const size = statSync(FILE).size;
+  const load0 = loadavg();
+
+  // Warm the page cache so both measurements read the file from memory.
+  await bareSaxes(FILE);
+  const bare = await bareSaxes(FILE);
+
+  const dir = join(OUT, `vault-${process.pid}`);
+  const init = spawnSync(process.execPath, [...NODE_ARGS, 'init', '--dir', dir, '--force'], {
+    encoding: 'utf8',
+  });
+  if (init.status !== 0) throw new Error(`init failed: ${init.stderr}`);
+  const profile = process.env.BENCH_CPU_PROF
+    ? ['--cpu-prof', `--cpu-prof-dir=${join(OUT, 'prof')}`]
+    : [];
+  const server = spawn(
+    process.execPath,
+    [...profile, ...NODE_ARGS, 'serve', '--dir', dir, '--port', '0'],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: { ...process.env, VULNVAULT_LOG_LEVEL: 'warn' },
+    },
+  );
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    server.stdout.on('data', (c: Buffer) => {
+      out += c.toString();
+      const m = /listening on (https:\/\/\S+)/.exec(out);
+      if (m) resolve(m[1] as string);
+    });
+    server.on('exit', (code) => reject(new Error(`server exited ${code}`)));
+  });
+  const pid = server.pid as number;
+  const idle = peakRssMb(pid);
+  const pki = join(dir, 'pki');
+  const target = {
+    url,
+    cert: readFileSync(join(pki, 'clients', 'scanner.crt'), 'utf8'),
+    key: readFileSync(join(pki, 'clients', 'scanner.key'), 'utf8'),
+    ca: readFileSync(join(pki, 'ca.crt'), 'utf8'),
+  };
+
+  const runs: { secs: number; body: Record<string, number>; peak: number }[] = [];
+  try {
+    for (let i = 0; i < 2; i++) {
+      const t0 = process.hrtime.bigint();
+      const res = await uploadScan({
+        ...target,
+        org: 'org1',
+        file: FILE,
+        mediaType: 'application/vnd.tenable.nessus+xml',
+      });
+      const secs = Number(process.hrtime.bigint() - t0) / 1e9;
+      if (res.status !== 201) throw new Error(`upload ${i + 1}: HTTP ${res.status} ${res.text}`);
+      runs.push({ secs, body: res.body as Record<string, number>, peak: peakRssMb(pid).peak });
+    }
+  } finally {
+    server.kill('SIGTERM');
+  }
+  const load1 = loadavg();
+
+  const bareMBs = size / MB / bare.secs;
+  const rows = runs.map((r, i) => {
+    const mbs = size / MB / r.secs;
+    return {
+      run: i === 0 ? 'upload 1 (new)' : 'upload 2 (same file)',
+      seconds: r.secs,
+      mbPerSec: mbs,
+      findingsPerSec: (r.body.received ?? 0) / r.secs,
+      ratio: mbs / bareMBs,
+      peakRssMb: r.peak,
+      counts: r.body,
+    };
+  });
+  const pad = (s: string, n: number) => s.padEnd(n);
+  const lines = [
+    `file: ${(size / MB).toFixed(1)} MiB, ${bare.items} ReportItems over ${HOSTS} hosts; ${cpus().length} CPUs; load avg before ${load0.map((x) => x.toFixed(2)).join(' ')}, after ${load1.map((x) => x.toFixed(2)).join(' ')}`,
+    '',
+    `${pad('measurement', 34)}${pad('seconds', 10)}${pad('MiB/s', 9)}${pad('findings/s', 12)}${pad('vs bare', 9)}server peak RSS`,
+    `${pad('bare saxes parse (baseline)', 34)}${pad(bare.secs.toFixed(2), 10)}${pad(bareMBs.toFixed(1), 9)}${pad((bare.items / bare.secs).toFixed(0), 12)}${pad('100 %', 9)}-`,
+    ...rows.map(
+      (r) =>
+        `${pad(`vulnvault ${r.run}`, 34)}${pad(r.seconds.toFixed(2), 10)}${pad(r.mbPerSec.toFixed(1), 9)}${pad(r.findingsPerSec.toFixed(0), 12)}${pad(`${(r.ratio * 100).toFixed(0)} %`, 9)}${r.peakRssMb.toFixed(0)} MiB`,
+    ),
+    '',
+    `server RSS when idle before the uploads: ${idle.now.toFixed(0)} MiB`,
+    `upload 1: ${JSON.stringify(rows[0]?.counts)}`,
+    `upload 2: ${JSON.stringify(rows[1]?.counts)}`,
+    '',
+    `targets: end-to-end ≥ 50 % of bare parse: ${rows.every((r) => r.ratio >= 0.5) ? 'met' : 'NOT met'}; ` +
+      `server peak RSS < 300 MiB: ${rows.every((r) => r.peakRssMb < 300) ? 'met' : 'NOT met'}; ` +
+      `re-upload not slower: ${(rows[1]?.seconds ?? Infinity) <= (rows[0]?.seconds ?? 0) * 1.05 ? 'met' : 'NOT met'} (5 % tolerance)`,
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
+  writeFileSync(
+    join(OUT, 'ingest.json'),
+    JSON.stringify(
+      { size, bare: { ...bare, mbPerSec: bareMBs }, idle, runs: rows, load0, load1 },
+      null,
+      2,
+    ),
+  );
+  spawnSync('rm', ['-rf', dir]);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench:ingest failed: ${(err as Error).message}\n`);
+  process.exit(1);
+});

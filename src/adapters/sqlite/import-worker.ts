@@ -1,0 +1,71 @@
+// Worker thread that owns a findings connection for scan imports, so the
+// SQLite work of an upload runs on another core while the main thread keeps
+// decrypting and parsing the stream. Messages are handled strictly in order:
+//   begin(meta) · stage(findings, assets)* · commit(received) | abort
+// Each gets one reply: {ok: true, value} or {ok: false, error}.
+
+import { parentPort, workerData } from 'node:worker_threads';
+import type { ScanImport } from '../../core/ports.js';
+import { openFindingsDb } from './database.js';
+import { createScanImporter } from './scan-import.js';
+import { WriteLock } from './write-lock.js';
+
+export type ImportRequest =
+  | { op: 'begin'; meta: Parameters<ReturnType<typeof createScanImporter>>[0] }
+  | {
+      op: 'stage';
+      findings: Parameters<ScanImport['stage']>[0];
+      assets: Parameters<ScanImport['stage']>[1];
+    }
+  | { op: 'commit'; received: number }
+  | { op: 'abort' };
+
+export type ImportReply =
+  | { ok: true; value?: unknown }
+  | { ok: false; error: { name: string; code?: string; message: string } };
+
+const port = parentPort;
+if (port) {
+  const db = openFindingsDb((workerData as { file: string }).file);
+  const begin = createScanImporter(db, new WriteLock());
+  let current: ScanImport | undefined;
+  let chain = Promise.resolve();
+
+  const handle = async (msg: ImportRequest): Promise<unknown> => {
+    switch (msg.op) {
+      case 'begin':
+        if (current) await current.abort();
+        current = await begin(msg.meta);
+        return undefined;
+      case 'stage':
+        if (!current) throw new Error('no import in progress');
+        return current.stage(msg.findings, msg.assets);
+      case 'commit': {
+        if (!current) throw new Error('no import in progress');
+        const imp = current;
+        current = undefined;
+        return imp.commit(msg.received);
+      }
+      case 'abort': {
+        const imp = current;
+        current = undefined;
+        return imp?.abort();
+      }
+    }
+  };
+
+  port.on('message', (msg: ImportRequest) => {
+    chain = chain.then(async () => {
+      try {
+        const value = await handle(msg);
+        port.postMessage({ ok: true, value } satisfies ImportReply);
+      } catch (err) {
+        const e = err as Error & { code?: string; cause?: { code?: string } };
+        port.postMessage({
+          ok: false,
+          error: { name: e.name, code: e.code ?? e.cause?.code, message: e.message },
+        } satisfies ImportReply);
+      }
+    });
+  });
+}

@@ -1,0 +1,328 @@
+// ScanImport on SQLite. An import holds the connection's write lock and one
+// write transaction from begin to commit, writing each staged batch straight
+// into `findings`: readers (WAL, read-only connection) see nothing of it
+// until commit, and abort — or a crash — rolls all of it back. Per finding:
+//
+//   prior = findings[identity]        (unique partial index findings_identity)
+//   none                 → insert, status open                       → new
+//   seen in this upload  → merge CVEs into it (duplicate identity)
+//   status fixed         → update, status reopened                   → reopened
+//   same content hash    → lastSeen only                  → unchanged or updated
+//   otherwise            → update content                 → unchanged or updated
+//
+// Whether a seen finding counts as updated or unchanged is decided at commit,
+// against its content hash before this upload: a finding reported twice in
+// one upload (a CSV row per CVE) is merged, and only the merged result says
+// whether anything changed.
+//
+// commit() then marks fixed every open finding of the covered assets that
+// this upload did not touch (last_scan_id ≠ this scan). Static SQL only.
+
+import { hash as digest, randomBytes, randomUUID } from 'node:crypto';
+import { SqliteError } from 'better-sqlite3';
+import type { ScannedFinding } from '../../core/finding.js';
+import type { ScanCounts, ScanImport, ScanMeta } from '../../core/ports.js';
+import type { Db } from './database.js';
+import { storeError } from './store-error.js';
+import type { WriteLock } from './write-lock.js';
+
+interface Prior {
+  seq: number;
+  status: string;
+  content_hash: string | null;
+  last_scan_id: string | null;
+  cves: string;
+}
+
+/** Hash of everything but identity and timestamps: equal hash = unchanged. */
+function contentHash(f: ScannedFinding, cves: string): string {
+  // Not a security boundary (it only spots changed content): SHA-1 over the
+  // fields joined with NUL (which none of them can hold unescaped in JSON
+  // inputs, and which only costs a false "updated" if one does).
+  return digest(
+    'sha1',
+    [
+      f.title,
+      f.severity,
+      f.severityRaw,
+      f.cvss3Score ?? '',
+      f.cvss3Vector ?? '',
+      f.cvss2Score ?? '',
+      f.cvss2Vector ?? '',
+      cves,
+      f.description,
+      f.solution,
+      f.evidence,
+      f.service,
+    ].join('\u0000'),
+    'base64url',
+  );
+}
+
+/**
+ * Finding ids in the layout of a UUIDv7: 48-bit time, a 16-bit counter, and
+ * 62 random bits drawn once per import. Unique, time-ordered (a large import
+ * appends to the id index instead of writing all over it), and not derived
+ * from any input.
+ */
+export function idGenerator(): () => string {
+  const rnd = randomBytes(8).toString('hex');
+  const group4 = ((parseInt(rnd.slice(0, 1), 16) & 0x3) | 0x8).toString(16) + rnd.slice(1, 4);
+  let counter = 0;
+  return () => {
+    const t = Date.now().toString(16).padStart(12, '0').slice(-12);
+    const c = (counter++ & 0xffff).toString(16).padStart(4, '0');
+    return `${t.slice(0, 8)}-${t.slice(8)}-7${c.slice(1)}-${group4}-${c.slice(0, 1)}${rnd.slice(4, 15)}`;
+  };
+}
+
+export function createScanImporter(
+  db: Db,
+  lock: WriteLock,
+): (meta: ScanMeta) => Promise<ScanImport> {
+  db.exec(`CREATE TEMP TABLE IF NOT EXISTS scan_assets (
+             upload TEXT NOT NULL, scanner TEXT NOT NULL, asset TEXT NOT NULL,
+             PRIMARY KEY (upload, scanner, asset)
+           ) WITHOUT ROWID;
+           CREATE TEMP TABLE IF NOT EXISTS scan_prior (
+             upload TEXT NOT NULL, seq INTEGER NOT NULL, prior_hash TEXT,
+             PRIMARY KEY (upload, seq)
+           ) WITHOUT ROWID;`);
+  const prior = db.prepare<unknown[], Prior>(
+    `SELECT seq, status, content_hash, last_scan_id, cves FROM findings
+      WHERE org = ? AND scanner = ? AND asset = ? AND plugin_id = ? AND port = ?
+        AND protocol = ? AND vuln_id IS NULL`,
+  );
+  // Positional parameters: binding 20 values by name for every finding of a
+  // large import costs more than the insert itself.
+  const insert = db.prepare(
+    `INSERT INTO findings (id, org, vuln_id, asset, scanner, plugin_id, port, protocol, title,
+       severity, severity_raw, cvss3_score, cvss3_vector, cvss2_score, cvss2_vector, cves,
+       description, solution, evidence, service, content_hash, status, first_seen, last_seen,
+       last_scan_id)
+     VALUES (?, ?, NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?, ?, ?)`,
+  );
+  const update = db.prepare(
+    `UPDATE findings SET title = ?, severity = ?, severity_raw = ?, cvss3_score = ?,
+       cvss3_vector = ?, cvss2_score = ?, cvss2_vector = ?, cves = ?, description = ?,
+       solution = ?, evidence = ?, service = ?, content_hash = ?, status = ?, fixed_at = NULL,
+       last_seen = ?, last_scan_id = ?
+     WHERE seq = ?`,
+  );
+  const assetKnown = db.prepare<[string, string, string], { one: number }>(
+    `SELECT 1 AS one FROM findings
+      WHERE org = ? AND scanner = ? AND asset = ? AND vuln_id IS NULL LIMIT 1`,
+  );
+  const touch = db.prepare(`UPDATE findings SET last_seen = ?, last_scan_id = ? WHERE seq = ?`);
+  const dropCves = db.prepare(`DELETE FROM finding_cves WHERE seq = ?`);
+  const addCve = db.prepare(`INSERT OR IGNORE INTO finding_cves (seq, org, cve) VALUES (?, ?, ?)`);
+  const addAsset = db.prepare(
+    `INSERT OR IGNORE INTO scan_assets (upload, scanner, asset) VALUES (?, ?, ?)`,
+  );
+  const markFixed = db.prepare(
+    `UPDATE findings SET status = 'fixed', fixed_at = @now, last_scan_id = @scanId
+      WHERE seq IN (
+        SELECT f.seq FROM scan_assets a
+          JOIN findings f ON f.org = @org AND f.scanner = a.scanner AND f.asset = a.asset
+                         AND f.vuln_id IS NULL
+         WHERE a.upload = @upload AND f.status IN ('open', 'reopened')
+           AND f.last_scan_id IS NOT @scanId)`,
+  );
+  const insertScan = db.prepare(
+    `INSERT INTO scans (id, org, format, principal, started_at, finished_at, received, new,
+       updated, unchanged, fixed, reopened)
+     VALUES (@scanId, @org, @format, @principal, @startedAt, @now, @received, @new, @updated,
+       @unchanged, @fixed, @reopened)`,
+  );
+  const clearAssets = db.prepare(`DELETE FROM scan_assets WHERE upload = ?`);
+  const addPrior = db.prepare(
+    `INSERT OR IGNORE INTO scan_prior (upload, seq, prior_hash) VALUES (?, ?, ?)`,
+  );
+  const countSeen = db.prepare<[string], { seen: number; unchanged: number }>(
+    `SELECT count(*) AS seen, coalesce(sum(f.content_hash IS p.prior_hash), 0) AS unchanged
+       FROM scan_prior p JOIN findings f ON f.seq = p.seq WHERE p.upload = ?`,
+  );
+  const clearPrior = db.prepare(`DELETE FROM scan_prior WHERE upload = ?`);
+
+  return async (meta) => {
+    const release = await lock.acquire();
+    // The temp key is private to this import, never taken from input.
+    const upload = randomUUID();
+    const nextId = idGenerator();
+    const now = new Date().toISOString();
+    const counts: ScanCounts = { new: 0, updated: 0, unchanged: 0, fixed: 0, reopened: 0 };
+    let open = false;
+    try {
+      db.exec('BEGIN IMMEDIATE');
+      open = true;
+    } catch (err) {
+      release();
+      throw storeError(err);
+    }
+    const finish = (sql: 'COMMIT' | 'ROLLBACK') => {
+      if (!open) return;
+      open = false;
+      try {
+        db.exec(sql);
+      } finally {
+        release();
+      }
+    };
+
+    const writeCves = (seq: number, cves: readonly string[], replace: boolean) => {
+      if (replace) dropCves.run(seq);
+      for (const c of cves) addCve.run(seq, meta.org, c);
+    };
+
+    // Assets with no finding of this scanner before this import: their
+    // findings are all new, so the per-finding lookup is skipped (a repeated
+    // identity then hits the unique index and takes the lookup path).
+    const freshAssets = new Map<string, boolean>();
+    const isFresh = (scanner: string, asset: string): boolean => {
+      const k = `${scanner}\n${asset}`;
+      let fresh = freshAssets.get(k);
+      if (fresh === undefined) {
+        if (freshAssets.size > 10_000) freshAssets.clear(); // bounded memory
+        fresh = assetKnown.get(meta.org, scanner, asset) === undefined;
+        freshAssets.set(k, fresh);
+      }
+      return fresh;
+    };
+
+    const content = (f: ScannedFinding, cves: string, hash: string) =>
+      [
+        f.title,
+        f.severity,
+        f.severityRaw,
+        f.cvss3Score,
+        f.cvss3Vector,
+        f.cvss2Score,
+        f.cvss2Vector,
+        cves,
+        f.description,
+        f.solution,
+        f.evidence,
+        f.service,
+        hash,
+      ] as const;
+
+    const insertNew = (f: ScannedFinding): boolean => {
+      const cves = JSON.stringify(f.cves);
+      try {
+        const seq = Number(
+          insert.run(
+            nextId(),
+            meta.org,
+            f.asset,
+            f.scanner,
+            f.pluginId,
+            f.port,
+            f.protocol,
+            ...content(f, cves, contentHash(f, cves)),
+            now,
+            now,
+            meta.scanId,
+          ).lastInsertRowid,
+        );
+        writeCves(seq, f.cves, false);
+        counts.new++;
+        return true;
+      } catch (err) {
+        if (err instanceof SqliteError && err.code === 'SQLITE_CONSTRAINT_UNIQUE') return false;
+        throw err;
+      }
+    };
+
+    const stageOne = (f: ScannedFinding) => {
+      if (isFresh(f.scanner, f.asset) && insertNew(f)) return;
+      const p = prior.get(meta.org, f.scanner, f.asset, f.pluginId, f.port, f.protocol);
+      if (!p) {
+        insertNew(f);
+        return;
+      }
+      let cveList = f.cves;
+      if (p.last_scan_id === meta.scanId) {
+        // Same identity twice in one upload (e.g. a CSV row per CVE): unite CVEs.
+        cveList = [...new Set([...(JSON.parse(p.cves) as string[]), ...f.cves])].sort();
+      }
+      const cves = JSON.stringify(cveList);
+      const hash = contentHash(f, cves);
+      const rewrite = (status: string) =>
+        update.run(...content(f, cves, hash), status, now, meta.scanId, p.seq);
+      if (p.last_scan_id === meta.scanId) {
+        rewrite(p.status);
+        writeCves(p.seq, cveList, false);
+        return;
+      }
+      if (p.status === 'fixed') {
+        rewrite('reopened');
+        writeCves(p.seq, cveList, true);
+        counts.reopened++;
+        return;
+      }
+      addPrior.run(upload, p.seq, p.content_hash);
+      if (p.content_hash === hash) {
+        touch.run(now, meta.scanId, p.seq);
+      } else {
+        rewrite(p.status);
+        writeCves(p.seq, cveList, true);
+      }
+    };
+
+    return {
+      stage(findings, assets) {
+        try {
+          if (!open) throw new Error('scan import already finished');
+          for (const a of assets) addAsset.run(upload, a.scanner, a.asset);
+          for (const f of findings) stageOne(f);
+          return Promise.resolve();
+        } catch (err) {
+          return Promise.reject(storeError(err));
+        }
+      },
+      commit(received) {
+        try {
+          if (!open) throw new Error('scan import already finished');
+          const seen = countSeen.get(upload) ?? { seen: 0, unchanged: 0 };
+          counts.unchanged = seen.unchanged;
+          counts.updated = seen.seen - seen.unchanged;
+          counts.fixed = markFixed.run({
+            upload,
+            org: meta.org,
+            scanId: meta.scanId,
+            now,
+          }).changes;
+          insertScan.run({
+            ...counts,
+            scanId: meta.scanId,
+            org: meta.org,
+            format: meta.format,
+            principal: meta.principal,
+            startedAt: meta.startedAt,
+            now: new Date().toISOString(),
+            received,
+          });
+          clearAssets.run(upload);
+          clearPrior.run(upload);
+          finish('COMMIT');
+          return Promise.resolve({ ...counts });
+        } catch (err) {
+          try {
+            finish('ROLLBACK');
+          } catch {
+            // the connection rolls back by itself if COMMIT failed
+          }
+          return Promise.reject(storeError(err));
+        }
+      },
+      abort() {
+        try {
+          finish('ROLLBACK');
+          return Promise.resolve();
+        } catch (err) {
+          return Promise.reject(storeError(err));
+        }
+      },
+    };
+  };
+}

@@ -1,0 +1,132 @@
+// ScanImport whose SQLite work runs in import-worker.ts on its own thread.
+// stage() returns as soon as the batch is handed over (up to MAX_IN_FLIGHT
+// batches ahead; beyond that it waits, which in turn slows reading the
+// request: backpressure end to end). A failure in the worker surfaces at the
+// next stage() or at commit(). The main thread's WriteLock is held for the
+// whole import, so seed writes on the main connection never overlap it.
+
+import { Worker } from 'node:worker_threads';
+import { VaultError, type ErrorCode } from '../../core/errors.js';
+import type { ScanImport, ScanMeta, ScanCounts } from '../../core/ports.js';
+import type { ImportReply, ImportRequest } from './import-worker.js';
+import type { WriteLock } from './write-lock.js';
+
+const MAX_IN_FLIGHT = 3;
+// The worker holds a few batches and prepared statements: a small young
+// generation keeps its garbage from inflating the server's RSS.
+const LIMITS = { maxYoungGenerationSizeMb: 8, maxOldGenerationSizeMb: 256 };
+
+export interface ImportWorker {
+  begin(meta: ScanMeta): Promise<ScanImport>;
+  close(): Promise<void>;
+}
+
+function spawnWorker(file: string): Worker {
+  if (!import.meta.url.endsWith('.ts')) {
+    return new Worker(new URL('./import-worker.js', import.meta.url), {
+      workerData: { file },
+      resourceLimits: LIMITS,
+    });
+  }
+  // Running from source through the tsx loader (tests, benchmark): loader
+  // hooks are per thread, so the worker registers tsx before loading the .ts.
+  const tsx = import.meta.resolve('tsx/esm/api');
+  const entry = new URL('./import-worker.ts', import.meta.url).href;
+  return new Worker(
+    `import(${JSON.stringify(tsx)}).then((t) => { t.register(); return import(${JSON.stringify(entry)}); })`,
+    { eval: true, workerData: { file }, resourceLimits: LIMITS },
+  );
+}
+
+export function startImportWorker(file: string, lock: WriteLock): ImportWorker {
+  const worker = spawnWorker(file);
+  worker.unref();
+  const waiting: ((r: ImportReply) => void)[] = [];
+  let dead: Error | undefined;
+  worker.on('message', (r: ImportReply) => waiting.shift()?.(r));
+  const fail = (err: Error) => {
+    dead = err;
+    for (const w of waiting.splice(0)) {
+      w({ ok: false, error: { name: 'Error', message: err.message } });
+    }
+  };
+  worker.on('error', fail);
+  worker.on('exit', (code) => fail(new Error(`import worker exited (${code})`)));
+
+  const send = (msg: ImportRequest): Promise<ImportReply> => {
+    if (dead)
+      return Promise.resolve({ ok: false, error: { name: 'Error', message: dead.message } });
+    return new Promise((resolve) => {
+      waiting.push(resolve);
+      worker.postMessage(msg);
+    });
+  };
+  const unwrap = (r: ImportReply): unknown => {
+    if (r.ok) return r.value;
+    if (r.error.name === 'VaultError' && r.error.code) {
+      throw new VaultError(r.error.code as ErrorCode, r.error.message);
+    }
+    throw new VaultError('store_unavailable', 'the findings store is unavailable', {
+      cause: new Error(`${r.error.name}: ${r.error.code ?? ''} ${r.error.message}`),
+    });
+  };
+
+  return {
+    async begin(meta) {
+      const release = await lock.acquire();
+      try {
+        unwrap(await send({ op: 'begin', meta }));
+      } catch (err) {
+        release();
+        throw err;
+      }
+      let inFlight: Promise<ImportReply>[] = [];
+      let finished = false;
+      const end = () => {
+        if (!finished) {
+          finished = true;
+          release();
+        }
+      };
+      const drain = async () => {
+        const pending = inFlight;
+        inFlight = [];
+        for (const r of await Promise.all(pending)) unwrap(r);
+      };
+      return {
+        async stage(findings, assets) {
+          if (finished) throw new Error('scan import already finished');
+          inFlight.push(send({ op: 'stage', findings, assets }));
+          if (inFlight.length >= MAX_IN_FLIGHT) {
+            const first = inFlight.shift() as Promise<ImportReply>;
+            unwrap(await first);
+          }
+        },
+        async commit(received) {
+          try {
+            await drain();
+            return unwrap(await send({ op: 'commit', received })) as ScanCounts;
+          } catch (err) {
+            await send({ op: 'abort' });
+            throw err;
+          } finally {
+            end();
+          }
+        },
+        async abort() {
+          if (finished) return;
+          try {
+            await Promise.allSettled(inFlight);
+            inFlight = [];
+            unwrap(await send({ op: 'abort' }));
+          } finally {
+            end();
+          }
+        },
+      };
+    },
+    async close() {
+      await worker.terminate();
+    },
+  };
+}

@@ -1,0 +1,55 @@
+// Streaming request bodies for scan uploads. Routes marked
+// `x-vulnvault-stream-body` in the contract are registered in their own
+// encapsulated context whose content-type parsers hand the handler the raw
+// request stream (no buffering, so fastify's bodyLimit does not apply: the
+// ingest function counts bytes itself against the upload limit). The media
+// types are the route's, from the contract; anything else is 415 as usual.
+
+import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
+import { loadOpenApi, deref, type OpenApiDoc } from './openapi.js';
+import { compileValidator } from './validation.js';
+import type { ItemValidator } from '../formats/native-json.js';
+import { FORMAT_BY_MEDIA_TYPE, type ScanFormat } from '../formats/format.js';
+import { VaultError } from '../core/errors.js';
+
+export function registerStreamRoute(
+  app: FastifyInstance,
+  route: RouteOptions,
+  mediaTypes: readonly string[],
+): void {
+  void app.register(async (child) => {
+    child.removeAllContentTypeParsers();
+    child.addContentTypeParser([...mediaTypes], (_request, payload, done) => done(null, payload));
+    child.route(route);
+  });
+}
+
+/** The upload format selected by the request's media type (the edge already refused others). */
+export function scanFormatOf(request: FastifyRequest): ScanFormat {
+  const type = (request.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+  const format = FORMAT_BY_MEDIA_TYPE[type];
+  if (!format) throw new VaultError('unsupported_media_type', 'unsupported Content-Type');
+  return format;
+}
+
+/**
+ * When an upload is refused before its body was read (403, 409, 413, a parse
+ * error), the connection is closed after the answer rather than reading the
+ * rest of a possibly huge body; what is still in flight is discarded unparsed.
+ */
+export function closeIfUnread(request: FastifyRequest, reply: FastifyReply): void {
+  if (request.raw.complete) return;
+  reply.header('connection', 'close');
+  request.raw.resume();
+}
+
+/** Validator for one native-batch finding, from the contract's NativeFinding schema. */
+export function nativeFindingValidator(doc: OpenApiDoc = loadOpenApi()): ItemValidator {
+  const schema = deref(doc, doc.components.schemas.NativeFinding ?? {}) as object;
+  const check = compileValidator(schema, 'body');
+  return (item, index) => {
+    const r = check(item);
+    if (r === true) return undefined;
+    return r.error.message.replace(/^body/, `findings[${index}]`);
+  };
+}

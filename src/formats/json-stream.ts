@@ -1,0 +1,106 @@
+// Shared streaming JSON reader for the JSON upload formats (SARIF, CycloneDX,
+// native batch), on @streamparser/json. Only the values at the requested
+// paths are built (e.g. one SARIF result at a time) and dropped once handed
+// over, so memory stays flat however long the arrays are. Keys that could
+// poison prototypes (__proto__, constructor, prototype) are refused before
+// the value is built, and errors name a byte offset, never the content.
+
+import { JSONParser, TokenType } from '@streamparser/json';
+import { VaultError, type ErrorCode } from '../core/errors.js';
+import type { FormatParser } from './format.js';
+
+export type JsonValue = null | boolean | number | string | JsonValue[] | { [k: string]: JsonValue };
+
+export interface JsonStreamOptions {
+  /** JSONPath-like selectors understood by @streamparser/json, e.g. `$.runs.*.results.*`. */
+  paths: string[];
+  /** path of the value (keys and indexes from the root) and the value itself */
+  onValue(path: readonly (string | number)[], value: JsonValue): void;
+  /** Top-level keys allowed; others are refused (undefined: any). */
+  topLevelKeys?: ReadonlySet<string>;
+  /** The error code for a document that is not the expected shape. */
+  shapeError: ErrorCode;
+  what: string;
+}
+
+const POISON = new Set(['__proto__', 'constructor', 'prototype']);
+
+export function jsonStreamParser(o: JsonStreamOptions): FormatParser {
+  const parser = new JSONParser({ paths: o.paths, keepStack: false, stringBufferSize: 64 * 1024 });
+  let offset = 0;
+  let depth = 0;
+  let sawFirst = false;
+  let prevString: string | undefined;
+  let prevDepth = 0;
+
+  parser.onToken = ({ token, value }) => {
+    if (!sawFirst) {
+      sawFirst = true;
+      if (token !== TokenType.LEFT_BRACE) {
+        throw new VaultError(o.shapeError, `${o.what} must be a JSON object; nothing was stored`);
+      }
+    }
+    if (token === TokenType.COLON && prevString !== undefined) {
+      if (POISON.has(prevString)) {
+        throw new VaultError(
+          'invalid_json',
+          'request body contains a forbidden key (__proto__, constructor or prototype); nothing was stored',
+        );
+      }
+      if (o.topLevelKeys && prevDepth === 1 && !o.topLevelKeys.has(prevString)) {
+        throw new VaultError(
+          o.shapeError,
+          `${o.what} has an unknown top-level property; allowed: ${[...o.topLevelKeys].join(', ')}`,
+        );
+      }
+    }
+    if (token === TokenType.LEFT_BRACE || token === TokenType.LEFT_BRACKET) depth++;
+    else if (token === TokenType.RIGHT_BRACE || token === TokenType.RIGHT_BRACKET) depth--;
+    prevString = token === TokenType.STRING ? (value as string) : undefined;
+    prevDepth = depth;
+  };
+  parser.onValue = ({ value, key, stack }) => {
+    const path: (string | number)[] = [];
+    for (let i = 1; i < stack.length; i++) {
+      const k = stack[i]?.key;
+      if (k !== undefined) path.push(k);
+    }
+    if (key !== undefined) path.push(key);
+    o.onValue(path, value as JsonValue);
+  };
+  parser.onError = (err) => {
+    if (err instanceof VaultError) throw err;
+    const at = /position "(\d+)"/.exec(err.message)?.[1];
+    throw new VaultError(
+      'invalid_json',
+      `${o.what} is not valid JSON${at !== undefined ? ` (at byte ${offset + Number(at)})` : ''}; nothing was stored`,
+    );
+  };
+  parser.onEnd = () => undefined;
+
+  return {
+    write(chunk) {
+      parser.write(chunk);
+      offset += chunk.byteLength;
+    },
+    end() {
+      if (!sawFirst) throw new VaultError('invalid_json', `${o.what} is empty; nothing was stored`);
+      if (!parser.isEnded) {
+        throw new VaultError(
+          'invalid_json',
+          `${o.what} ends before the JSON document does (truncated?); nothing was stored`,
+        );
+      }
+      // The document closed already (the parser ends itself there); calling
+      // parser.end() now would report a spurious error.
+    },
+  };
+}
+
+export function isObject(v: JsonValue | undefined): v is { [k: string]: JsonValue } {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+export function str(v: JsonValue | undefined): string {
+  return typeof v === 'string' ? v : typeof v === 'number' ? String(v) : '';
+}

@@ -1,0 +1,158 @@
+// `vulnvault upload` against a real `vulnvault serve` process, and the
+// all-or-nothing promise when the server is killed in the middle of an upload.
+
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { request } from 'node:https';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { runCli, startCli, type Served } from '../helpers/cli.js';
+import { SAMPLES } from '../helpers/scans.js';
+import { countFindings } from '../helpers/vault.js';
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const addr = s.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      s.close(() => resolve(port));
+    });
+    s.on('error', reject);
+  });
+}
+
+describe('vulnvault upload', () => {
+  let work: string;
+  let dir: string;
+  let port: number;
+  let served: Served | undefined;
+
+  const serve = async () => {
+    served = await startCli(['serve', '--dir', dir, '--port', String(port)]);
+    return served;
+  };
+
+  before(async () => {
+    work = mkdtempSync(join(tmpdir(), 'vulnvault-upload-'));
+    dir = join(work, 'vv');
+    const r = runCli(['init', '--dir', dir]);
+    assert.equal(r.status, 0, r.stderr);
+    port = await freePort();
+    // `upload --dir` finds the server through the config's port.
+    const cfgFile = join(dir, 'vulnvault.json');
+    const cfg = JSON.parse(readFileSync(cfgFile, 'utf8'));
+    cfg.server.port = port;
+    (await import('node:fs')).writeFileSync(cfgFile, JSON.stringify(cfg));
+  });
+  after(async () => {
+    if (served && served.child.exitCode === null) {
+      served.child.kill('SIGKILL');
+      await served.exited;
+    }
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  it('streams a file with --dir, shows progress lines and prints the summary', async () => {
+    await serve();
+    const r = runCli([
+      'upload',
+      join(SAMPLES, 'nessus_with_cvssv3.nessus'),
+      '--org',
+      'org1',
+      '--dir',
+      dir,
+    ]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /received 49, new 48, updated 0, unchanged 0, fixed 0, reopened 0/);
+    assert.match(r.stderr, /upload: 100% .*MiB\/s .*ETA 0s/);
+    assert.equal(countFindings(dir, 'org1'), 48);
+  });
+
+  it('takes explicit --url/--cert/--key/--ca and --type', () => {
+    const pki = join(dir, 'pki');
+    const r = runCli([
+      'upload',
+      join(SAMPLES, 'nessus-template.csv'),
+      '--org',
+      'org2',
+      '--type',
+      'csv',
+      '--url',
+      `https://127.0.0.1:${port}`,
+      '--cert',
+      join(pki, 'clients', 'scanner.crt'),
+      '--key',
+      join(pki, 'clients', 'scanner.key'),
+      '--ca',
+      join(pki, 'ca.crt'),
+    ]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /received 5, new 5/);
+  });
+
+  it('fails with one line naming the code when the server refuses', () => {
+    const pki = join(dir, 'pki', 'clients');
+    const r = runCli([
+      'upload',
+      join(SAMPLES, 'nessus_many_vuln.xml'),
+      '--org',
+      'org1',
+      '--dir',
+      dir,
+      '--cert',
+      join(pki, 'customer.crt'),
+      '--key',
+      join(pki, 'customer.key'),
+    ]);
+    assert.equal(r.status, 1);
+    const lines = r.stderr.trim().split('\n');
+    assert.match(lines.at(-1) ?? '', /^vulnvault: upload refused \(403 forbidden\): /);
+    assert.equal(lines.filter((l) => l.startsWith('vulnvault:')).length, 1);
+    const unknown = runCli(['upload', join(SAMPLES, 'SOURCES.txt'), '--org', 'org1', '--dir', dir]);
+    assert.equal(unknown.status, 2);
+    assert.match(unknown.stderr, /cannot tell the format .* pass --type/);
+  });
+
+  it('stores nothing from an upload whose server is killed mid-way', async () => {
+    const s = served ?? (await serve());
+    const before = countFindings(dir);
+    const pki = join(dir, 'pki');
+    const item = (n: number) =>
+      `<ReportItem port="1" protocol="tcp" severity="1" pluginID="k${n}" pluginName="x"/>`;
+    const head = `<NessusClientData_v2><Report name="r"><ReportHost name="crash-host">${Array.from({ length: 5000 }, (_, i) => item(i)).join('')}`;
+    const req = request({
+      host: '127.0.0.1',
+      port,
+      method: 'POST',
+      path: '/v1/orgs/org1/scans',
+      ca: readFileSync(join(pki, 'ca.crt')),
+      cert: readFileSync(join(pki, 'clients', 'scanner.crt')),
+      key: readFileSync(join(pki, 'clients', 'scanner.key')),
+      servername: 'localhost',
+      agent: false,
+      headers: { 'content-type': 'application/xml' },
+    });
+    req.on('error', () => undefined);
+    req.write(head);
+    // Give the server time to parse and write those 5,000 findings, then kill it.
+    await new Promise((r) => setTimeout(r, 1500));
+    s.child.kill('SIGKILL');
+    await s.exited;
+    req.destroy();
+    assert.equal(countFindings(dir), before);
+    await serve();
+    const r = runCli([
+      'upload',
+      join(SAMPLES, 'nessus_many_vuln.xml'),
+      '--org',
+      'org3',
+      '--dir',
+      dir,
+    ]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(countFindings(dir), before + 7);
+  });
+});
