@@ -69,6 +69,8 @@ export async function serve(config: Config): Promise<void> {
         },
       );
     };
+    // SIGHUP: look at the TLS files now instead of at the next poll.
+    process.on('SIGHUP', () => void vault.reloadTls());
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));
   });
