@@ -293,6 +293,9 @@ function semanticError(c: ConfigFile): string | undefined {
       if (typeof r === 'string') return `/network/${list}/${i} ${r}`;
     }
   }
+  if (c.limits.headersTimeoutMs > c.limits.requestTimeoutMs) {
+    return '/limits/headersTimeoutMs must not exceed /limits/requestTimeoutMs';
+  }
   const t = c.throttle;
   if (t.defaultPlan === undefined) return '/throttle must name its defaultPlan';
   if (!Object.hasOwn(t.plans, t.defaultPlan)) {
