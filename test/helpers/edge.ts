@@ -3,7 +3,7 @@
 // raw TLS conversations for parser-level attacks, and the access log.
 
 import { readFileSync } from 'node:fs';
-import { Agent, request as httpsRequest } from 'node:https';
+import { request as httpsRequest, type Agent } from 'node:https';
 import { join } from 'node:path';
 import { connect, type TLSSocket } from 'node:tls';
 import { Writable } from 'node:stream';

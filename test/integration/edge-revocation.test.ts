@@ -19,7 +19,6 @@ import {
   makeTestDir,
   pemPair,
   readAuthzLog,
-  waitFor,
   type RunningVault,
   type TestDir,
 } from '../helpers/vault.js';
