@@ -1,6 +1,6 @@
 // Baseline for bench:edge: bare node:https with exactly vulnvault's TLS
 // settings (policy, suites, client-certificate request and verification),
-// answering every request with a fixed ~1 KB JSON body. Run in its own
+// answering every request with a fixed JSON body (~1 KB by default). Run in its own
 // process; prints its port.
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:https';
@@ -8,13 +8,15 @@ import { join } from 'node:path';
 import { tlsOptions } from '../dist/src/edge/tls.js';
 
 const dir = process.argv[2];
+// 8 items ≈ 1 KB (the issue's baseline); 100 items = the size of vulnvault's page.
+const count = Number(process.argv[3] ?? 8);
 const read = (p) => readFileSync(join(dir, p), 'utf8');
 const opts = tlsOptions('TLS_1_2', {
   cert: read('pki/server.crt'),
   key: read('pki/server.key'),
   clientCa: read('pki/ca.crt'),
 });
-const items = Array.from({ length: 8 }, (_, i) => ({
+const items = Array.from({ length: count }, (_, i) => ({
   VulnID: `VULN-${1000 + i}`,
   Org: 'org1',
   AssetName: `web-${i}`,

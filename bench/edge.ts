@@ -157,22 +157,30 @@ async function main(): Promise<void> {
     { load: Load; handshakes: Awaited<ReturnType<typeof handshakes>> }
   > = {};
 
-  const bare = await start(
-    [join(ROOT, 'bench', 'bare-server.mjs'), dir],
-    /listening on https:\/\/127\.0\.0\.1:(\d+)/,
-  );
-  try {
-    await load(bare.port, '/', tls, 2); // warm-up
-    results.bare = {
-      load: await load(bare.port, '/', tls, DURATION),
-      handshakes: await handshakes(bare.port, '/', tls, HANDSHAKE_SECONDS),
-    };
-  } finally {
-    await stop(bare.child);
+  for (const [name, items] of [
+    ['bare', 8],
+    ['bareSameBody', 100],
+  ] as const) {
+    const bare = await start(
+      [join(ROOT, 'bench', 'bare-server.mjs'), dir, String(items)],
+      /listening on https:\/\/127\.0\.0\.1:(\d+)/,
+    );
+    try {
+      await load(bare.port, '/', tls, 2); // warm-up
+      results[name] = {
+        load: await load(bare.port, '/', tls, DURATION),
+        handshakes: await handshakes(bare.port, '/', tls, HANDSHAKE_SECONDS),
+      };
+    } finally {
+      await stop(bare.child);
+    }
   }
 
+  const profile = process.env.BENCH_PROFILE
+    ? [`--cpu-prof`, `--cpu-prof-dir=${process.env.BENCH_PROFILE}`]
+    : [];
   const vault = await start(
-    [join(ROOT, 'dist', 'src', 'cli', 'main.js'), 'serve', '--dir', dir, '--port', '0'],
+    [...profile, join(ROOT, 'dist', 'src', 'cli', 'main.js'), 'serve', '--dir', dir, '--port', '0'],
     /listening on https:\/\/127\.0\.0\.1:(\d+)/,
   );
   const path = '/vuln?org=org1';
@@ -188,8 +196,10 @@ async function main(): Promise<void> {
   const load1 = loadavg();
 
   const b = results.bare as (typeof results)[string];
+  const b100 = results.bareSameBody as (typeof results)[string];
   const v = results.vulnvault as (typeof results)[string];
   const ratio = v.load.rps / b.load.rps;
+  const sameBodyRatio = v.load.rps / b100.load.rps;
   const hsRatio = v.handshakes.perSecond / b.handshakes.perSecond;
   const row = (name: string, r: (typeof results)[string]) =>
     `| ${name.padEnd(42)} | ${r.load.rps.toFixed(0).padStart(7)} | ${String(r.load.p50).padStart(4)} | ${String(r.load.p99).padStart(4)} | ${String(r.load.bytesPerReq).padStart(7)} | ${r.handshakes.perSecond.toFixed(0).padStart(12)} | ${(r.handshakes.resumed * 100).toFixed(0).padStart(6)}% |`;
@@ -199,9 +209,11 @@ async function main(): Promise<void> {
     `| ${'server'.padEnd(42)} |   req/s | p50 ms | p99 ms | B/resp | handshakes/s | resumed |`,
     `| ${'-'.repeat(42)} | ------: | -----: | -----: | -----: | -----------: | ------: |`,
     row('(1) bare node:https, same TLS, ~1 KB JSON', b),
-    row('(2) vulnvault GET /vuln?org=org1 (100 items)', v),
+    row('(1b) bare node:https, same TLS, same body', b100),
+    row('(2) vulnvault GET /vuln?org=org1, 100 items', v),
     '',
     `ratio (2)/(1) requests/s: ${ratio.toFixed(2)} (target >= 0.70)    handshakes/s: ${hsRatio.toFixed(2)}`,
+    `ratio (2)/(1b) requests/s, same response body: ${sameBodyRatio.toFixed(2)}`,
     `errors: bare ${b.load.errors + b.load.non2xx}, vulnvault ${v.load.errors + v.load.non2xx}; failed handshakes: bare ${b.handshakes.failed}, vulnvault ${v.handshakes.failed}`,
   ].join('\n');
   process.stdout.write(`${table}\n`);
@@ -221,6 +233,7 @@ async function main(): Promise<void> {
         connections: CONNECTIONS,
         results,
         ratio,
+        sameBodyRatio,
         handshakeRatio: hsRatio,
       },
       null,

@@ -14,6 +14,7 @@ import {
 } from './adapters/sqlite/database.js';
 import { createSqliteFindingsReader } from './adapters/sqlite/findings-reader.js';
 import { createSqliteFindingsWriter } from './adapters/sqlite/findings-writer.js';
+import { withPageCache } from './adapters/sqlite/page-cache.js';
 import { createSqlitePolicyReader } from './adapters/sqlite/policy-store.js';
 import { createSqliteUsageCounter } from './adapters/sqlite/usage-store.js';
 import { createFileAuditSink } from './audit/audit-file.js';
@@ -108,7 +109,7 @@ export async function openVault(
       },
       {
         policies: createSqlitePolicyReader(policyDb),
-        reader: createSqliteFindingsReader(readerDb),
+        reader: withPageCache(createSqliteFindingsReader(readerDb), readerDb),
         writer: createSqliteFindingsWriter(writerDb),
         audit,
         logger,

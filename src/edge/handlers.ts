@@ -18,6 +18,9 @@ export interface HandlerDeps {
 type Handler = (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
 
 export function createHandlers(deps: HandlerDeps): Record<string, Handler> {
+  // Serialized bodies of shared (frozen) pages, made with the route's own
+  // response-schema serializer: a polled page is serialized once.
+  const bodies = new WeakMap<object, string>();
   return {
     getHealth: async () => ({ status: 'ok' }),
 
@@ -30,9 +33,20 @@ export function createHandlers(deps: HandlerDeps): Record<string, Handler> {
       return reply.code(201).send(result);
     },
 
-    getVuln: async (request) => {
+    getVuln: async (request, reply) => {
       const q = request.query as { org: string; limit: number; cursor?: string };
-      return getVuln(callContext(request), { org: q.org, limit: q.limit, cursor: q.cursor }, deps);
+      const page = await getVuln(
+        callContext(request),
+        { org: q.org, limit: q.limit, cursor: q.cursor },
+        deps,
+      );
+      if (!Object.isFrozen(page)) return page;
+      let body = bodies.get(page);
+      if (body === undefined) {
+        body = reply.serialize(page) as string;
+        bodies.set(page, body);
+      }
+      return reply.type('application/json; charset=utf-8').send(body);
     },
   };
 }

@@ -46,6 +46,12 @@ export function decodeCursor(org: string, cursor: string): number {
   return Number(m[2]);
 }
 
+// A reader may hand back the same (frozen) page object for repeated queries
+// (src/adapters/sqlite/page-cache.ts); its wire form is then computed once.
+// Keyed by object identity, so a page is only ever mapped for the org it was
+// read for.
+const wireForms = new WeakMap<object, VulnPage>();
+
 export async function getVuln(
   ctx: CallContext,
   req: GetVulnRequest,
@@ -56,7 +62,9 @@ export async function getVuln(
   const afterSeq = req.cursor === undefined ? 0 : decodeCursor(req.org, req.cursor);
   await deps.authorize(ctx, 'findings:read', [req.org]);
   const page = await deps.reader.listByOrg(req.org, afterSeq, req.limit);
-  return {
+  const known = wireForms.get(page);
+  if (known !== undefined && known.org === req.org) return known;
+  const wire: VulnPage = {
     org: req.org,
     items: page.items.map((f) => ({
       VulnID: f.vulnId,
@@ -69,4 +77,6 @@ export async function getVuln(
     })),
     next: page.lastSeq === undefined ? null : encodeCursor(req.org, page.lastSeq),
   };
+  if (Object.isFrozen(page)) wireForms.set(page, Object.freeze(wire));
+  return wire;
 }
