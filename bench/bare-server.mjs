@@ -2,6 +2,7 @@
 // settings (policy, suites, client-certificate request and verification),
 // answering every request with a fixed JSON body (~1 KB by default). Run in its own
 // process; prints its port.
+import { Buffer } from 'node:buffer';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:https';
 import { join } from 'node:path';

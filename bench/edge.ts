@@ -64,7 +64,7 @@ async function load(
     duration: seconds,
     servername: 'localhost',
     tlsOptions: tls,
-  } as autocannon.Options);
+  });
   return {
     rps: r.requests.average,
     p50: r.latency.p50,
@@ -122,7 +122,7 @@ async function main(): Promise<void> {
   const dir = join(work, 'vv');
   await initDir(dir, false, { write: () => true });
   const cfgFile = join(dir, 'vulnvault.json');
-  const cfg = JSON.parse(readFileSync(cfgFile, 'utf8')) as Record<string, any>;
+  const cfg = JSON.parse(readFileSync(cfgFile, 'utf8')) as Record<string, unknown>;
   // A high limit: the throttle runs on every request but never refuses.
   cfg.throttle = {
     global: { rate: 1e9, burst: 1e9 },
@@ -197,7 +197,7 @@ async function main(): Promise<void> {
 
   const b = results.bare as (typeof results)[string];
   const b100 = results.bareSameBody as (typeof results)[string];
-  const v = results.vulnvault as (typeof results)[string];
+  const v = results.vulnvault;
   const ratio = v.load.rps / b.load.rps;
   const sameBodyRatio = v.load.rps / b100.load.rps;
   const hsRatio = v.handshakes.perSecond / b.handshakes.perSecond;
