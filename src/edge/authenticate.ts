@@ -22,6 +22,11 @@ export type Authenticate = (socket: TLSSocket, requestId: string, sourceIp: stri
 
 export function createAuthenticator(trust: Trust, audit: AuditSink): Authenticate {
   const cache = new WeakMap<TLSSocket, Entry>();
+  // The identity of a certificate, by fingerprint, for the next connection
+  // that presents it (resumed sessions, reconnecting clients): parsing the DER
+  // and checking the issuer signature is the costly part of a new connection.
+  // Only for the same trust snapshot; bounded.
+  const known = new Map<string, Entry>();
 
   const deny = (
     requestId: string,
@@ -66,23 +71,28 @@ export function createAuthenticator(trust: Trust, audit: AuditSink): Authenticat
         // The caller closes the connection after this response.
         throw new VaultError('unauthenticated', `the client certificate is refused: ${refusal}`);
       }
-      let result: Principal | VaultError;
-      try {
-        result = principalFromCertificate(peer as X509Certificate, snap.trustedCas);
-      } catch (err) {
-        result =
-          err instanceof VaultError
-            ? err
-            : new VaultError(
-                'certificate_identity_invalid',
-                'the client certificate cannot be read',
-              );
+      const cert = peer as X509Certificate;
+      const fingerprint = cert.fingerprint256;
+      const prior = known.get(fingerprint);
+      if (prior !== undefined && prior.generation === snap.generation) {
+        e = prior;
+      } else {
+        let result: Principal | VaultError;
+        try {
+          result = principalFromCertificate(cert, snap.trustedCas);
+        } catch (err) {
+          result =
+            err instanceof VaultError
+              ? err
+              : new VaultError(
+                  'certificate_identity_invalid',
+                  'the client certificate cannot be read',
+                );
+        }
+        e = { generation: snap.generation, notAfter: Date.parse(cert.validTo), result };
+        if (known.size >= 10_000) known.clear();
+        known.set(fingerprint, e);
       }
-      e = {
-        generation: snap.generation,
-        notAfter: Date.parse((peer as X509Certificate).validTo),
-        result,
-      };
       cache.set(socket, e);
     }
     if (e.result instanceof VaultError) {
