@@ -53,6 +53,10 @@ export async function openVault(
   } catch (err) {
     throw new CliError((err as Error).message);
   }
+  if (!tls.hasCrl) {
+    logger.warn({ crl: files.crl }, 'no CRL file: no certificate is revoked until one is written');
+  }
+  let hadCrl = tls.hasCrl;
   const maxLifetimeMs = parseDuration(config.tls.maxClientCertLifetime) as number;
   const trust = createTrust(
     tls.trustedCas,
@@ -122,6 +126,11 @@ export async function openVault(
       intervalMs: config.tls.reloadIntervalMs,
       reload() {
         const next = loadTls(config.tls.policy, files);
+        // Fail closed: a CRL that disappears must not silently un-revoke.
+        if (hadCrl && !next.hasCrl) {
+          throw new Error(`CRL ${files.crl} disappeared; keeping the previous one`);
+        }
+        hadCrl = next.hasCrl;
         (app.server as unknown as HttpsServer).setSecureContext(next.options);
         trust.replace(next.trustedCas, next.revoked);
       },

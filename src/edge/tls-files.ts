@@ -22,6 +22,8 @@ export interface LoadedTls {
   options: TlsOptions;
   trustedCas: X509Certificate[];
   revoked: Set<string>;
+  /** Whether a CRL file was found (a missing file means: nothing revoked yet). */
+  hasCrl: boolean;
 }
 
 function read(file: string, what: string, optional = false): string | undefined {
@@ -63,5 +65,5 @@ export function loadTls(policy: TlsPolicy, files: TlsFiles): LoadedTls {
   } catch (err) {
     throw new Error(`invalid TLS material: ${(err as Error).message}`);
   }
-  return { options, trustedCas, revoked };
+  return { options, trustedCas, revoked, hasCrl: crlPem !== undefined };
 }

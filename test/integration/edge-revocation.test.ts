@@ -6,7 +6,7 @@
 // replacement; the maximum client-certificate lifetime is enforced.
 
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent } from 'node:https';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -188,6 +188,18 @@ describe('revocation and hot rotation', () => {
     assert.ok(srv.logs.some((l) => l.includes('TLS material not reloaded')));
     const r = await edgeCall(srv.port, { path: '/healthz', ca: t.ca.certPem, cert: t.customer });
     assert.equal(r.status, 200);
+    writeFileSync(crlFile, good);
+    await srv.vault.reloadTls();
+  });
+
+  it('keeps the revocations when the CRL file disappears', async () => {
+    const crlFile = join(t.dir, 'pki', 'ca.crl');
+    const good = readFileSync(crlFile, 'utf8');
+    const r1 = pemPair(clients(), 'r1'); // revoked by the first test
+    rmSync(crlFile);
+    await srv.vault.reloadTls();
+    assert.ok(srv.logs.some((l) => l.includes('disappeared; keeping the previous one')));
+    assert.ok(await refused(edgeCall(srv.port, { path: '/healthz', ca: t.ca.certPem, cert: r1 })));
     writeFileSync(crlFile, good);
     await srv.vault.reloadTls();
   });
