@@ -1,8 +1,10 @@
-// Assembles a running vulnvault from a validated config: reads TLS material,
-// opens the stores (findings read-write for ingest, read-only for queries;
-// policies read-only), the audit log, and builds the edge.
+// Assembles a running vulnvault from a validated config: reads TLS material
+// (and keeps watching it), opens the stores (findings read-write for ingest,
+// read-only for queries; policies read-only; usage counts), the audit and
+// access logs, compiles the IP policy and usage plans, and builds the edge.
 
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import type { Server as HttpsServer } from 'node:https';
 import { dirname, join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
@@ -20,38 +22,60 @@ import {
 } from './adapters/sqlite/findings-writer.js';
 import { createSqliteIdempotencyStore } from './adapters/sqlite/idempotency-store.js';
 import { createSqlitePolicyReader } from './adapters/sqlite/policy-store.js';
+import { createSqliteUsageCounter } from './adapters/sqlite/usage-store.js';
 import { createFileAuditSink } from './audit/audit-file.js';
 import { createSigningKey, loadSigningKey } from './audit/signing-key.js';
 import { resolvePath, uploadLimitOf, type Config } from './config/config.js';
 import { CliError } from './core/cli-error.js';
+import type { UsageCounter } from './core/ports.js';
+import { createAccessLog } from './edge/access-log.js';
+import { createIpPolicy, type IpPolicy } from './edge/ip-policy.js';
 import { buildEdge } from './edge/server.js';
-import { tlsOptions } from './edge/tls.js';
-import { loadCaBundle } from './pki/identity.js';
+import { createThrottle } from './edge/throttle.js';
+import { loadTls, type TlsFiles } from './edge/tls-files.js';
+import { startTlsReloader, type TlsReloader } from './edge/tls-reloader.js';
+import { createTrust } from './edge/trust.js';
+import { parseDuration } from './pki/issue.js';
 
 export interface Vault {
   app: FastifyInstance;
+  /** Re-reads the TLS files now if they changed (SIGHUP); they are also polled. */
+  reloadTls(): Promise<void>;
   close(): Promise<void>;
-}
-
-function readMaterial(file: string, what: string): string {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code ?? 'unknown error';
-    throw new CliError(`cannot read ${what} ${file}: ${code}`);
-  }
 }
 
 export async function openVault(
   config: Config,
   logger: Logger = pino({ level: 'info' }),
 ): Promise<Vault> {
-  const cert = readMaterial(resolvePath(config, config.tls.cert), 'server certificate');
-  const key = readMaterial(resolvePath(config, config.tls.key), 'server key');
-  const clientCa = readMaterial(resolvePath(config, config.tls.clientCa), 'client CA bundle');
-  const trustedCas = loadCaBundle(clientCa);
-  if (trustedCas.length === 0) {
-    throw new CliError(`client CA bundle ${config.tls.clientCa} contains no certificate`);
+  const files: TlsFiles = {
+    cert: resolvePath(config, config.tls.cert),
+    key: resolvePath(config, config.tls.key),
+    clientCa: resolvePath(config, config.tls.clientCa),
+    crl: resolvePath(config, config.tls.crl),
+  };
+  let tls;
+  try {
+    tls = loadTls(config.tls.policy, files);
+  } catch (err) {
+    throw new CliError((err as Error).message);
+  }
+  if (!tls.hasCrl) {
+    logger.warn({ crl: files.crl }, 'no CRL file: no certificate is revoked until one is written');
+  }
+  let hadCrl = tls.hasCrl;
+  const maxLifetimeMs = parseDuration(config.tls.maxClientCertLifetime) as number;
+  const trust = createTrust(
+    tls.trustedCas,
+    tls.revoked,
+    maxLifetimeMs,
+    config.tls.maxClientCertLifetime,
+  );
+  let ipPolicy: IpPolicy;
+  try {
+    ipPolicy = createIpPolicy(config.network);
+  } catch (err) {
+    throw new CliError(`config: ${(err as Error).message}`);
   }
 
   const dbs: Db[] = [];
@@ -70,6 +94,9 @@ export async function openVault(
     checkpointEvery: config.audit.checkpointEvery,
     checkpointIntervalMs: config.audit.checkpointIntervalSeconds * 1000,
   });
+  const accessLog = createAccessLog(resolvePath(config, config.audit.accessLog));
+  let usage: UsageCounter | undefined;
+  let reloader: TlsReloader | undefined;
   try {
     const findingsFile = resolvePath(config, config.storage.findings);
     const writerDb = openFindingsDb(findingsFile);
@@ -88,19 +115,26 @@ export async function openVault(
       );
     }
     dbs.push(policyDb);
-
-    let tls;
     try {
-      tls = tlsOptions(config.tls.policy, { cert, key, clientCa });
+      usage = createSqliteUsageCounter(resolvePath(config, config.storage.usage), (err) =>
+        logger.error({ err: (err as Error).message }, 'usage counts not persisted; will retry'),
+      );
     } catch (err) {
-      throw new CliError(`invalid TLS material: ${(err as Error).message}`);
+      throw new CliError(
+        `cannot open usage store ${config.storage.usage}: ${(err as Error).message}`,
+      );
     }
+
     const app = await buildEdge(
       {
-        tls,
-        trustedCas,
+        tls: tls.options,
+        trust,
         bodyLimit: config.server.bodyLimitBytes,
         uploadLimit: uploadLimitOf(config),
+        limits: config.limits,
+        ipPolicy,
+        throttle: createThrottle({ ...config.throttle, usage }),
+        accessLog,
       },
       {
         policies: createSqlitePolicyReader(policyDb),
@@ -113,18 +147,45 @@ export async function openVault(
     ).catch((err: unknown) => {
       throw new CliError(`cannot start the edge: ${(err as Error).message}`);
     });
+    reloader = await startTlsReloader({
+      files: [files.cert, files.key, files.clientCa, files.crl],
+      intervalMs: config.tls.reloadIntervalMs,
+      reload() {
+        const next = loadTls(config.tls.policy, files);
+        // Fail closed: a CRL that disappears must not silently un-revoke.
+        if (hadCrl && !next.hasCrl) {
+          throw new Error(`CRL ${files.crl} disappeared; keeping the previous one`);
+        }
+        hadCrl = next.hasCrl;
+        (app.server as unknown as HttpsServer).setSecureContext(next.options);
+        trust.replace(next.trustedCas, next.revoked);
+      },
+      onReloaded: () =>
+        logger.info({ generation: trust.current().generation }, 'TLS material reloaded'),
+      onError: (err) =>
+        logger.error({ err: err.message }, 'TLS material not reloaded; keeping the previous'),
+    });
+    const stopReloader = reloader;
+    const usageCounter = usage;
     return {
       app,
+      reloadTls: () => stopReloader.check(),
       async close() {
+        stopReloader.stop();
         await app.close();
         await writer?.close();
+        usageCounter.close();
+        await accessLog.close();
         await audit.close();
         for (const db of dbs) db.close();
       },
     };
   } catch (err) {
+    reloader?.stop();
+    usage?.close();
     await writer?.close();
     for (const db of dbs) db.close();
+    await accessLog.close();
     await audit.close();
     throw err;
   }

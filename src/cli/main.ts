@@ -18,6 +18,10 @@ usage:
   vulnvault serve  [--dir DIR] [--host H] [--port P]
   vulnvault start  [--dir DIR] [--host H] [--port P]   init DIR if missing, then serve (npm start)
   vulnvault pki issue --name NAME --ou OU --cn CN [--o ORG] [--ttl 24h] [--dir DIR] [--force]
+  vulnvault pki renew --name NAME [--ttl 24h] [--dir DIR]     new key and certificate, same subject
+  vulnvault pki revoke --name NAME [--dir DIR]                add it to the CRL (a running server refuses it)
+  vulnvault pki crl [--dir DIR]                               re-sign the CRL with a fresh validity
+  vulnvault pki rotate-server [--ttl 365d] [--dir DIR]        new server key and certificate
   vulnvault policy grant|revoke --ou OU --action read|write --org ORG [--dir DIR]
   vulnvault policy list [--ou OU] [--action read|write] [--org ORG] [--json] [--dir DIR]
   vulnvault audit verify [--dir DIR] [--key PUBLIC_KEY_PEM]   check the audit logs' hash chains and signed checkpoints

@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { Ajv } from 'ajv';
+import { parseCidr } from '../core/cidr.js';
 import { CliError } from '../core/cli-error.js';
 
 export const CONFIG_FILE = 'vulnvault.json';
@@ -12,15 +13,73 @@ export const DEFAULT_DIR = '.vulnvault';
 
 export type TlsPolicy = 'TLS_1_2' | 'TLS_1_3';
 
+export interface TlsSettings {
+  policy: TlsPolicy;
+  cert: string;
+  key: string;
+  clientCa: string;
+  /** PEM file of CRLs (label X509 CRL), one per CA in clientCa. Missing file = none revoked yet. */
+  crl: string;
+  /** Longest client-certificate lifetime (notAfter − notBefore) the edge accepts. */
+  maxClientCertLifetime: string;
+  /** How often the server looks for changed TLS files (cert, key, CA bundle, CRL). */
+  reloadIntervalMs: number;
+}
+
+/** NS 1.1: CIDR lists. An empty allow list allows every address not denied. */
+export interface NetworkSettings {
+  allow: string[];
+  deny: string[];
+  /** Direct peers whose X-Forwarded-For is believed; nobody else's is. */
+  trustedProxies: string[];
+}
+
+/** DoS limits of the listener. */
+export interface LimitSettings {
+  handshakeTimeoutMs: number;
+  headersTimeoutMs: number;
+  requestTimeoutMs: number;
+  keepAliveTimeoutMs: number;
+  idleTimeoutMs: number;
+  maxHeaderCount: number;
+  maxHeaderBytes: number;
+  maxConnectionsPerIp: number;
+  maxConnections: number;
+}
+
+export interface RateSettings {
+  /** Tokens added per second. */
+  rate: number;
+  /** Bucket size: the most requests that can arrive at once. */
+  burst: number;
+}
+
+export interface UsagePlan extends RateSettings {
+  quota?: { limit: number; period: 'day' | 'month' };
+}
+
+/** CSH 1.2: a global bucket, and usage plans assigned to principals (OUs). */
+export interface ThrottleSettings {
+  global: RateSettings;
+  defaultPlan: string;
+  plans: Record<string, UsagePlan>;
+  /** OU → plan name. Principals not listed get defaultPlan. */
+  assignments: Record<string, string>;
+}
+
 export interface ConfigFile {
   version: 1;
   /** uploadLimitBytes: cap of a streamed scan upload (default 1 GiB). */
   server: { host: string; port: number; bodyLimitBytes: number; uploadLimitBytes?: number };
-  tls: { policy: TlsPolicy; cert: string; key: string; clientCa: string };
+  tls: TlsSettings;
   pki: { caCert: string; caKey: string; clientsDir: string; clientCertTtl: string };
-  storage: { findings: string; policies: string };
+  network: NetworkSettings;
+  limits: LimitSettings;
+  throttle: ThrottleSettings;
+  storage: { findings: string; policies: string; usage: string };
   audit: {
     authorizationLog: string;
+    accessLog: string;
     dataAccessLog: string;
     signingKey: string;
     verifyKey: string;
@@ -48,6 +107,9 @@ export function defaultConfigFile(): ConfigFile {
       cert: 'pki/server.crt',
       key: 'pki/server.key',
       clientCa: 'pki/ca.crt',
+      crl: 'pki/ca.crl',
+      maxClientCertLifetime: '24h',
+      reloadIntervalMs: 1000,
     },
     pki: {
       caCert: 'pki/ca.crt',
@@ -55,9 +117,28 @@ export function defaultConfigFile(): ConfigFile {
       clientsDir: 'pki/clients',
       clientCertTtl: '24h',
     },
-    storage: { findings: 'data/findings.db', policies: 'data/policy.db' },
+    network: { allow: [], deny: [], trustedProxies: [] },
+    limits: {
+      handshakeTimeoutMs: 10_000,
+      headersTimeoutMs: 10_000,
+      requestTimeoutMs: 30_000,
+      keepAliveTimeoutMs: 5_000,
+      idleTimeoutMs: 60_000,
+      maxHeaderCount: 64,
+      maxHeaderBytes: 16_384,
+      maxConnectionsPerIp: 64,
+      maxConnections: 1024,
+    },
+    throttle: {
+      global: { rate: 2000, burst: 4000 },
+      defaultPlan: 'standard',
+      plans: { standard: { rate: 100, burst: 200 } },
+      assignments: {},
+    },
+    storage: { findings: 'data/findings.db', policies: 'data/policy.db', usage: 'data/usage.db' },
     audit: {
       authorizationLog: 'logs/authz.log',
+      accessLog: 'logs/access.log',
       dataAccessLog: 'logs/data-access.log',
       signingKey: 'keys/audit-signing.key',
       verifyKey: 'keys/audit-signing.pub',
@@ -68,6 +149,40 @@ export function defaultConfigFile(): ConfigFile {
 }
 
 const path = { type: 'string', minLength: 1, maxLength: 1024 } as const;
+const duration = { type: 'string', pattern: '^[0-9]{1,6}[smhd]$' } as const;
+const ms = (min: number, max: number) => ({ type: 'integer', minimum: min, maximum: max }) as const;
+const cidrs = {
+  type: 'array',
+  maxItems: 10_000,
+  items: { type: 'string', maxLength: 64 },
+} as const;
+const rate = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['rate', 'burst'],
+  properties: {
+    rate: { type: 'number', exclusiveMinimum: 0, maximum: 1e9 },
+    burst: { type: 'integer', minimum: 1, maximum: 1e9 },
+  },
+} as const;
+const plan = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['rate', 'burst'],
+  properties: {
+    ...rate.properties,
+    quota: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['limit', 'period'],
+      properties: {
+        limit: { type: 'integer', minimum: 1, maximum: 1e12 },
+        period: { enum: ['day', 'month'] },
+      },
+    },
+  },
+} as const;
+const planName = { type: 'string', pattern: '^[A-Za-z0-9_.-]{1,64}$' } as const;
 const schema = {
   type: 'object',
   additionalProperties: false,
@@ -94,6 +209,48 @@ const schema = {
         cert: path,
         key: path,
         clientCa: path,
+        crl: path,
+        maxClientCertLifetime: duration,
+        reloadIntervalMs: ms(100, 3_600_000),
+      },
+    },
+    network: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { allow: cidrs, deny: cidrs, trustedProxies: cidrs },
+    },
+    limits: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        handshakeTimeoutMs: ms(100, 600_000),
+        headersTimeoutMs: ms(100, 600_000),
+        requestTimeoutMs: ms(100, 3_600_000),
+        keepAliveTimeoutMs: ms(100, 600_000),
+        idleTimeoutMs: ms(100, 3_600_000),
+        maxHeaderCount: ms(8, 1000),
+        maxHeaderBytes: ms(1024, 1_048_576),
+        maxConnectionsPerIp: ms(1, 1_000_000),
+        maxConnections: ms(1, 1_000_000),
+      },
+    },
+    throttle: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        global: rate,
+        defaultPlan: planName,
+        plans: {
+          type: 'object',
+          propertyNames: planName,
+          additionalProperties: plan,
+          minProperties: 1,
+        },
+        assignments: {
+          type: 'object',
+          propertyNames: { type: 'string', minLength: 1, maxLength: 64 },
+          additionalProperties: planName,
+        },
       },
     },
     pki: {
@@ -104,14 +261,14 @@ const schema = {
         caCert: path,
         caKey: path,
         clientsDir: path,
-        clientCertTtl: { type: 'string', pattern: '^[0-9]{1,6}[smhd]$' },
+        clientCertTtl: duration,
       },
     },
     storage: {
       type: 'object',
       additionalProperties: false,
       required: ['findings', 'policies'],
-      properties: { findings: path, policies: path },
+      properties: { findings: path, policies: path, usage: path },
     },
     audit: {
       type: 'object',
@@ -121,6 +278,7 @@ const schema = {
       required: ['authorizationLog'],
       properties: {
         authorizationLog: path,
+        accessLog: path,
         dataAccessLog: path,
         signingKey: path,
         verifyKey: path,
@@ -132,6 +290,57 @@ const schema = {
 } as const;
 
 const validate = new Ajv({ allErrors: false }).compile<ConfigFile>(schema);
+
+type Json = Record<string, unknown>;
+const isObject = (v: unknown): v is Json =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * Sections added after the first release are optional in the file: a config
+ * written by an older `init` gets the defaults for them. Explicit values win.
+ */
+function withDefaults(data: unknown): unknown {
+  if (!isObject(data)) return data;
+  const d = defaultConfigFile() as unknown as Json;
+  const out: Json = { ...data };
+  for (const section of ['tls', 'network', 'limits', 'throttle', 'storage', 'audit']) {
+    const given = out[section];
+    if (given === undefined) out[section] = d[section];
+    else if (isObject(given)) {
+      const merged: Json = { ...(d[section] as Json), ...given };
+      // A file that defines its own plans defines the whole set.
+      if (section === 'throttle' && given.plans !== undefined && given.defaultPlan === undefined) {
+        delete merged.defaultPlan;
+      }
+      out[section] = merged;
+    }
+  }
+  return out;
+}
+
+/** Checks the schema cannot express; returns one clear message or undefined. */
+function semanticError(c: ConfigFile): string | undefined {
+  for (const list of ['allow', 'deny', 'trustedProxies'] as const) {
+    for (const [i, rule] of c.network[list].entries()) {
+      const r = parseCidr(rule);
+      if (typeof r === 'string') return `/network/${list}/${i} ${r}`;
+    }
+  }
+  if (c.limits.headersTimeoutMs > c.limits.requestTimeoutMs) {
+    return '/limits/headersTimeoutMs must not exceed /limits/requestTimeoutMs';
+  }
+  const t = c.throttle;
+  if (t.defaultPlan === undefined) return '/throttle must name its defaultPlan';
+  if (!Object.hasOwn(t.plans, t.defaultPlan)) {
+    return `/throttle/defaultPlan '${t.defaultPlan}' is not one of /throttle/plans`;
+  }
+  for (const [ou, name] of Object.entries(t.assignments)) {
+    if (!Object.hasOwn(t.plans, name)) {
+      return `/throttle/assignments/${ou} names plan '${name}', which is not in /throttle/plans`;
+    }
+  }
+  return undefined;
+}
 
 function deepFreeze<T>(o: T): T {
   if (o && typeof o === 'object') {
@@ -161,6 +370,7 @@ export function loadConfig(dir: string): Config {
   } catch (err) {
     throw new CliError(`config ${file} is not valid JSON: ${(err as Error).message}`);
   }
+  data = withDefaults(data);
   if (!validate(data)) {
     const e = validate.errors?.[0];
     const where = e?.instancePath || '(root)';
@@ -170,8 +380,9 @@ export function loadConfig(dir: string): Config {
         : '';
     throw new CliError(`config ${file}: ${where} ${e?.message ?? 'is invalid'}${extra}`);
   }
-  const audit = { ...defaultConfigFile().audit, ...data.audit };
-  return deepFreeze({ ...data, audit, dir: abs });
+  const semantic = semanticError(data);
+  if (semantic) throw new CliError(`config ${file}: ${semantic}`);
+  return deepFreeze({ ...data, dir: abs });
 }
 
 export const DEFAULT_UPLOAD_LIMIT = 1024 * 1024 * 1024;

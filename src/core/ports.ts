@@ -190,3 +190,16 @@ export interface AuditSink {
   dataAccess(event: DataAccessEvent): void;
   close(): Promise<void>;
 }
+
+/**
+ * CSH 1.2: request counts per principal and quota period ("2026-11-24",
+ * "2026-11"), kept across restarts. Reads and increments are synchronous and
+ * cheap (served from memory); the adapter persists them in the background
+ * and on close.
+ */
+export interface UsageCounter {
+  count(principal: string, period: string): number;
+  increment(principal: string, period: string): void;
+  flush(): void;
+  close(): void;
+}

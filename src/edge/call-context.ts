@@ -6,6 +6,8 @@ import type { CallContext, Principal } from '../core/principal.js';
 declare module 'fastify' {
   interface FastifyRequest {
     principal?: Principal;
+    /** The peer, or the client a trusted proxy forwarded for (NS 1.1). */
+    clientIp?: string;
   }
   interface FastifyContextConfig {
     mediaTypes?: string[];
@@ -17,7 +19,7 @@ export function callContext(request: FastifyRequest): CallContext {
   if (!request.principal) throw new VaultError('unauthenticated', 'no authenticated principal');
   return {
     requestId: request.id,
-    sourceIp: request.socket.remoteAddress ?? '',
+    sourceIp: request.clientIp ?? request.socket.remoteAddress ?? '',
     principal: request.principal,
   };
 }

@@ -1,17 +1,22 @@
 // IAM 1.1 at the socket: a TLS connection whose client certificate did not
-// verify against the configured CA (or that sent none) is destroyed as soon as
-// the handshake completes, before the HTTP parser reads a byte, and the reason
-// is logged. Requests are also re-checked per request (defence in depth).
+// verify against the configured CA and CRL (or that sent none), or that the
+// trust snapshot refuses (revoked, expired on a resumed session, lifetime over
+// the maximum), is destroyed as soon as the handshake completes, before the
+// HTTP parser reads a byte, and the reason is logged. Handshakes that fail
+// inside TLS (protocol version, no shared cipher, timeout) are logged too.
+// Requests are also re-checked per request (defence in depth).
 
+import type { X509Certificate } from 'node:crypto';
 import type { Server } from 'node:https';
 import type { TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
-import type { AuditSink } from '../core/ports.js';
+import type { AuditSink, AuthzEvent } from '../core/ports.js';
+import type { Trust } from './trust.js';
 
 const REASONS: Record<string, string> = {
   CERT_HAS_EXPIRED: 'certificate expired',
   CERT_NOT_YET_VALID: 'certificate not yet valid',
-  UNABLE_TO_GET_ISSUER_CERT: 'no client certificate or unknown CA',
+  UNABLE_TO_GET_ISSUER_CERT: 'unknown CA',
   UNABLE_TO_GET_ISSUER_CERT_LOCALLY: 'unknown CA',
   UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'unknown CA',
   SELF_SIGNED_CERT_IN_CHAIN: 'unknown CA',
@@ -20,54 +25,101 @@ const REASONS: Record<string, string> = {
   CERT_SIGNATURE_FAILURE: 'bad certificate signature',
   INVALID_PURPOSE: 'certificate not valid for client authentication',
   CERT_REVOKED: 'certificate revoked',
+  UNABLE_TO_GET_CRL: 'no CRL for the issuing CA',
+  CRL_HAS_EXPIRED: 'CRL expired (run vulnvault pki crl)',
+  CRL_NOT_YET_VALID: 'CRL not yet valid',
+  CRL_SIGNATURE_FAILURE: 'bad CRL signature',
   KEYUSAGE_NO_CERTSIGN: 'chain contains a non-CA issuer',
   UNSPECIFIED: 'invalid certificate chain',
+};
+
+const TLS_ERRORS: Record<string, string> = {
+  ERR_SSL_UNSUPPORTED_PROTOCOL: 'TLS version not allowed by the policy',
+  ERR_SSL_WRONG_VERSION_NUMBER: 'TLS version not allowed by the policy',
+  ERR_SSL_TLSV1_ALERT_PROTOCOL_VERSION: 'TLS version not allowed by the policy',
+  ERR_SSL_NO_SHARED_CIPHER: 'no shared cipher suite (policy allows ECDHE + AEAD only)',
+  ERR_SSL_HTTP_REQUEST: 'plain HTTP sent to the TLS port',
 };
 
 export function handshakeFailureReason(socket: TLSSocket): string {
   const err = socket.authorizationError as unknown as string | Error | null | undefined;
   const code = typeof err === 'string' ? err : (err as { code?: string } | null)?.code;
-  if (socket.getPeerCertificate() && Object.keys(socket.getPeerCertificate()).length === 0) {
-    return 'no client certificate';
-  }
+  const peer = socket.getPeerCertificate();
+  if (!peer || Object.keys(peer).length === 0) return 'no certificate';
   return (code && REASONS[code]) ?? `certificate not verified (${code ?? 'unknown'})`;
 }
 
-export function installConnectionGate(server: Server, audit: AuditSink, logger: Logger): void {
-  server.prependListener('secureConnection', (socket: TLSSocket) => {
-    // The principal is cached per socket, so the certificate must not change
-    // under it: a TLS 1.2 renegotiation could present another one.
-    socket.disableRenegotiation();
-    if (socket.authorized) return;
-    try {
-      logRefusal(socket, audit);
-    } catch (err) {
-      // Deny even when the log cannot be written; say so in the server log.
-      logger.error({ err: (err as Error).message }, 'authorization log write failed');
-    }
-    socket.destroy();
-  });
-}
-
-function logRefusal(socket: TLSSocket, audit: AuditSink): void {
-  const peer = socket.getPeerCertificate();
-  audit.authz({
+function denied(ip: string, reason: string, cert?: X509Certificate | null): AuthzEvent {
+  return {
     time: new Date().toISOString(),
     requestId: null,
-    sourceIp: socket.remoteAddress ?? '',
+    sourceIp: ip,
     principal: {
-      id: peer?.subject?.CN ? String(peer.subject.CN) : null,
+      id: null,
       ou: null,
-      subject: null,
-      issuer: null,
-      serial: peer?.serialNumber ?? null,
-      fingerprint256: peer?.fingerprint256
-        ? peer.fingerprint256.replaceAll(':', '').toLowerCase()
-        : null,
+      subject: cert ? cert.subject.replaceAll('\n', ', ') : null,
+      issuer: cert ? cert.issuer.replaceAll('\n', ', ') : null,
+      serial: cert?.serialNumber ?? null,
+      fingerprint256: cert ? cert.fingerprint256.replaceAll(':', '').toLowerCase() : null,
     },
     action: 'connect',
     org: null,
     decision: 'deny',
-    reason: handshakeFailureReason(socket),
+    reason,
+  };
+}
+
+/** Logs a connection refused before TLS (IP policy, connection limits). */
+export function connectionRefused(ip: string, reason: string): AuthzEvent {
+  return denied(ip, reason);
+}
+
+export function installConnectionGate(
+  server: Server,
+  audit: AuditSink,
+  trust: Trust,
+  logger: Logger,
+): void {
+  // Deny even when the log cannot be written (disk full): say so in the
+  // server log instead of crashing the process from a socket event.
+  const log = (event: AuthzEvent) => {
+    try {
+      audit.authz(event);
+    } catch (err) {
+      logger.error({ err: (err as Error).message }, 'authorization log write failed');
+    }
+  };
+  server.prependListener('secureConnection', (socket: TLSSocket) => {
+    // The principal is cached per socket, so the certificate must not change
+    // under it: a TLS 1.2 renegotiation could present another one.
+    socket.disableRenegotiation();
+    const ip = socket.remoteAddress ?? '';
+    if (socket.authorized) {
+      const cert = socket.getPeerX509Certificate();
+      const refusal = cert ? trust.refusal(cert) : 'no certificate';
+      if (refusal === undefined) return;
+      log(denied(ip, refusal, cert));
+      socket.destroy();
+      return;
+    }
+    let cert: X509Certificate | undefined;
+    try {
+      cert = socket.getPeerX509Certificate();
+    } catch {
+      cert = undefined;
+    }
+    log(denied(ip, handshakeFailureReason(socket), cert));
+    socket.destroy();
+  });
+
+  server.on('tlsClientError', (err: Error & { code?: string }, socket: TLSSocket) => {
+    // A reset is the client (or one of our gates) going away, not a failure.
+    if (err.code === 'ECONNRESET' || err.code === 'EPIPE') return;
+    const reason =
+      (err.code && TLS_ERRORS[err.code]) ??
+      (/handshake timeout/i.test(err.message)
+        ? 'TLS handshake timeout'
+        : `TLS handshake failed (${err.code ?? 'unknown'})`);
+    log(denied(socket.remoteAddress ?? '', reason));
   });
 }

@@ -1,17 +1,22 @@
 // The local edge: fastify on node:https. Request lifecycle
-//   TLS handshake (NS 1.2) → connection gate (cert verified, IAM 1.1)
-//   → onRequest: request id, security headers, 415 from the contract
+//   TCP connection: IP policy, connections per IP (NS 1.1, DoS; no crypto yet)
+//   → TLS handshake (NS 1.2) → connection gate (cert verified against CA +
+//     CRL, lifetime, IAM 1.1) → HTTP parser limits (timeouts, header size,
+//     no CL+TE smuggling; refusals in client-errors.ts)
+//   → onRequest: request id, security headers, request guard (header count,
+//     IP policy + trusted X-Forwarded-For, global throttle, principal from the
+//     certificate's DER, usage plan), 415 from the contract
 //   → body parse with size limit (413) → validation from the contract (400)
-//   → preHandler: principal from the certificate's DER (IAM 1.1)
 //   → handler → function (authorize → store)
+//   → onResponse: access log (LO 1.2)
 // Routes, schemas and media types come only from openapi/vulnvault.yaml.
 
-import { randomUUID, type X509Certificate } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { TLSSocket, TlsOptions } from 'node:tls';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import type { LimitSettings } from '../config/config.js';
 import { VaultError } from '../core/errors.js';
-import type { Principal } from '../core/principal.js';
 import type {
   AuditSink,
   FindingsReader,
@@ -20,10 +25,18 @@ import type {
   PolicyReader,
 } from '../core/ports.js';
 import { createAuthorize, type Authorize } from '../functions/authorize.js';
-import { principalFromCertificate } from '../pki/identity.js';
+import { logPath, socketUsage, type AccessLog } from './access-log.js';
+import { createAuthenticator } from './authenticate.js';
 import './call-context.js';
+import { createClientErrorHandler } from './client-errors.js';
 import { installJsonParser } from './json-body.js';
-import { installConnectionGate } from './connection-gate.js';
+import { connectionRefused, installConnectionGate } from './connection-gate.js';
+import { installIpGate, type IpPolicy } from './ip-policy.js';
+import { applyServerLimits, installConnectionLimit, serverLimitOptions } from './limits.js';
+import { createRequestGuard } from './request-guard.js';
+import { SECURITY_HEADERS } from './security-headers.js';
+import type { Throttle } from './throttle.js';
+import type { Trust } from './trust.js';
 import { createErrorHandler } from './error-handler.js';
 import { createHandlers } from './handlers.js';
 import { loadOpenApi, routesFromOpenApi } from './openapi.js';
@@ -41,17 +54,15 @@ export interface EdgeDeps {
 
 export interface EdgeOptions {
   tls: TlsOptions;
-  trustedCas: readonly X509Certificate[];
+  trust: Trust;
   bodyLimit: number;
   /** Cap of a streamed scan upload, counted while streaming. */
   uploadLimit: number;
+  limits: LimitSettings;
+  ipPolicy: IpPolicy;
+  throttle: Throttle;
+  accessLog: AccessLog;
 }
-
-const SECURITY_HEADERS = {
-  'cache-control': 'no-store',
-  'x-content-type-options': 'nosniff',
-  'strict-transport-security': 'max-age=31536000',
-} as const;
 
 function mediaTypeOf(header: string | undefined): { type: string; charset?: string } | undefined {
   if (!header) return undefined;
@@ -66,7 +77,7 @@ function mediaTypeOf(header: string | undefined): { type: string; charset?: stri
 
 export async function buildEdge(opts: EdgeOptions, deps: EdgeDeps): Promise<FastifyInstance> {
   const app = Fastify({
-    https: { ...opts.tls, maxHeaderSize: 16 * 1024 },
+    https: { ...opts.tls, ...serverLimitOptions(opts.limits) },
     logger: false,
     bodyLimit: opts.bodyLimit,
     genReqId: () => randomUUID(),
@@ -74,12 +85,21 @@ export async function buildEdge(opts: EdgeOptions, deps: EdgeDeps): Promise<Fast
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
     return503OnClosing: true,
-    requestTimeout: 30_000,
-    keepAliveTimeout: 5_000,
+    requestTimeout: opts.limits.requestTimeoutMs,
+    keepAliveTimeout: opts.limits.keepAliveTimeoutMs,
+    connectionTimeout: opts.limits.idleTimeoutMs,
+    clientErrorHandler: createClientErrorHandler(opts.accessLog),
     routerOptions: { maxParamLength: 256, ignoreTrailingSlash: false },
   });
-  app.server.headersTimeout = 10_000;
-  installConnectionGate(app.server, deps.audit, deps.logger);
+  applyServerLimits(app.server, opts.limits);
+  installConnectionGate(app.server, deps.audit, opts.trust, deps.logger);
+  // Both run on the raw TCP connection; the IP gate is prepended last, so it runs first.
+  installConnectionLimit(app.server, opts.limits.maxConnectionsPerIp, (ip) =>
+    deps.audit.authz(connectionRefused(ip, 'too many connections from this address')),
+  );
+  installIpGate(app.server, opts.ipPolicy, (ip) =>
+    deps.audit.authz(connectionRefused(ip, 'source address not allowed')),
+  );
 
   app.removeContentTypeParser(['text/plain']);
   installJsonParser(app, opts.bodyLimit);
@@ -88,19 +108,17 @@ export async function buildEdge(opts: EdgeOptions, deps: EdgeDeps): Promise<Fast
   );
   app.setErrorHandler(createErrorHandler(deps.logger, opts.bodyLimit));
 
-  const principals = new WeakMap<TLSSocket, Principal | VaultError>();
+  const guard = createRequestGuard({
+    ipPolicy: opts.ipPolicy,
+    throttle: opts.throttle,
+    authenticate: createAuthenticator(opts.trust, deps.audit),
+    audit: deps.audit,
+    maxHeaderCount: opts.limits.maxHeaderCount,
+  });
 
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id).headers(SECURITY_HEADERS);
-    const socket = request.raw.socket as TLSSocket;
-    if (socket.authorized !== true) {
-      // The connection gate should have destroyed this socket already.
-      socket.destroy();
-      throw new VaultError(
-        'unauthenticated',
-        'a client certificate from the configured CA is required',
-      );
-    }
+    guard(request, reply);
     const cfg = request.routeOptions.config;
     if (cfg.mediaTypes && cfg.mediaTypes.length > 0) {
       const hasBody =
@@ -122,47 +140,27 @@ export async function buildEdge(opts: EdgeOptions, deps: EdgeDeps): Promise<Fast
     }
   });
 
-  app.addHook('preHandler', async (request) => {
-    const socket = request.raw.socket as TLSSocket;
-    let p = principals.get(socket);
-    if (p === undefined) {
-      try {
-        const cert = socket.getPeerX509Certificate();
-        if (!cert) throw new VaultError('unauthenticated', 'no client certificate');
-        p = principalFromCertificate(cert, opts.trustedCas);
-      } catch (err) {
-        p =
-          err instanceof VaultError
-            ? err
-            : new VaultError(
-                'certificate_identity_invalid',
-                'the client certificate cannot be read',
-              );
-      }
-      principals.set(socket, p);
-    }
-    if (p instanceof VaultError) {
-      const peer = socket.getPeerX509Certificate();
-      deps.audit.authz({
-        time: new Date().toISOString(),
-        requestId: request.id,
-        sourceIp: socket.remoteAddress ?? '',
-        principal: {
-          id: null,
-          ou: null,
-          subject: peer?.subject.replaceAll('\n', ', ') ?? null,
-          issuer: peer?.issuer.replaceAll('\n', ', ') ?? null,
-          serial: peer?.serialNumber ?? null,
-          fingerprint256: peer?.fingerprint256.replaceAll(':', '').toLowerCase() ?? null,
-        },
-        action: 'authenticate',
-        org: null,
-        decision: 'deny',
-        reason: p.message,
-      });
-      throw p;
-    }
-    request.principal = p;
+  app.addHook('onResponse', (request, reply, done) => {
+    const socket = request.raw.socket as TLSSocket | null;
+    const u = socket ? socketUsage(socket) : undefined;
+    const p = request.principal;
+    opts.accessLog.write({
+      time: new Date().toISOString(),
+      requestId: request.id,
+      sourceIp: socket?.remoteAddress ?? '',
+      clientIp: request.clientIp ?? socket?.remoteAddress ?? '',
+      principal: p ? { ou: p.ref.name, id: p.id, serial: p.certificate.serial } : null,
+      method: request.method,
+      route: request.routeOptions.url ?? null,
+      path: logPath(request.url),
+      status: reply.statusCode,
+      bytesIn: u?.bytesIn ?? 0,
+      bytesOut: u?.bytesOut ?? 0,
+      latencyMs: Math.round(reply.elapsedTime * 1000) / 1000,
+      tlsVersion: u?.tlsVersion ?? null,
+      cipher: u?.cipher ?? null,
+    });
+    done();
   });
 
   const authorize: Authorize = createAuthorize({ policies: deps.policies, audit: deps.audit });

@@ -19,6 +19,8 @@ export interface TlsMaterial {
   cert: string;
   key: string;
   clientCa: string;
+  /** PEM blocks, one CRL each. With any CRL, OpenSSL checks every CA in the chain. */
+  crl?: string[];
 }
 
 export function tlsOptions(
@@ -29,6 +31,7 @@ export function tlsOptions(
     cert: material.cert,
     key: material.key,
     ca: material.clientCa,
+    ...(material.crl && material.crl.length > 0 ? { crl: material.crl } : {}),
     minVersion: policy === 'TLS_1_3' ? 'TLSv1.3' : 'TLSv1.2',
     maxVersion: 'TLSv1.3',
     ciphers: [...TLS13, ...TLS12_AEAD].join(':'),

@@ -1,15 +1,25 @@
 // Writes the development PKI of `vulnvault init` to disk: private keys are
 // created with mode 0600 and never printed or logged.
 
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { CliError } from '../core/cli-error.js';
 import { issueCertificate, type NameParts, type PemPair } from './issue.js';
 
+/**
+ * Writes a file by rename, so a running server that reloads it (IAM 1.1 hot
+ * rotation) sees the old content or the new, never half of it.
+ */
+export function writeFileAtomic(file: string, content: string, mode: number): void {
+  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, content, { mode, flag: 'w' });
+  renameSync(tmp, file);
+}
+
 export function writePemPair(certFile: string, keyFile: string, pair: PemPair): void {
-  mkdirSync(dirname(certFile), { recursive: true, mode: 0o700 });
-  writeFileSync(keyFile, pair.keyPem, { mode: 0o600, flag: 'w' });
-  writeFileSync(certFile, pair.certPem, { mode: 0o644, flag: 'w' });
+  writeFileAtomic(keyFile, pair.keyPem, 0o600);
+  writeFileAtomic(certFile, pair.certPem, 0o644);
 }
 
 export function readPemPair(certFile: string, keyFile: string, what: string): PemPair {
@@ -26,7 +36,15 @@ export async function issueClientCertificate(
   subject: NameParts,
   ttlMs: number,
 ): Promise<PemPair> {
-  return issueCertificate(ca, { kind: 'client', subject, notAfter: new Date(Date.now() + ttlMs) });
+  // notAfter − notBefore is exactly the TTL, so a 24h certificate passes a
+  // 24h maximum-lifetime check (notBefore is back-dated for clock skew).
+  const notBefore = new Date(Date.now() - 60_000);
+  return issueCertificate(ca, {
+    kind: 'client',
+    subject,
+    notBefore,
+    notAfter: new Date(notBefore.getTime() + ttlMs),
+  });
 }
 
 /** Client certificate names become file names: keep them plain. */

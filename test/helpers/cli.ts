@@ -3,6 +3,15 @@
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
+import { after } from 'node:test';
+
+// Every server a test file starts is killed when the file's tests are over,
+// so a failed assertion fails the file instead of leaving a server that
+// keeps the test process (and CI) waiting.
+const live = new Set<ChildProcess>();
+after(() => {
+  for (const child of live) child.kill('SIGKILL');
+});
 
 const MAIN = join(import.meta.dirname, '..', '..', 'src', 'cli', 'main.ts');
 // Resolved here, not in the child's working directory (a temp dir).
@@ -41,6 +50,8 @@ export function startCli(args: string[], opts: { cwd?: string } = {}): Promise<S
   let out = '';
   let err = '';
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  live.add(child);
+  void exited.then(() => live.delete(child));
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import * as tar from 'tar';
-import { runCli, startCli } from '../helpers/cli.js';
+import { runCli, startCli, type Served } from '../helpers/cli.js';
 import { call, countFindings, demoRecord, pemPair, postJson } from '../helpers/vault.js';
 
 describe('backup and restore', () => {
@@ -22,12 +22,23 @@ describe('backup and restore', () => {
     assert.equal(runCli(['init', '--dir', dir]).status, 0);
     ca = readFileSync(join(dir, 'pki', 'ca.crt'), 'utf8');
   });
-  after(() => rmSync(work, { recursive: true, force: true }));
+  const children: Served[] = [];
+  after(async () => {
+    // A failed assertion must not leave a server running (it would hold the runner).
+    for (const c of children) {
+      if (c.child.exitCode === null) {
+        c.child.kill('SIGKILL');
+        await c.exited;
+      }
+    }
+    rmSync(work, { recursive: true, force: true });
+  });
 
   it('round-trips an online backup and refuses unsafe restores', async () => {
     const scanner = pemPair(join(dir, 'pki', 'clients'), 'scanner');
     const customer = pemPair(join(dir, 'pki', 'clients'), 'customer');
     const s = await startCli(['serve', '--dir', dir, '--port', '0']);
+    children.push(s);
     const batch = (p: string, n: number) =>
       Array.from({ length: n }, (_, i) => demoRecord({ VulnID: `${p}-${i}` }));
     assert.equal((await postJson(s.port, ca, scanner, batch('BEFORE', 50))).status, 201);
@@ -38,7 +49,7 @@ describe('backup and restore', () => {
     assert.equal(statSync(out).mode & 0o777, 0o600);
     const entries: string[] = [];
     await tar.t({ file: out, onReadEntry: (e) => entries.push(e.path) });
-    assert.deepEqual(entries.sort(), ['findings.db', 'manifest.json', 'policies.db']);
+    assert.deepEqual(entries.sort(), ['findings.db', 'manifest.json', 'policies.db', 'usage.db']);
 
     assert.equal((await postJson(s.port, ca, scanner, batch('AFTER', 10))).status, 201);
     assert.equal(
@@ -86,6 +97,7 @@ describe('backup and restore', () => {
     assert.equal(countFindings(dir), 50);
 
     const s2 = await startCli(['serve', '--dir', dir, '--port', '0']);
+    children.push(s2);
     const page = await call(s2.port, { path: '/vuln?org=org1&limit=1000', ca, cert: customer });
     assert.equal(page.json.items.length, 50);
     assert.ok(page.json.items.every((i: { VulnID: string }) => i.VulnID.startsWith('BEFORE-')));

@@ -9,7 +9,8 @@ import { CONFIG_FILE, DEFAULT_DIR, defaultConfigFile, resolvePath } from '../../
 import { CliError } from '../../core/cli-error.js';
 import { createSigningKey } from '../../audit/signing-key.js';
 import { createCa, issueCertificate, parseDuration } from '../../pki/issue.js';
-import { issueClientCertificate, writePemPair } from '../../pki/dev-pki.js';
+import { CRL_VALIDITY_MS, createCrl } from '../../pki/crl.js';
+import { issueClientCertificate, writeFileAtomic, writePemPair } from '../../pki/dev-pki.js';
 import { parse } from '../args.js';
 
 const DEMO_O = 'vulnvault-demo';
@@ -50,6 +51,13 @@ export async function initDir(
     new Date(Date.now() + 5 * YEAR_MS),
   );
   writePemPair(resolvePath(ctx, cfg.pki.caCert), resolvePath(ctx, cfg.pki.caKey), ca);
+  // An empty CRL from the start: the server checks revocation from day one
+  // and `pki revoke` only has to add entries.
+  writeFileAtomic(
+    resolvePath(ctx, cfg.tls.crl),
+    await createCrl(ca, [], new Date(Date.now() + CRL_VALIDITY_MS)),
+    0o644,
+  );
   const server = await issueCertificate(ca, {
     kind: 'server',
     subject: { cn: 'localhost', o: DEMO_O },

@@ -1,26 +1,81 @@
-// vulnvault pki issue: a client certificate signed by the directory's CA,
-// written to pki/clients/NAME.crt|key (key mode 0600).
+// vulnvault pki: client certificates and their life cycle (IAM 1.1).
+//   issue          a client certificate signed by the directory's CA
+//   renew          a new key and certificate with the same subject
+//   revoke         adds a certificate to the CRL (the server refuses it within ~1 s)
+//   crl            re-signs the CRL with a fresh validity, same entries
+//   rotate-server  a new server key and certificate (same names)
+// Files are replaced by rename; the running server reloads them without a restart.
 
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DEFAULT_DIR, loadConfig, resolvePath } from '../../config/config.js';
+import { DEFAULT_DIR, loadConfig, resolvePath, type Config } from '../../config/config.js';
 import { CliError } from '../../core/cli-error.js';
+import { CRL_VALIDITY_MS, createCrl, entriesFor, normalizeSerial } from '../../pki/crl.js';
 import {
   checkClientName,
   issueClientCertificate,
   readPemPair,
+  writeFileAtomic,
   writePemPair,
 } from '../../pki/dev-pki.js';
-import { parseDuration } from '../../pki/issue.js';
+import { issueCertificate, parseDuration, type PemPair } from '../../pki/issue.js';
+import { x509 } from '../../pki/x509.js';
 import { parse, required } from '../args.js';
 
 const TEXT = /^[A-Za-z0-9 _.@-]{1,64}$/;
+const SUBCOMMANDS = 'issue, renew, revoke, crl, rotate-server';
 
 export async function pkiCommand(argv: string[]): Promise<void> {
   const [sub, ...rest] = argv;
-  if (sub !== 'issue')
-    throw new CliError(`pki: unknown subcommand '${sub ?? ''}' (expected: issue)`, 2);
-  const { values } = parse('pki issue', rest, {
+  switch (sub) {
+    case 'issue':
+      return issue(rest);
+    case 'renew':
+      return renew(rest);
+    case 'revoke':
+      return revoke(rest);
+    case 'crl':
+      return refreshCrl(rest);
+    case 'rotate-server':
+      return rotateServer(rest);
+    default:
+      throw new CliError(`pki: unknown subcommand '${sub ?? ''}' (expected: ${SUBCOMMANDS})`, 2);
+  }
+}
+
+function readCa(config: Config): PemPair {
+  return readPemPair(
+    resolvePath(config, config.pki.caCert),
+    resolvePath(config, config.pki.caKey),
+    'the CA',
+  );
+}
+
+function clientFiles(config: Config, name: string): { certFile: string; keyFile: string } {
+  checkClientName(name);
+  const clients = resolvePath(config, config.pki.clientsDir);
+  return { certFile: join(clients, `${name}.crt`), keyFile: join(clients, `${name}.key`) };
+}
+
+/** A TTL from --ttl or the config, refused when over the edge's maximum lifetime. */
+function ttlOf(command: string, config: Config, flag: string | undefined): [number, string] {
+  const text = flag ?? config.pki.clientCertTtl;
+  const ttl = parseDuration(text);
+  if (ttl === undefined) {
+    throw new CliError(`${command}: --ttl '${text}' is not a duration like 24h, 90m, 7d`, 2);
+  }
+  const max = parseDuration(config.tls.maxClientCertLifetime) as number;
+  if (ttl > max) {
+    throw new CliError(
+      `${command}: --ttl ${text} is longer than tls.maxClientCertLifetime (${config.tls.maxClientCertLifetime}); the server would refuse it`,
+      2,
+    );
+  }
+  return [ttl, text];
+}
+
+async function issue(argv: string[]): Promise<void> {
+  const { values } = parse('pki issue', argv, {
     dir: { type: 'string', default: DEFAULT_DIR },
     name: { type: 'string' },
     ou: { type: 'string' },
@@ -43,29 +98,148 @@ export async function pkiCommand(argv: string[]): Promise<void> {
     }
   }
   const config = loadConfig(values.dir);
-  const ttlText = values.ttl ?? config.pki.clientCertTtl;
-  const ttl = parseDuration(ttlText);
-  if (ttl === undefined) {
-    throw new CliError(`pki issue: --ttl '${ttlText}' is not a duration like 24h, 90m, 7d`, 2);
-  }
-  const clients = resolvePath(config, config.pki.clientsDir);
-  const certFile = join(clients, `${name}.crt`);
-  const keyFile = join(clients, `${name}.key`);
+  const [ttl, ttlText] = ttlOf('pki issue', config, values.ttl);
+  const { certFile, keyFile } = clientFiles(config, name);
   if (!values.force && (existsSync(certFile) || existsSync(keyFile))) {
     throw new CliError(`pki issue: ${certFile} exists (use --force to replace it)`);
   }
-  const ca = readPemPair(
-    resolvePath(config, config.pki.caCert),
-    resolvePath(config, config.pki.caKey),
-    'the CA',
-  );
   const pair = await issueClientCertificate(
-    ca,
+    readCa(config),
     { cn, ou: [ou], o: values.o ?? 'vulnvault-demo' },
     ttl,
   );
   writePemPair(certFile, keyFile, pair);
   process.stdout.write(
     `issued ${certFile} (OU=${ou}, CN=${cn}, valid ${ttlText}); key ${keyFile} (mode 0600)\n`,
+  );
+}
+
+function readCert(file: string): x509.X509Certificate {
+  let pem: string;
+  try {
+    pem = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new CliError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
+  }
+  try {
+    return new x509.X509Certificate(pem);
+  } catch {
+    throw new CliError(`${file} is not a PEM certificate`);
+  }
+}
+
+async function renew(argv: string[]): Promise<void> {
+  const { values } = parse('pki renew', argv, {
+    dir: { type: 'string', default: DEFAULT_DIR },
+    name: { type: 'string' },
+    ttl: { type: 'string' },
+  });
+  const config = loadConfig(values.dir);
+  const { certFile, keyFile } = clientFiles(config, required('pki renew', values.name, '--name'));
+  const old = readCert(certFile);
+  const [ttl, ttlText] = ttlOf('pki renew', config, values.ttl);
+  // The subject is copied attribute by attribute from the DER, never via a DN string.
+  const field = (oid: string) => old.subjectName.getField(oid);
+  const cn = field('2.5.4.3')[0] ?? '';
+  const o = field('2.5.4.10')[0];
+  const ou = field('2.5.4.11');
+  const pair = await issueClientCertificate(
+    readCa(config),
+    { cn, ou, ...(o !== undefined ? { o } : {}) },
+    ttl,
+  );
+  writePemPair(certFile, keyFile, pair);
+  const serial = new x509.X509Certificate(pair.certPem).serialNumber;
+  process.stdout.write(
+    `renewed ${certFile} (CN=${cn}, serial ${serial}, valid ${ttlText}); the previous certificate stays valid until it expires unless revoked\n`,
+  );
+}
+
+async function writeCrl(config: Config, ca: PemPair, add?: string): Promise<number> {
+  const file = resolvePath(config, config.tls.crl);
+  let current = '';
+  try {
+    current = readFileSync(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
+      throw new CliError(`cannot read CRL ${file}: ${(err as NodeJS.ErrnoException).code}`);
+    }
+  }
+  let entries;
+  try {
+    entries = entriesFor(ca, current);
+  } catch {
+    throw new CliError(`CRL ${file} cannot be parsed; fix or remove it first`);
+  }
+  if (
+    add !== undefined &&
+    !entries.some((e) => normalizeSerial(e.serial) === normalizeSerial(add))
+  ) {
+    entries.push({ serial: add, revokedAt: new Date() });
+  }
+  writeFileAtomic(
+    file,
+    await createCrl(ca, entries, new Date(Date.now() + CRL_VALIDITY_MS)),
+    0o644,
+  );
+  return entries.length;
+}
+
+async function revoke(argv: string[]): Promise<void> {
+  const { values } = parse('pki revoke', argv, {
+    dir: { type: 'string', default: DEFAULT_DIR },
+    name: { type: 'string' },
+  });
+  const config = loadConfig(values.dir);
+  const { certFile } = clientFiles(config, required('pki revoke', values.name, '--name'));
+  const cert = readCert(certFile);
+  const ca = readCa(config);
+  const caCert = new x509.X509Certificate(ca.certPem);
+  if (cert.issuer !== caCert.subject) {
+    throw new CliError(`pki revoke: ${certFile} was not issued by this directory's CA`);
+  }
+  const n = await writeCrl(config, ca, cert.serialNumber);
+  process.stdout.write(
+    `revoked ${certFile} (serial ${cert.serialNumber}); ${resolvePath(config, config.tls.crl)} lists ${n} certificate(s); a running server refuses it within seconds\n`,
+  );
+}
+
+async function refreshCrl(argv: string[]): Promise<void> {
+  const { values } = parse('pki crl', argv, { dir: { type: 'string', default: DEFAULT_DIR } });
+  const config = loadConfig(values.dir);
+  const n = await writeCrl(config, readCa(config));
+  process.stdout.write(
+    `re-signed ${resolvePath(config, config.tls.crl)} (${n} revoked certificate(s))\n`,
+  );
+}
+
+async function rotateServer(argv: string[]): Promise<void> {
+  const { values } = parse('pki rotate-server', argv, {
+    dir: { type: 'string', default: DEFAULT_DIR },
+    ttl: { type: 'string', default: '365d' },
+  });
+  const config = loadConfig(values.dir);
+  const ttl = parseDuration(values.ttl);
+  if (ttl === undefined) {
+    throw new CliError(`pki rotate-server: --ttl '${values.ttl}' is not a duration like 365d`, 2);
+  }
+  const certFile = resolvePath(config, config.tls.cert);
+  const old = readCert(certFile);
+  const sanExt = old.getExtension(x509.SubjectAlternativeNameExtension);
+  const sans = (sanExt?.names.items ?? [])
+    .filter((n) => n.type === 'dns' || n.type === 'ip')
+    .map((n) => n.value);
+  const cn = old.subjectName.getField('2.5.4.3')[0] ?? 'localhost';
+  const o = old.subjectName.getField('2.5.4.10')[0];
+  const pair = await issueCertificate(readCa(config), {
+    kind: 'server',
+    subject: { cn, ...(o !== undefined ? { o } : {}) },
+    sans: sans.length > 0 ? sans : ['localhost', '127.0.0.1', '::1'],
+    notAfter: new Date(Date.now() + ttl),
+  });
+  writePemPair(certFile, resolvePath(config, config.tls.key), pair);
+  const serial = new x509.X509Certificate(pair.certPem).serialNumber;
+  process.stdout.write(
+    `rotated the server certificate ${certFile} (serial ${serial}, names ${sans.join(', ')}); a running server uses it for new connections within seconds\n`,
   );
 }

@@ -50,6 +50,7 @@ export async function serve(config: Config): Promise<void> {
   process.on('SIGTERM', onTerm);
   process.on('SIGINT', onInt);
   let removePid = () => {};
+  let onHup: (() => void) | undefined;
   try {
     const vault = await openVault(config, logger);
     try {
@@ -63,6 +64,9 @@ export async function serve(config: Config): Promise<void> {
     const port = typeof addr === 'object' && addr ? addr.port : config.server.port;
     process.stdout.write(`vulnvault listening on ${urlOf(config.server.host, port)}\n`);
 
+    // SIGHUP: look at the TLS files now instead of at the next poll.
+    onHup = () => void vault.reloadTls();
+    process.on('SIGHUP', onHup);
     await new Promise<void>((resolveStop) => {
       onStop = (signal) => {
         process.stdout.write(`vulnvault: ${signal} received, draining requests\n`);
@@ -79,6 +83,7 @@ export async function serve(config: Config): Promise<void> {
     process.stdout.write('vulnvault: stopped\n');
   } finally {
     removePid();
+    if (onHup) process.off('SIGHUP', onHup);
     process.off('SIGTERM', onTerm);
     process.off('SIGINT', onInt);
   }

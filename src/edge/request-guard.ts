@@ -1,0 +1,86 @@
+// The edge's per-request controls, run first in onRequest, before the body is
+// read, routed or validated, in this order:
+//   header count (DoS) → IP policy with trusted X-Forwarded-For (NS 1.1)
+//   → global bucket (CSH 1.2) → principal from the certificate (IAM 1.1)
+//   → the principal's usage plan: bucket and quota (CSH 1.2)
+// so a request refused here is never parsed, authorized nor executed.
+// Refusals that say "stop talking to me" also close the connection.
+
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { TLSSocket } from 'node:tls';
+import { VaultError } from '../core/errors.js';
+import type { AuditSink } from '../core/ports.js';
+import type { Authenticate } from './authenticate.js';
+import { connectionRefused } from './connection-gate.js';
+import type { IpPolicy } from './ip-policy.js';
+import { tooManyHeaders } from './limits.js';
+import type { Admitted, Refused, Throttle } from './throttle.js';
+
+export interface RequestGuardOptions {
+  ipPolicy: IpPolicy;
+  throttle: Throttle;
+  authenticate: Authenticate;
+  audit: AuditSink;
+  maxHeaderCount: number;
+}
+
+function rateHeaders(reply: FastifyReply, r: Admitted | Refused): void {
+  reply.header('ratelimit-policy', r.policy).header('ratelimit', r.remaining);
+}
+
+function refuse(reply: FastifyReply, r: Refused): never {
+  rateHeaders(reply, r);
+  reply.header('retry-after', String(r.retryAfter));
+  throw new VaultError(r.code, r.message);
+}
+
+export function createRequestGuard(o: RequestGuardOptions) {
+  return (request: FastifyRequest, reply: FastifyReply): void => {
+    const socket = request.raw.socket as TLSSocket;
+    if (tooManyHeaders(request.raw.rawHeaders, o.maxHeaderCount)) {
+      reply.header('connection', 'close');
+      throw new VaultError(
+        'headers_too_large',
+        `a request may carry at most ${o.maxHeaderCount} headers`,
+      );
+    }
+
+    const peer = socket.remoteAddress ?? '';
+    const xff = request.headers['x-forwarded-for'];
+    const clientIp = o.ipPolicy.clientIp(peer, Array.isArray(xff) ? xff.join(',') : xff);
+    if (clientIp === undefined) {
+      reply.header('connection', 'close');
+      throw new VaultError('bad_request', 'X-Forwarded-For cannot be parsed');
+    }
+    request.clientIp = clientIp;
+    if (!o.ipPolicy.allows(clientIp)) {
+      o.audit.authz({
+        ...connectionRefused(clientIp, 'source address not allowed'),
+        requestId: request.id,
+      });
+      reply.header('connection', 'close');
+      throw new VaultError('ip_denied', 'requests from this address are not allowed');
+    }
+
+    const g = o.throttle.global();
+    if (!g.ok) refuse(reply, g);
+
+    let principal;
+    try {
+      principal = o.authenticate(socket, request.id, clientIp);
+    } catch (err) {
+      if (err instanceof VaultError && err.code === 'unauthenticated') {
+        reply.header('connection', 'close');
+      }
+      throw err;
+    }
+    request.principal = principal;
+
+    const r = o.throttle.principal(
+      `${principal.ref.type}:${principal.ref.name}`,
+      principal.ref.name,
+    );
+    if (!r.ok) refuse(reply, r);
+    rateHeaders(reply, r);
+  };
+}

@@ -1,0 +1,179 @@
+// DoS limits: slow headers (slowloris), a slow body, request smuggling with
+// Content-Length + Transfer-Encoding, too many or too large headers, idle
+// keep-alive connections and connections per source address. Each refusal
+// is an error response with the usual shape and headers, and the server
+// closes the connection.
+
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { rawTls, readAccessLog, sleep, startEdge, withConfig } from '../helpers/edge.js';
+import {
+  countFindings,
+  demoRecord,
+  makeTestDir,
+  waitFor,
+  type RunningVault,
+  type TestDir,
+} from '../helpers/vault.js';
+import type { TLSSocket } from 'node:tls';
+
+const LIMITS = {
+  headersTimeoutMs: 1000,
+  requestTimeoutMs: 2000,
+  keepAliveTimeoutMs: 1000,
+  maxHeaderCount: 20,
+  maxHeaderBytes: 4096,
+  maxConnectionsPerIp: 3,
+};
+
+function statusOf(data: string): number | undefined {
+  const m = /^HTTP\/1\.1 (\d{3})/.exec(data);
+  return m ? Number(m[1]) : undefined;
+}
+
+function responses(data: string): number {
+  return data.match(/HTTP\/1\.1 \d{3}/g)?.length ?? 0;
+}
+
+describe('DoS limits', () => {
+  let t: TestDir;
+  let srv: RunningVault;
+  before(async () => {
+    t = await makeTestDir();
+    srv = await startEdge(withConfig(t.config, { limits: LIMITS }));
+  });
+  after(async () => {
+    await srv.close();
+    t.cleanup();
+  });
+  const opts = () => ({ ca: t.ca.certPem, cert: t.scanner });
+
+  it('times out slow headers (slowloris) with 408 and closes the connection', async () => {
+    let timer: NodeJS.Timeout | undefined;
+    const r = await rawTls(srv.port, opts(), (s: TLSSocket) => {
+      s.write('GET /healthz HTTP/1.1\r\nhost: localhost\r\n');
+      let i = 0;
+      // One more header line every 200 ms, never the blank line that ends them.
+      timer = setInterval(() => s.writable && s.write(`x-slow-${i++}: a\r\n`), 200);
+    });
+    clearInterval(timer);
+    assert.ok(r.closed, 'the server closed the connection');
+    assert.equal(statusOf(r.data), 408);
+    assert.match(r.data, /"code":"request_timeout"/);
+    assert.match(r.data, /\r\ncache-control: no-store\r\n/);
+    assert.ok(r.ms < 8000, `closed after ${r.ms} ms`);
+  });
+
+  it('times out a slow body with 408, closes the connection and stores nothing', async () => {
+    const body = JSON.stringify(demoRecord({ VulnID: 'SLOW-1' }));
+    let timer: NodeJS.Timeout | undefined;
+    const r = await rawTls(srv.port, opts(), (s) => {
+      s.write(
+        `POST /vuln HTTP/1.1\r\nhost: localhost\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\n\r\n`,
+      );
+      let i = 0;
+      // A byte every 300 ms: the whole body would take far longer than the limit.
+      timer = setInterval(
+        () => s.writable && i < body.length - 1 && s.write(body[i++] as string),
+        300,
+      );
+    });
+    clearInterval(timer);
+    assert.ok(r.closed);
+    assert.equal(statusOf(r.data), 408);
+    assert.ok(r.ms < 10_000, `closed after ${r.ms} ms`);
+    assert.equal(countFindings(t.dir), 0);
+  });
+
+  it('refuses Content-Length with Transfer-Encoding (request smuggling) and closes the connection', async () => {
+    const smuggled = 'GET /vuln?org=org1 HTTP/1.1\r\nhost: localhost\r\n\r\n';
+    const r = await rawTls(srv.port, opts(), (s) => {
+      s.write(
+        'POST /vuln HTTP/1.1\r\nhost: localhost\r\ncontent-type: application/json\r\n' +
+          `content-length: 5\r\ntransfer-encoding: chunked\r\n\r\n0\r\n\r\n${smuggled}`,
+      );
+    });
+    assert.ok(r.closed);
+    assert.equal(statusOf(r.data), 400);
+    assert.match(r.data, /"code":"bad_request"/);
+    assert.match(r.data, /\r\nconnection: close\r\n/);
+    assert.equal(responses(r.data), 1, 'the smuggled request got no response');
+  });
+
+  it('refuses more headers than allowed with 431 and closes the connection', async () => {
+    const headers = Array.from({ length: 25 }, (_, i) => `x-h${i}: v\r\n`).join('');
+    const r = await rawTls(srv.port, opts(), (s) =>
+      s.write(`GET /healthz HTTP/1.1\r\nhost: localhost\r\n${headers}\r\n`),
+    );
+    assert.ok(r.closed);
+    assert.equal(statusOf(r.data), 431);
+    assert.match(r.data, /"code":"headers_too_large"/);
+    assert.match(r.data, /\r\nx-content-type-options: nosniff\r\n/i);
+  });
+
+  it('refuses headers over the size limit with 431 and closes the connection', async () => {
+    const r = await rawTls(srv.port, opts(), (s) =>
+      s.write(`GET /healthz HTTP/1.1\r\nhost: localhost\r\nx-big: ${'a'.repeat(6000)}\r\n\r\n`),
+    );
+    assert.ok(r.closed);
+    assert.equal(statusOf(r.data), 431);
+    assert.match(r.data, /"code":"headers_too_large"/);
+    assert.match(r.data, /\r\nstrict-transport-security: max-age=/);
+  });
+
+  it('closes an idle keep-alive connection after the keep-alive timeout', async () => {
+    const r = await rawTls(srv.port, { ...opts(), maxMs: 8000 }, (s) =>
+      s.write('GET /healthz HTTP/1.1\r\nhost: localhost\r\n\r\n'),
+    );
+    assert.equal(statusOf(r.data), 200);
+    assert.ok(r.closed, 'closed by the server');
+    assert.ok(r.ms >= 900 && r.ms < 7000, `closed after ${r.ms} ms`);
+  });
+
+  it('limits concurrent connections per source address', async () => {
+    const held: Promise<unknown>[] = [];
+    const sockets: TLSSocket[] = [];
+    for (let i = 0; i < LIMITS.maxConnectionsPerIp; i++) {
+      held.push(
+        rawTls(srv.port, { ...opts(), localAddress: '127.0.0.5', maxMs: 6000 }, (s) => {
+          sockets.push(s);
+          // Keep each connection busy with a request that never ends.
+          s.write(
+            'POST /vuln HTTP/1.1\r\nhost: localhost\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n',
+          );
+        }),
+      );
+    }
+    await waitFor(() => sockets.length === LIMITS.maxConnectionsPerIp, 5000);
+    const extra = await rawTls(
+      srv.port,
+      { ...opts(), localAddress: '127.0.0.5', maxMs: 3000 },
+      () => {},
+    );
+    assert.ok(extra.closed, 'one connection too many is dropped');
+    assert.equal(extra.data, '');
+    const other = await rawTls(
+      srv.port,
+      { ...opts(), localAddress: '127.0.0.6', maxMs: 3000 },
+      (s) => s.write('GET /healthz HTTP/1.1\r\nhost: localhost\r\nconnection: close\r\n\r\n'),
+    );
+    assert.equal(statusOf(other.data), 200, 'another address is not affected');
+    for (const s of sockets) s.destroy();
+    await Promise.all(held);
+    await sleep(100);
+    const again = await rawTls(
+      srv.port,
+      { ...opts(), localAddress: '127.0.0.5', maxMs: 3000 },
+      (s) => s.write('GET /healthz HTTP/1.1\r\nhost: localhost\r\nconnection: close\r\n\r\n'),
+    );
+    assert.equal(statusOf(again.data), 200, 'closing connections frees the slots');
+  });
+
+  it('writes refused requests to the access log', async () => {
+    await waitFor(() => readAccessLog(t.dir).some((e) => e.error === 'request_timeout'), 3000);
+    const errors = readAccessLog(t.dir).map((e) => e.error);
+    for (const code of ['request_timeout', 'bad_request', 'headers_too_large']) {
+      assert.ok(errors.includes(code), code);
+    }
+  });
+});

@@ -1,0 +1,70 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { defaultConfigFile, loadConfig } from '../../src/config/config.js';
+
+function load(mutate: (c: any) => void): {
+  config?: ReturnType<typeof loadConfig>;
+  error?: string;
+} {
+  const dir = mkdtempSync(join(tmpdir(), 'vv-config-'));
+  try {
+    const c: any = JSON.parse(JSON.stringify(defaultConfigFile()));
+    mutate(c);
+    writeFileSync(join(dir, 'vulnvault.json'), JSON.stringify(c));
+    return { config: loadConfig(dir) };
+  } catch (err) {
+    return { error: (err as Error).message };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+describe('edge configuration', () => {
+  it('fills the edge sections for a config written before they existed', () => {
+    const r = load((c) => {
+      delete c.network;
+      delete c.limits;
+      delete c.throttle;
+      delete c.tls.crl;
+      delete c.storage.usage;
+      delete c.audit.accessLog;
+    });
+    assert.equal(r.error, undefined);
+    assert.equal(r.config?.tls.maxClientCertLifetime, '24h');
+    assert.equal(r.config?.limits.maxConnectionsPerIp, 64);
+    assert.equal(r.config?.throttle.defaultPlan, 'standard');
+    assert.equal(r.config?.audit.accessLog, 'logs/access.log');
+  });
+
+  it('stops on an unparseable IP rule with one line naming it', () => {
+    const r = load((c) => (c.network.deny = ['10.0.0.0/8', 'fe80::/200']));
+    assert.match(r.error ?? '', /\/network\/deny\/1 'fe80::\/200' has an invalid prefix length/);
+  });
+
+  it('stops on a plan that does not exist', () => {
+    assert.match(
+      load((c) => (c.throttle.assignments = { scanner: 'gold' })).error ?? '',
+      /\/throttle\/assignments\/scanner names plan 'gold'/,
+    );
+    assert.match(
+      load((c) => (c.throttle.plans = { gold: { rate: 1, burst: 1 } })).error ?? '',
+      /defaultPlan/,
+    );
+  });
+
+  it('stops on limits that contradict each other or are out of range', () => {
+    assert.match(
+      load((c) => (c.limits.headersTimeoutMs = 60_000)).error ?? '',
+      /headersTimeoutMs must not exceed/,
+    );
+    assert.match(load((c) => (c.limits.maxHeaderCount = 2)).error ?? '', /maxHeaderCount/);
+    assert.match(load((c) => (c.throttle.global = { rate: 0, burst: 1 })).error ?? '', /rate/);
+    assert.match(
+      load((c) => (c.tls.maxClientCertLifetime = '1 day')).error ?? '',
+      /maxClientCertLifetime/,
+    );
+  });
+});
