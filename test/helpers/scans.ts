@@ -8,8 +8,8 @@ import { createSqlitePolicyWriter } from '../../src/adapters/sqlite/policy-store
 import type { PemPair } from '../../src/pki/issue.js';
 import { call, type Response } from './vault.js';
 
-/** The project's shared folder sits beside the repository (CI clones it there too). */
-export const SAMPLES = join(import.meta.dirname, '..', '..', '..', 'shared', 'samples', 'nessus');
+/** Real Nessus / Tenable exports, vendored with their attribution (see SOURCES.txt there). */
+export const SAMPLES = join(import.meta.dirname, '..', 'fixtures', 'nessus');
 
 export function sample(name: string): Buffer {
   return readFileSync(join(SAMPLES, name));

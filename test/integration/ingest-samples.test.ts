@@ -1,4 +1,4 @@
-// Issue 3: every real Nessus export in shared/samples/nessus ingests with the
+// Issue 3: every real Nessus export in test/fixtures/nessus ingests with the
 // counts listed in its SOURCES.txt, over real mTLS into a real SQLite file;
 // re-imports keep one finding per identity and only move lastSeen.
 
