@@ -2,16 +2,14 @@
 // any loopback address), requests from a chosen loopback source address,
 // raw TLS conversations for parser-level attacks, and the access log.
 
-import { readFileSync } from 'node:fs';
 import { request as httpsRequest, type Agent } from 'node:https';
-import { join } from 'node:path';
 import { connect, type TLSSocket } from 'node:tls';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { openVault } from '../../src/app.js';
 import type { Config } from '../../src/config/config.js';
 import type { PemPair } from '../../src/pki/issue.js';
-import type { Response, RunningVault } from './vault.js';
+import { readLog, type Response, type RunningVault } from './vault.js';
 
 export type Overrides = { [K in keyof Config]?: Partial<Config[K]> };
 
@@ -149,16 +147,7 @@ export function rawTls(
 }
 
 export function readAccessLog(dir: string): Record<string, any>[] {
-  let text = '';
-  try {
-    text = readFileSync(join(dir, 'logs', 'access.log'), 'utf8');
-  } catch {
-    return [];
-  }
-  return text
-    .split('\n')
-    .filter((l) => l.length > 0)
-    .map((l) => JSON.parse(l) as Record<string, unknown>);
+  return readLog(dir, 'access.log');
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

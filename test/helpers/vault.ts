@@ -163,10 +163,11 @@ export function demoRecord(overrides: Record<string, unknown> = {}) {
   };
 }
 
-export function readAuthzLog(dir: string): Record<string, any>[] {
+/** The JSON lines of DIR/logs/NAME, parsed; none when the file does not exist yet. */
+export function readLog(dir: string, name: string): Record<string, any>[] {
   let text = '';
   try {
-    text = readFileSync(join(dir, 'logs', 'authz.log'), 'utf8');
+    text = readFileSync(join(dir, 'logs', name), 'utf8');
   } catch {
     return [];
   }
@@ -174,6 +175,10 @@ export function readAuthzLog(dir: string): Record<string, any>[] {
     .split('\n')
     .filter((l) => l.length > 0)
     .map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
+export function readAuthzLog(dir: string): Record<string, any>[] {
+  return readLog(dir, 'authz.log');
 }
 
 export async function waitFor(check: () => boolean, ms = 2000): Promise<void> {
