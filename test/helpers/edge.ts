@@ -9,7 +9,7 @@ import { pino } from 'pino';
 import { openVault } from '../../src/app.js';
 import type { Config } from '../../src/config/config.js';
 import type { PemPair } from '../../src/pki/issue.js';
-import { readLog, type Response, type RunningVault } from './vault.js';
+import { collectResponse, readLog, type Response, type RunningVault } from './vault.js';
 
 export type Overrides = { [K in keyof Config]?: Partial<Config[K]> };
 
@@ -75,26 +75,7 @@ export function edgeCall(
         const socket = res.socket as TLSSocket;
         const localPort = socket.localPort;
         const serverSerial = socket.getPeerX509Certificate?.()?.serialNumber;
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          let json: unknown;
-          try {
-            json = JSON.parse(text);
-          } catch {
-            json = undefined;
-          }
-          resolve({
-            status: res.statusCode ?? 0,
-            headers: res.headers,
-            text,
-            json,
-            localPort,
-            serverSerial,
-          });
-        });
-        res.on('error', reject);
+        void collectResponse(res).then((r) => resolve({ ...r, localPort, serverSerial }), reject);
       },
     );
     req.on('error', reject);

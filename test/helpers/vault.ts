@@ -3,6 +3,7 @@
 // HTTPS client that presents a client certificate.
 
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import type { IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -102,6 +103,25 @@ export interface CallOptions {
   };
 }
 
+/** Reads a whole response; `json` is the parsed body, or undefined when it is not JSON. */
+export function collectResponse(res: IncomingMessage): Promise<Response> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    res.on('data', (c: Buffer) => chunks.push(c));
+    res.on('end', () => {
+      const text = Buffer.concat(chunks).toString('utf8');
+      let json: unknown;
+      try {
+        json = JSON.parse(text);
+      } catch {
+        json = undefined;
+      }
+      resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json });
+    });
+    res.on('error', reject);
+  });
+}
+
 /** One HTTPS request on a fresh connection; rejects when TLS or the socket fails. */
 export function call(port: number, o: CallOptions): Promise<Response> {
   return new Promise((resolve, reject) => {
@@ -118,21 +138,7 @@ export function call(port: number, o: CallOptions): Promise<Response> {
         headers: o.headers ?? {},
         ...(o.tls ?? {}),
       },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          let json: unknown;
-          try {
-            json = JSON.parse(text);
-          } catch {
-            json = undefined;
-          }
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json });
-        });
-        res.on('error', reject);
-      },
+      (res) => void collectResponse(res).then(resolve, reject),
     );
     req.on('error', reject);
     req.end(o.body);
