@@ -2,7 +2,7 @@
 // DynamoDB later) implement them; the read path is only ever given a reader.
 
 import type { CoveredAsset, FindingStatus, ScannedFinding, Severity } from './finding.js';
-import type { Action, PrincipalRef } from './principal.js';
+import type { Action, PrincipalRef, PrincipalType } from './principal.js';
 
 /** A seed record as stored: wire fields plus the store's ordering key. */
 export interface StoredSeedFinding {
@@ -161,6 +161,10 @@ export interface AuthzEvent {
   sourceIp: string;
   principal: {
     id: string | null;
+    /** Principal type and name as policies name them (`ou`/`client`/`iam`). */
+    type: PrincipalType | null;
+    name: string | null;
+    /** The OU when the caller used a certificate (kept for log readers). */
     ou: string | null;
     subject: string | null;
     issuer: string | null;
@@ -178,7 +182,14 @@ export interface DataAccessEvent {
   time: string;
   requestId: string;
   sourceIp: string;
-  principal: { id: string; ou: string; fingerprint256: string };
+  principal: {
+    id: string;
+    type: PrincipalType;
+    name: string;
+    ou: string | null;
+    /** Certificate fingerprint, or null for token and IAM callers. */
+    fingerprint256: string | null;
+  };
   action: Action;
   org: string;
   count: number;

@@ -1,9 +1,17 @@
 // Who is calling. Every authenticator (client certificate today; bearer token
 // and cloud IAM later) yields one Principal, so authorization has one path.
 
-/** What a policy entry names: today an OU from a client certificate. */
+/**
+ * What a policy entry names: an OU from a client certificate (`ou`), an OAuth2
+ * client id from a bearer token (`client`), or an AWS IAM role or user ARN
+ * (`iam`). Policies name principals, never credentials.
+ */
+export type PrincipalType = 'ou' | 'client' | 'iam';
+
+export const PRINCIPAL_TYPES: readonly PrincipalType[] = ['ou', 'client', 'iam'];
+
 export interface PrincipalRef {
-  type: 'ou';
+  type: PrincipalType;
   name: string;
 }
 
@@ -15,11 +23,35 @@ export interface CertificateDetails {
   notAfter: string;
 }
 
+/** A verified bearer token (OAuth2 client credentials). */
+export interface TokenDetails {
+  issuer: string;
+  subject: string;
+  clientId: string;
+  /** The token's `jti`, when it has one (for the audit trail). */
+  tokenId: string | null;
+  expiresAt: string;
+}
+
+/** A caller signed with AWS SigV4, as API Gateway reports it. */
+export interface IamDetails {
+  arn: string;
+  accountId: string | null;
+}
+
 export interface Principal {
   ref: PrincipalRef;
-  /** Display id for logs, e.g. the certificate CN. */
+  /** Display id for logs, e.g. the certificate CN or the client id. */
   id: string;
-  certificate: CertificateDetails;
+  /** Exactly one of certificate, token and iam is set: how the caller proved who it is. */
+  certificate?: CertificateDetails | undefined;
+  token?: TokenDetails | undefined;
+  iam?: IamDetails | undefined;
+  /**
+   * Actions the credential itself is limited to (e.g. a token's scopes). They
+   * narrow what the policy grants and never widen it; undefined = no limit.
+   */
+  scopes?: readonly Action[] | undefined;
 }
 
 /** Request context every function receives: who, from where, which request. */

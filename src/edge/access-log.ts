@@ -16,7 +16,7 @@ export interface AccessRecord {
   requestId: string;
   sourceIp: string;
   clientIp: string;
-  principal: { ou: string; id: string; serial: string } | null;
+  principal: { type: string; name: string; id: string; serial: string | null } | null;
   method: string;
   route: string | null;
   path: string;

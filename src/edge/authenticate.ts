@@ -40,6 +40,8 @@ export function createAuthenticator(trust: Trust, audit: AuditSink): Authenticat
       sourceIp,
       principal: {
         id: null,
+        type: null,
+        name: null,
         ou: null,
         subject: peer?.subject.replaceAll('\n', ', ') ?? null,
         issuer: peer?.issuer.replaceAll('\n', ', ') ?? null,

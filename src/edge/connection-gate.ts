@@ -56,6 +56,8 @@ function denied(ip: string, reason: string, cert?: X509Certificate | null): Auth
     sourceIp: ip,
     principal: {
       id: null,
+      type: null,
+      name: null,
       ou: null,
       subject: cert ? cert.subject.replaceAll('\n', ', ') : null,
       issuer: cert ? cert.issuer.replaceAll('\n', ', ') : null,

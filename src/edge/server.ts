@@ -149,7 +149,9 @@ export async function buildEdge(opts: EdgeOptions, deps: EdgeDeps): Promise<Fast
       requestId: request.id,
       sourceIp: socket?.remoteAddress ?? '',
       clientIp: request.clientIp ?? socket?.remoteAddress ?? '',
-      principal: p ? { ou: p.ref.name, id: p.id, serial: p.certificate.serial } : null,
+      principal: p
+        ? { type: p.ref.type, name: p.ref.name, id: p.id, serial: p.certificate?.serial ?? null }
+        : null,
       method: request.method,
       route: request.routeOptions.url ?? null,
       path: logPath(request.url),

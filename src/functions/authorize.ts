@@ -21,13 +21,16 @@ export type Authorize = (
 
 export function principalFields(ctx: Pick<CallContext, 'principal'>): AuthzEvent['principal'] {
   const p = ctx.principal;
+  const c = p.certificate;
   return {
     id: p.id,
-    ou: p.ref.name,
-    subject: p.certificate.subject,
-    issuer: p.certificate.issuer,
-    serial: p.certificate.serial,
-    fingerprint256: p.certificate.fingerprint256,
+    type: p.ref.type,
+    name: p.ref.name,
+    ou: p.ref.type === 'ou' ? p.ref.name : null,
+    subject: c?.subject ?? p.token?.subject ?? p.iam?.arn ?? null,
+    issuer: c?.issuer ?? p.token?.issuer ?? null,
+    serial: c?.serial ?? p.token?.tokenId ?? null,
+    fingerprint256: c?.fingerprint256 ?? null,
   };
 }
 
@@ -47,6 +50,17 @@ export function createAuthorize(deps: AuthorizeDeps): Authorize {
       reason,
     });
 
+    // A credential limited to some actions (token scopes) narrows the grant:
+    // the policy is not even consulted for an action outside its scopes.
+    const scopes = ctx.principal.scopes;
+    if (scopes !== undefined && !scopes.includes(action)) {
+      for (const org of distinct) deps.audit.authz(event(org, 'deny', 'action not in token scope'));
+      throw new VaultError(
+        'forbidden',
+        `${action} is outside the scopes of this credential; nothing was done`,
+      );
+    }
+
     let denied: string | undefined;
     for (const org of distinct) {
       let allowed: boolean;
@@ -61,7 +75,13 @@ export function createAuthorize(deps: AuthorizeDeps): Authorize {
             });
       }
       deps.audit.authz(
-        event(org, allowed ? 'allow' : 'deny', allowed ? 'grant found' : 'no grant for this OU'),
+        event(
+          org,
+          allowed ? 'allow' : 'deny',
+          allowed
+            ? 'grant found'
+            : `no grant for this ${ctx.principal.ref.type === 'ou' ? 'OU' : 'principal'}`,
+        ),
       );
       if (!allowed && denied === undefined) denied = org;
     }

@@ -16,8 +16,10 @@ export function dataAccessEvent(
     sourceIp: ctx.sourceIp,
     principal: {
       id: ctx.principal.id,
-      ou: ctx.principal.ref.name,
-      fingerprint256: ctx.principal.certificate.fingerprint256,
+      type: ctx.principal.ref.type,
+      name: ctx.principal.ref.name,
+      ou: ctx.principal.ref.type === 'ou' ? ctx.principal.ref.name : null,
+      fingerprint256: ctx.principal.certificate?.fingerprint256 ?? null,
     },
     action,
     org,

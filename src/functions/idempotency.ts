@@ -19,10 +19,15 @@ export interface Replayable<T> {
 }
 
 export function idempotencyScope(ctx: CallContext): string {
-  const c = ctx.principal.certificate;
-  return createHash('sha256')
-    .update(`${ctx.principal.ref.type}\n${c.issuer}\n${c.subject}`)
-    .digest('base64url');
+  // Scoped to the credential's holder: certificate issuer + subject, token
+  // issuer + client id, or IAM ARN, so two callers never share keys.
+  const p = ctx.principal;
+  const who = p.certificate
+    ? `cert\n${p.certificate.issuer}\n${p.certificate.subject}`
+    : p.token
+      ? `token\n${p.token.issuer}\n${p.token.clientId}`
+      : `iam\n${p.iam?.arn ?? p.ref.name}`;
+  return createHash('sha256').update(`${p.ref.type}\n${who}`).digest('base64url');
 }
 
 export function checkIdempotencyKey(key: string | undefined): string | undefined {

@@ -58,7 +58,8 @@ describe('access log', () => {
     assert.ok(p);
     assert.equal(p.log, 'access');
     assert.equal(p.sourceIp, '127.0.0.1');
-    assert.deepEqual(p.principal.ou, 'scanner');
+    assert.equal(p.principal.type, 'ou');
+    assert.equal(p.principal.name, 'scanner');
     assert.equal(p.principal.id, 'nessus-1');
     assert.match(p.principal.serial, /^[0-9A-F]+$/);
     assert.equal(p.method, 'POST');

@@ -40,6 +40,46 @@ function setup(grants: string[], fail = false) {
 }
 
 describe('authorize', () => {
+  it('lets credential scopes narrow a grant, never widen it', async () => {
+    const token: CallContext = {
+      requestId: 'r-2',
+      sourceIp: '127.0.0.1',
+      principal: {
+        ref: { type: 'client', name: 'ci-bot' },
+        id: 'ci-bot',
+        token: {
+          issuer: 'https://idp',
+          subject: 'ci-bot',
+          clientId: 'ci-bot',
+          tokenId: null,
+          expiresAt: '',
+        },
+        scopes: ['findings:read'],
+      },
+    };
+    const { authorize, events } = setup([
+      'client:ci-bot:findings:read:org1',
+      'client:ci-bot:findings:write:org1',
+    ]);
+    await authorize(token, 'findings:read', ['org1']);
+    // Granted by policy, but outside the token's scopes: denied.
+    await assert.rejects(
+      authorize(token, 'findings:write', ['org1']),
+      (e: VaultError) => e.code === 'forbidden' && /scope/.test(e.message),
+    );
+    // In scope but not granted: the scope does not widen the policy.
+    await assert.rejects(authorize(token, 'findings:read', ['org2']));
+    assert.deepEqual(
+      events.map((e) => [e.decision, e.principal.type, e.principal.ou]),
+      [
+        ['allow', 'client', null],
+        ['deny', 'client', null],
+        ['deny', 'client', null],
+      ],
+    );
+    assert.equal(events[1]?.reason, 'action not in token scope');
+  });
+
   it('denies when no grant exists', async () => {
     const { authorize, events } = setup([]);
     await assert.rejects(
