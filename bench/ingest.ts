@@ -27,8 +27,10 @@ const OUT = join(ROOT, 'bench', 'out');
 const FILE = join(OUT, 'synthetic-130k-v2.nessus');
 const HOSTS = 3000;
 const ITEMS = 130_000;
-const MAIN = join(ROOT, 'src', 'cli', 'main.ts');
-const NODE_ARGS = ['--import', import.meta.resolve('tsx'), MAIN];
+// The server runs as it ships (`npm start`): the compiled JavaScript in dist/,
+// built by `npm run build` (the bench:ingest script builds first).
+const MAIN = join(ROOT, 'dist', 'src', 'cli', 'main.js');
+const NODE_ARGS = [MAIN];
 
 const MB = 1024 * 1024;
 

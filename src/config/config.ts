@@ -38,7 +38,12 @@ export interface NetworkSettings {
 export interface LimitSettings {
   handshakeTimeoutMs: number;
   headersTimeoutMs: number;
+  /** Whole-request deadline of ordinary routes; the rate window of uploads. */
   requestTimeoutMs: number;
+  /** Longest a streamed scan upload may take from its headers to its last byte. */
+  uploadTimeoutMs: number;
+  /** Least an upload must bring in each requestTimeoutMs window (bytes/s). */
+  uploadMinBytesPerSecond: number;
   keepAliveTimeoutMs: number;
   idleTimeoutMs: number;
   maxHeaderCount: number;
@@ -122,6 +127,8 @@ export function defaultConfigFile(): ConfigFile {
       handshakeTimeoutMs: 10_000,
       headersTimeoutMs: 10_000,
       requestTimeoutMs: 30_000,
+      uploadTimeoutMs: 3_600_000,
+      uploadMinBytesPerSecond: 16_384,
       keepAliveTimeoutMs: 5_000,
       idleTimeoutMs: 60_000,
       maxHeaderCount: 64,
@@ -226,6 +233,8 @@ const schema = {
         handshakeTimeoutMs: ms(100, 600_000),
         headersTimeoutMs: ms(100, 600_000),
         requestTimeoutMs: ms(100, 3_600_000),
+        uploadTimeoutMs: ms(1000, 86_400_000),
+        uploadMinBytesPerSecond: ms(0, 1_073_741_824),
         keepAliveTimeoutMs: ms(100, 600_000),
         idleTimeoutMs: ms(100, 3_600_000),
         maxHeaderCount: ms(8, 1000),

@@ -12,6 +12,8 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     mediaTypes?: string[];
     bodyRequired?: boolean;
+    /** The body is streamed to the handler (scan uploads): rate-based deadline. */
+    streamBody?: boolean;
   }
 }
 

@@ -14,7 +14,9 @@ export function serverLimitOptions(l: LimitSettings) {
     handshakeTimeout: l.handshakeTimeoutMs,
     maxHeaderSize: l.maxHeaderBytes,
     headersTimeout: l.headersTimeoutMs,
-    requestTimeout: l.requestTimeoutMs,
+    // Node's requestTimeout is one deadline for every route; body deadlines
+    // are per route instead (body-deadline.ts), so uploads are not cut off.
+    requestTimeout: 0,
     keepAliveTimeout: l.keepAliveTimeoutMs,
     connectionsCheckingInterval: Math.max(
       50,
@@ -29,7 +31,7 @@ export function serverLimitOptions(l: LimitSettings) {
 /** Limits that are properties of the server object rather than options. */
 export function applyServerLimits(server: Server, l: LimitSettings): void {
   server.headersTimeout = l.headersTimeoutMs;
-  server.requestTimeout = l.requestTimeoutMs;
+  server.requestTimeout = 0; // see body-deadline.ts
   server.keepAliveTimeout = l.keepAliveTimeoutMs;
   server.maxConnections = l.maxConnections;
   // One more than allowed, so that a request over the limit is seen (and

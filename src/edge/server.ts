@@ -29,6 +29,7 @@ import { logPath, socketUsage, type AccessLog } from './access-log.js';
 import { createAuthenticator } from './authenticate.js';
 import './call-context.js';
 import { createClientErrorHandler } from './client-errors.js';
+import { startBodyDeadline } from './body-deadline.js';
 import { installJsonParser } from './json-body.js';
 import { connectionRefused, installConnectionGate } from './connection-gate.js';
 import { installIpGate, type IpPolicy } from './ip-policy.js';
@@ -85,7 +86,7 @@ export async function buildEdge(opts: EdgeOptions, deps: EdgeDeps): Promise<Fast
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
     return503OnClosing: true,
-    requestTimeout: opts.limits.requestTimeoutMs,
+    requestTimeout: 0, // per-route body deadlines: body-deadline.ts
     keepAliveTimeout: opts.limits.keepAliveTimeoutMs,
     connectionTimeout: opts.limits.idleTimeoutMs,
     clientErrorHandler: createClientErrorHandler(opts.accessLog),
@@ -118,8 +119,9 @@ export async function buildEdge(opts: EdgeOptions, deps: EdgeDeps): Promise<Fast
 
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id).headers(SECURITY_HEADERS);
-    guard(request, reply);
     const cfg = request.routeOptions.config;
+    startBodyDeadline(app.server, request.raw, reply.raw, cfg.streamBody === true, opts.limits);
+    guard(request, reply);
     if (cfg.mediaTypes && cfg.mediaTypes.length > 0) {
       const hasBody =
         request.headers['content-length'] !== undefined &&
@@ -184,7 +186,11 @@ export async function buildEdge(opts: EdgeOptions, deps: EdgeDeps): Promise<Fast
       method: route.method,
       url: route.url,
       schema: route.schema,
-      config: { mediaTypes: route.mediaTypes, bodyRequired: route.bodyRequired },
+      config: {
+        mediaTypes: route.mediaTypes,
+        bodyRequired: route.bodyRequired,
+        streamBody: route.streamBody,
+      },
       handler,
     };
     if (route.streamBody) registerStreamRoute(app, def, route.mediaTypes);

@@ -16,10 +16,53 @@ import {
   type TestDir,
 } from '../helpers/vault.js';
 import type { TLSSocket } from 'node:tls';
+import { nativeBatch } from '../helpers/scans.js';
+
+/** Writes `body` after `head` in pieces of `piece` bytes every `everyMs`, up to `stopAt` bytes. */
+function trickle(
+  s: TLSSocket,
+  head: string,
+  body: Buffer,
+  piece: number,
+  everyMs: number,
+  stopAt = body.length,
+) {
+  s.write(head);
+  let sent = 0;
+  const timer = setInterval(() => {
+    if (!s.writable || sent >= stopAt) {
+      clearInterval(timer);
+      return;
+    }
+    s.write(body.subarray(sent, Math.min(stopAt, sent + piece)));
+    sent += piece;
+  }, everyMs);
+  return timer;
+}
+
+function uploadHead(org: string, length: number): string {
+  return (
+    `POST /v1/orgs/${org}/scans HTTP/1.1\r\nhost: localhost\r\n` +
+    `content-type: application/json\r\ncontent-length: ${length}\r\n\r\n`
+  );
+}
+
+function bigBatch(n: number): Buffer {
+  return Buffer.from(
+    nativeBatch(
+      Array.from({ length: n }, (_, i) => ({
+        asset: `slow-host-${i}`,
+        pluginId: `${1000 + i}`,
+        title: `a finding with a long enough title to make the body large ${'x'.repeat(120)}`,
+      })),
+    ),
+  );
+}
 
 const LIMITS = {
   headersTimeoutMs: 1000,
   requestTimeoutMs: 2000,
+  uploadMinBytesPerSecond: 2000,
   keepAliveTimeoutMs: 1000,
   maxHeaderCount: 20,
   maxHeaderBytes: 4096,
@@ -83,6 +126,36 @@ describe('DoS limits', () => {
     assert.equal(statusOf(r.data), 408);
     assert.ok(r.ms < 10_000, `closed after ${r.ms} ms`);
     assert.equal(countFindings(t.dir), 0);
+  });
+
+  it('lets an upload run past requestTimeoutMs while it keeps up the minimum rate', async () => {
+    // About 3.5 s at ~13 KB/s: longer than the 2 s request deadline of
+    // ordinary routes, well above the 2 KB/s an upload must keep up.
+    const body = bigBatch(200);
+    const piece = Math.ceil(body.length / 14);
+    let timer: NodeJS.Timeout | undefined;
+    const r = await rawTls(srv.port, opts(), (s) => {
+      timer = trickle(s, uploadHead('org1', body.length), body, piece, 250);
+    });
+    clearInterval(timer);
+    assert.equal(statusOf(r.data), 201, r.data.slice(0, 300));
+    assert.ok(r.ms > 3000, `the upload took ${r.ms} ms`);
+    assert.equal(countFindings(t.dir, 'org1'), 200);
+  });
+
+  it('refuses a stalled upload with 408 within one rate window and stores nothing', async () => {
+    const body = bigBatch(150);
+    let timer: NodeJS.Timeout | undefined;
+    const r = await rawTls(srv.port, opts(), (s) => {
+      // Half the body quickly, then nothing more.
+      timer = trickle(s, uploadHead('org2', body.length), body, 4096, 20, body.length / 2);
+    });
+    clearInterval(timer);
+    assert.ok(r.closed, 'the server closed the connection');
+    assert.equal(statusOf(r.data), 408);
+    assert.match(r.data, /"code":"request_timeout"/);
+    assert.ok(r.ms < 7000, `closed after ${r.ms} ms`);
+    assert.equal(countFindings(t.dir, 'org2'), 0);
   });
 
   it('refuses Content-Length with Transfer-Encoding (request smuggling) and closes the connection', async () => {

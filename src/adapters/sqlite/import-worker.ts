@@ -27,6 +27,19 @@ export type ImportReply =
 const port = parentPort;
 if (port) {
   const db = openFindingsDb((workerData as { file: string }).file);
+  // A scan import commits one large transaction. With automatic checkpoints
+  // the COMMIT itself would copy the whole WAL into the database file before
+  // the client gets its answer; instead the commit is made durable in the WAL
+  // (synchronous = FULL), answered, and only then checkpointed (below).
+  db.pragma('wal_autocheckpoint = 0');
+  db.pragma('journal_size_limit = 67108864');
+  const checkpoint = () => {
+    try {
+      db.pragma('wal_checkpoint(PASSIVE)');
+    } catch {
+      // A busy database is checkpointed after the next import instead.
+    }
+  };
   const begin = createScanImporter(db, new WriteLock());
   let current: ScanImport | undefined;
   let chain = Promise.resolve();
@@ -59,6 +72,7 @@ if (port) {
       try {
         const value = await handle(msg);
         port.postMessage({ ok: true, value } satisfies ImportReply);
+        if (msg.op === 'commit') checkpoint();
       } catch (err) {
         const e = err as Error & { code?: string; cause?: { code?: string } };
         port.postMessage({

@@ -1,0 +1,84 @@
+// Deadlines for receiving a request body, per route instead of Node's single
+// server-wide requestTimeout (which would cut off every large upload).
+//
+//   ordinary routes  the whole request must arrive within requestTimeoutMs
+//                    (slow-body attacks on JSON routes end there);
+//   streamed uploads no fixed deadline, but every window of requestTimeoutMs
+//                    must bring at least uploadMinBytesPerSecond × window
+//                    bytes, and the upload must end within uploadTimeoutMs.
+//
+// A window in which the server itself is the slow side (body bytes already
+// buffered and waiting for the importer: backpressure) never counts against
+// the client. A request that misses its deadline is refused the way Node
+// refuses one: through the server's clientError handler (408, the JSON error
+// shape, connection closed), so the upload is aborted and nothing is stored.
+
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Server } from 'node:https';
+import type { Socket } from 'node:net';
+
+export interface BodyDeadlineSettings {
+  requestTimeoutMs: number;
+  uploadTimeoutMs: number;
+  uploadMinBytesPerSecond: number;
+}
+
+function timeout(server: Server, socket: Socket): void {
+  if (socket.destroyed) return;
+  const err = Object.assign(new Error('request body not received in time'), {
+    code: 'ERR_HTTP_REQUEST_TIMEOUT',
+  });
+  if (!server.emit('clientError', err, socket)) socket.destroy();
+}
+
+/** Starts the deadline of one request; cleared when its response ends. */
+export function startBodyDeadline(
+  server: Server,
+  req: IncomingMessage,
+  res: ServerResponse,
+  streamed: boolean,
+  s: BodyDeadlineSettings,
+): void {
+  if (req.complete) return; // no body, or already fully received
+  const socket = req.socket;
+  const timers: NodeJS.Timeout[] = [];
+  const stop = () => {
+    for (const t of timers) clearTimeout(t);
+  };
+  res.once('close', stop);
+  req.once('end', stop);
+
+  if (!streamed) {
+    timers.push(
+      setTimeout(() => {
+        if (!req.complete) timeout(server, socket);
+      }, s.requestTimeoutMs),
+    );
+    return;
+  }
+
+  timers.push(
+    setTimeout(() => {
+      if (!req.complete) timeout(server, socket);
+    }, s.uploadTimeoutMs),
+  );
+  const window = s.requestTimeoutMs;
+  const minBytes = (s.uploadMinBytesPerSecond * window) / 1000;
+  let mark = socket.bytesRead;
+  const tick = setInterval(() => {
+    if (req.complete) {
+      clearInterval(tick);
+      return;
+    }
+    const now = socket.bytesRead;
+    const got = now - mark;
+    mark = now;
+    // Bytes waiting in the request's buffer: the importer is behind, not the client.
+    if (req.readableLength > 0 || socket.readableLength > 0) return;
+    if (got < minBytes) {
+      clearInterval(tick);
+      timeout(server, socket);
+    }
+  }, window);
+  timers.push(tick);
+}
