@@ -1,5 +1,8 @@
 // npm run bench:edge — what the edge's controls cost, measured in one run:
 //   (1) bare node:https with vulnvault's TLS settings, fixed ~1 KB JSON
+//   (1b) the same with a body the size of vulnvault's page
+//   (1c) the same reading the page from SQLite on every request (the floor
+//        of any SQLite-backed server: one prepared statement + JSON)
 //   (2) vulnvault GET /vuln?org=org1 → a page of 100 findings through the
 //       whole pipeline (IP policy, connection gate, throttle with a high
 //       limit, validation, authorization, authz log, access log, SQLite)
@@ -157,12 +160,13 @@ async function main(): Promise<void> {
     { load: Load; handshakes: Awaited<ReturnType<typeof handshakes>> }
   > = {};
 
-  for (const [name, items] of [
-    ['bare', 8],
-    ['bareSameBody', 100],
+  for (const [name, items, mode] of [
+    ['bare', 8, 'fixed'],
+    ['bareSameBody', 100, 'fixed'],
+    ['bareSqlite', 100, 'sqlite'],
   ] as const) {
     const bare = await start(
-      [join(ROOT, 'bench', 'bare-server.mjs'), dir, String(items)],
+      [join(ROOT, 'bench', 'bare-server.mjs'), dir, String(items), mode],
       /listening on https:\/\/127\.0\.0\.1:(\d+)/,
     );
     try {
@@ -197,6 +201,7 @@ async function main(): Promise<void> {
 
   const b = results.bare as (typeof results)[string];
   const b100 = results.bareSameBody as (typeof results)[string];
+  const bSql = results.bareSqlite as (typeof results)[string];
   const v = results.vulnvault;
   const ratio = v.load.rps / b.load.rps;
   const sameBodyRatio = v.load.rps / b100.load.rps;
@@ -210,10 +215,12 @@ async function main(): Promise<void> {
     `| ${'-'.repeat(42)} | ------: | -----: | -----: | -----: | -----------: | ------: |`,
     row('(1) bare node:https, same TLS, ~1 KB JSON', b),
     row('(1b) bare node:https, same TLS, same body', b100),
+    row('(1c) bare node:https + the same SQLite page', bSql),
     row('(2) vulnvault GET /vuln?org=org1, 100 items', v),
     '',
     `ratio (2)/(1) requests/s: ${ratio.toFixed(2)} (target >= 0.70)    handshakes/s: ${hsRatio.toFixed(2)}`,
     `ratio (2)/(1b) requests/s, same response body: ${sameBodyRatio.toFixed(2)}`,
+    `ceiling for any SQLite-backed page, (1c)/(1): ${(bSql.load.rps / b.load.rps).toFixed(2)}    pipeline cost, (2)/(1c): ${(v.load.rps / bSql.load.rps).toFixed(2)}`,
     `errors: bare ${b.load.errors + b.load.non2xx}, vulnvault ${v.load.errors + v.load.non2xx}; failed handshakes: bare ${b.handshakes.failed}, vulnvault ${v.handshakes.failed}`,
   ].join('\n');
   process.stdout.write(`${table}\n`);
@@ -234,6 +241,8 @@ async function main(): Promise<void> {
         results,
         ratio,
         sameBodyRatio,
+        sqliteCeiling: bSql.load.rps / b.load.rps,
+        pipelineVsSqlite: v.load.rps / bSql.load.rps,
         handshakeRatio: hsRatio,
       },
       null,
