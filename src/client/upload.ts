@@ -54,6 +54,7 @@ export function uploadScan(o: UploadOptions): Promise<UploadResponse> {
   const total = statSync(o.file).size;
   const url = new URL(`/v1/orgs/${encodeURIComponent(o.org)}/scans`, o.url);
   return new Promise((resolve, reject) => {
+    let answered = false;
     const req = request(
       url,
       {
@@ -69,9 +70,9 @@ export function uploadScan(o: UploadOptions): Promise<UploadResponse> {
         },
       },
       (res) => {
+        answered = true;
         const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => {
+        const done = () => {
           const text = Buffer.concat(chunks).toString('utf8');
           let body: unknown;
           try {
@@ -80,8 +81,12 @@ export function uploadScan(o: UploadOptions): Promise<UploadResponse> {
             body = undefined;
           }
           resolve({ status: res.statusCode ?? 0, body, text });
-        });
-        res.on('error', reject);
+        };
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', done);
+        // The server closes a refused upload's connection: what arrived is the answer.
+        res.on('close', done);
+        res.on('error', () => undefined);
       },
     );
     let sent = 0;
@@ -94,7 +99,9 @@ export function uploadScan(o: UploadOptions): Promise<UploadResponse> {
     });
     // The server may answer (and close) before the whole file is sent, e.g.
     // 403 or 413: the response still wins over the write error.
-    req.on('error', reject);
+    req.on('error', (err) => {
+      if (!answered) reject(err);
+    });
     pipeline(createReadStream(o.file, { highWaterMark: 256 * 1024 }), meter, req).catch(
       () => undefined,
     );

@@ -32,15 +32,33 @@ export function scanFormatOf(request: FastifyRequest): ScanFormat {
   return format;
 }
 
+/** How long a refused upload's connection keeps discarding what still arrives. */
+const LINGER_MS = 2000;
+
 /**
  * When an upload is refused before its body was read (403, 409, 413, a parse
- * error), the connection is closed after the answer rather than reading the
- * rest of a possibly huge body; what is still in flight is discarded unparsed.
+ * error), the rest of a possibly huge body is not parsed. The answer goes out
+ * first; then, like nginx's lingering close, the connection keeps discarding
+ * what the client is still sending for a moment before it is closed. Closing
+ * at once would make the peer's kernel reset the connection while the client
+ * is still writing, and a reset can discard the answer before the client
+ * reads it.
  */
 export function closeIfUnread(request: FastifyRequest, reply: FastifyReply): void {
-  if (request.raw.complete) return;
-  reply.header('connection', 'close');
-  request.raw.resume();
+  const req = request.raw;
+  const socket = req.socket as typeof req.socket | null;
+  if (req.complete || !socket || socket.destroyed) return;
+  req.resume();
+  reply.raw.once('finish', () => {
+    if (req.complete || socket.destroyed) return;
+    const timer = setTimeout(() => socket.destroy(), LINGER_MS);
+    timer.unref();
+    req.once('end', () => {
+      clearTimeout(timer);
+      socket.end();
+    });
+    socket.once('close', () => clearTimeout(timer));
+  });
 }
 
 /** Validator for one native-batch finding, from the contract's NativeFinding schema. */
