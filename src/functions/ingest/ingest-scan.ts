@@ -55,7 +55,8 @@ export async function ingestScan(
   await deps.authorize(ctx, 'findings:write', [req.org]);
   const hash = createHash('sha256').update(`${req.format}\n`);
   if (key === undefined) {
-    return { status: 201, body: await importScan(ctx, req, deps, hash), replayed: false };
+    // No Idempotency-Key: nothing to compare the body with later, so it is not hashed.
+    return { status: 201, body: await importScan(ctx, req, deps, undefined), replayed: false };
   }
   const scope = idempotencyScope(ctx);
   const st = await claimKey(deps.idempotency, scope, key);
@@ -77,7 +78,7 @@ async function importScan(
   ctx: CallContext,
   req: IngestRequest,
   deps: IngestDeps,
-  hash: ReturnType<typeof createHash>,
+  hash: ReturnType<typeof createHash> | undefined,
 ): Promise<ScanResult> {
   const started = Date.now();
   const scanId = randomUUID();
@@ -118,7 +119,7 @@ async function importScan(
   };
   try {
     for await (const chunk of limited(req.body, deps.maxBytes)) {
-      hash.update(chunk);
+      hash?.update(chunk);
       await parser.write(chunk);
       if (findings.length >= BATCH || assets.length >= BATCH) await flush();
     }
