@@ -2,6 +2,7 @@
 import type { FastifyRequest } from 'fastify';
 import { VaultError } from '../core/errors.js';
 import type { CallContext, Principal } from '../core/principal.js';
+import type { RouteMethods } from './credentials.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -12,6 +13,8 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     mediaTypes?: string[];
     bodyRequired?: boolean;
+    /** Credentials this route accepts (auth.routes), else auth.methods. */
+    auth?: RouteMethods;
   }
 }
 
