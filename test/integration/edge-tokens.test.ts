@@ -395,6 +395,13 @@ describe('token deployments that fail closed, and certificate-only deployments',
     }
   });
 
+  it('stops at start-up on auth.routes naming a route the contract does not have', async () => {
+    await assert.rejects(
+      startVault(withAuth(t.config, { routes: { 'GET /v1/nothing': ['certificate'] } })),
+      /auth\.routes names 'GET \/v1\/nothing', which is not a route of the contract/,
+    );
+  });
+
   it('a certificate-only deployment refuses tokens and certificate-less sockets', async () => {
     const srv = await startVault(t.config); // auth.methods defaults to ["certificate"]
     try {
