@@ -25,17 +25,44 @@ import { createSqlitePolicyReader } from './adapters/sqlite/policy-store.js';
 import { createSqliteUsageCounter } from './adapters/sqlite/usage-store.js';
 import { createFileAuditSink } from './audit/audit-file.js';
 import { createSigningKey, loadSigningKey } from './audit/signing-key.js';
-import { resolvePath, uploadLimitOf, type Config } from './config/config.js';
+import {
+  resolvePath,
+  uploadLimitOf,
+  type AuthMethod,
+  type AuthSettings,
+  type Config,
+} from './config/config.js';
 import { CliError } from './core/cli-error.js';
 import type { UsageCounter } from './core/ports.js';
 import { createAccessLog } from './edge/access-log.js';
 import { createIpPolicy, type IpPolicy } from './edge/ip-policy.js';
-import { buildEdge } from './edge/server.js';
+import { buildEdge, type EdgeAuth } from './edge/server.js';
+import { createTokenVerifier } from './edge/token-verifier.js';
 import { createThrottle } from './edge/throttle.js';
 import { loadTls, type TlsFiles } from './edge/tls-files.js';
 import { startTlsReloader, type TlsReloader } from './edge/tls-reloader.js';
 import { createTrust } from './edge/trust.js';
 import { parseDuration } from './pki/issue.js';
+
+/** auth.* of the config → what the edge needs (IAM 1.1 / 1.1b). */
+export function edgeAuthOf(a: AuthSettings): EdgeAuth {
+  const m = (list: readonly AuthMethod[]) => ({
+    certificate: list.includes('certificate'),
+    token: list.includes('token'),
+  });
+  const routes = Object.fromEntries(Object.entries(a.routes).map(([k, v]) => [k, m(v)]));
+  const anyToken = a.methods.includes('token') || Object.values(routes).some((r) => r.token);
+  return {
+    defaults: m(a.methods),
+    routes,
+    token: anyToken
+      ? createTokenVerifier(a.tokens.issuers, {
+          jwksCacheSeconds: a.tokens.jwksCacheSeconds,
+          jwksCooldownSeconds: a.tokens.jwksCooldownSeconds,
+        })
+      : undefined,
+  };
+}
 
 export interface Vault {
   app: FastifyInstance;
@@ -135,6 +162,7 @@ export async function openVault(
         ipPolicy,
         throttle: createThrottle({ ...config.throttle, usage }),
         accessLog,
+        auth: edgeAuthOf(config.auth),
       },
       {
         policies: createSqlitePolicyReader(policyDb),

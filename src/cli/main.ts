@@ -22,8 +22,8 @@ usage:
   vulnvault pki revoke --name NAME [--dir DIR]                add it to the CRL (a running server refuses it)
   vulnvault pki crl [--dir DIR]                               re-sign the CRL with a fresh validity
   vulnvault pki rotate-server [--ttl 365d] [--dir DIR]        new server key and certificate
-  vulnvault policy grant|revoke --ou OU --action read|write --org ORG [--dir DIR]
-  vulnvault policy list [--ou OU] [--action read|write] [--org ORG] [--json] [--dir DIR]
+  vulnvault policy grant|revoke --ou OU|--client CLIENT_ID|--iam ROLE_ARN --action read|write --org ORG [--dir DIR]
+  vulnvault policy list [--ou OU|--client ID|--iam ARN] [--action read|write] [--org ORG] [--json] [--dir DIR]
   vulnvault audit verify [--dir DIR] [--key PUBLIC_KEY_PEM]   check the audit logs' hash chains and signed checkpoints
   vulnvault backup --out FILE [--dir DIR] [--force]   consistent online backup of the stores (no keys, PKI or logs)
   vulnvault restore FILE [--dir DIR] [--force]        restore a backup into a stopped server's DIR

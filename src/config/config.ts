@@ -72,6 +72,67 @@ export interface ThrottleSettings {
   assignments: Record<string, string>;
 }
 
+/** IAM 1.1 / 1.1b: how a caller proves who it is. */
+export type AuthMethod = 'certificate' | 'token';
+
+/** Signature algorithms a token issuer may be trusted with: asymmetric only. */
+export const TOKEN_ALGORITHMS = [
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'ES256',
+  'ES384',
+  'ES512',
+  'EdDSA',
+  'Ed25519',
+] as const;
+export type TokenAlgorithm = (typeof TOKEN_ALGORITHMS)[number];
+
+/** Claims that may carry the OAuth2 client id (RFC 9068 `client_id`; Entra v2 `azp`, v1 `appid`). */
+export const CLIENT_ID_CLAIMS = ['client_id', 'azp', 'appid', 'sub'] as const;
+export type ClientIdClaim = (typeof CLIENT_ID_CLAIMS)[number];
+
+/** One trusted authorization server (OAuth2 client credentials, JWT access tokens). */
+export interface TokenIssuerSettings {
+  /** Exact `iss` value. */
+  issuer: string;
+  /** https; http only for a loopback host with allowHttpLoopback (development, tests). */
+  jwksUri: string;
+  /** Required `aud` (one of). null: the issuer's access tokens carry no `aud` (Cognito); then requiredClaims must pin the token kind. */
+  audience: string | string[] | null;
+  algorithms?: TokenAlgorithm[];
+  clockSkewSeconds?: number;
+  /** Default `client_id`. */
+  clientIdClaim?: ClientIdClaim;
+  /** Default `scope` (space-separated string or array; Entra app roles: `roles`). */
+  scopeClaim?: 'scope' | 'scp' | 'roles';
+  /** Stripped from scope values before they are read as actions (Cognito: `vulnvault/`). */
+  scopePrefix?: string;
+  /** Header `typ` must be `at+jwt` (RFC 9068). Default true; false for issuers that cannot set it. */
+  requireAtJwtType?: boolean;
+  /** Claims that must be present with exactly these string values, e.g. {"token_use":"access"}. */
+  requiredClaims?: Record<string, string>;
+  /** Allow an http jwksUri on a loopback host. Default false. */
+  allowHttpLoopback?: boolean;
+}
+
+export interface AuthSettings {
+  /** What every route accepts unless routes says otherwise. Default ["certificate"]. */
+  methods: AuthMethod[];
+  /** "METHOD /path" as in the contract (e.g. "GET /v1/orgs/{org}/findings") → methods. */
+  routes: Record<string, AuthMethod[]>;
+  tokens: {
+    issuers: TokenIssuerSettings[];
+    /** How long fetched keys are used before the JWKS is fetched again. */
+    jwksCacheSeconds?: number;
+    /** Least time between two JWKS fetches caused by an unknown `kid`. */
+    jwksCooldownSeconds?: number;
+  };
+}
+
 export interface ConfigFile {
   version: 1;
   /** uploadLimitBytes: cap of a streamed scan upload (default 1 GiB). */
@@ -82,6 +143,7 @@ export interface ConfigFile {
   limits: LimitSettings;
   throttle: ThrottleSettings;
   storage: { findings: string; policies: string; usage: string };
+  auth: AuthSettings;
   audit: {
     authorizationLog: string;
     accessLog: string;
@@ -143,6 +205,7 @@ export function defaultConfigFile(): ConfigFile {
       assignments: {},
     },
     storage: { findings: 'data/findings.db', policies: 'data/policy.db', usage: 'data/usage.db' },
+    auth: { methods: ['certificate'], routes: {}, tokens: { issuers: [] } },
     audit: {
       authorizationLog: 'logs/authz.log',
       accessLog: 'logs/access.log',
@@ -190,6 +253,48 @@ const plan = {
   },
 } as const;
 const planName = { type: 'string', pattern: '^[A-Za-z0-9_.-]{1,64}$' } as const;
+const methods = {
+  type: 'array',
+  minItems: 1,
+  maxItems: 2,
+  uniqueItems: true,
+  items: { enum: ['certificate', 'token'] },
+} as const;
+const issuer = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['issuer', 'jwksUri', 'audience'],
+  properties: {
+    issuer: { type: 'string', minLength: 1, maxLength: 2048 },
+    jwksUri: { type: 'string', minLength: 1, maxLength: 2048 },
+    audience: {
+      anyOf: [
+        { type: 'string', minLength: 1, maxLength: 2048 },
+        {
+          type: 'array',
+          minItems: 1,
+          maxItems: 32,
+          items: { type: 'string', minLength: 1, maxLength: 2048 },
+        },
+        { type: 'null' },
+      ],
+    },
+    // Checked in semanticError, to name what is wrong with e.g. HS256.
+    algorithms: { type: 'array', minItems: 1, maxItems: 16, items: { type: 'string' } },
+    clockSkewSeconds: { type: 'integer', minimum: 0, maximum: 300 },
+    clientIdClaim: { enum: [...CLIENT_ID_CLAIMS] },
+    scopeClaim: { enum: ['scope', 'scp', 'roles'] },
+    scopePrefix: { type: 'string', maxLength: 256 },
+    requireAtJwtType: { type: 'boolean' },
+    requiredClaims: {
+      type: 'object',
+      maxProperties: 16,
+      propertyNames: { type: 'string', minLength: 1, maxLength: 64 },
+      additionalProperties: { type: 'string', maxLength: 2048 },
+    },
+    allowHttpLoopback: { type: 'boolean' },
+  },
+} as const;
 const schema = {
   type: 'object',
   additionalProperties: false,
@@ -279,6 +384,29 @@ const schema = {
       required: ['findings', 'policies'],
       properties: { findings: path, policies: path, usage: path },
     },
+    auth: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['methods'],
+      properties: {
+        methods,
+        routes: {
+          type: 'object',
+          propertyNames: { type: 'string', pattern: '^(GET|POST|PUT|PATCH|DELETE) /[^ ]{0,256}$' },
+          additionalProperties: methods,
+        },
+        tokens: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['issuers'],
+          properties: {
+            issuers: { type: 'array', maxItems: 32, items: issuer },
+            jwksCacheSeconds: { type: 'integer', minimum: 10, maximum: 86_400 },
+            jwksCooldownSeconds: { type: 'integer', minimum: 0, maximum: 3_600 },
+          },
+        },
+      },
+    },
     audit: {
       type: 'object',
       additionalProperties: false,
@@ -312,7 +440,7 @@ function withDefaults(data: unknown): unknown {
   if (!isObject(data)) return data;
   const d = defaultConfigFile() as unknown as Json;
   const out: Json = { ...data };
-  for (const section of ['tls', 'network', 'limits', 'throttle', 'storage', 'audit']) {
+  for (const section of ['tls', 'network', 'limits', 'throttle', 'storage', 'auth', 'audit']) {
     const given = out[section];
     if (given === undefined) out[section] = d[section];
     else if (isObject(given)) {
@@ -346,6 +474,52 @@ function semanticError(c: ConfigFile): string | undefined {
   for (const [ou, name] of Object.entries(t.assignments)) {
     if (!Object.hasOwn(t.plans, name)) {
       return `/throttle/assignments/${ou} names plan '${name}', which is not in /throttle/plans`;
+    }
+  }
+  return authError(c.auth);
+}
+
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+function authError(a: AuthSettings): string | undefined {
+  const usesTokens =
+    a.methods.includes('token') || Object.values(a.routes).some((m) => m.includes('token'));
+  if (usesTokens && a.tokens.issuers.length === 0) {
+    return '/auth/tokens/issuers must name at least one issuer when a method is "token"';
+  }
+  const seen = new Set<string>();
+  for (const [i, t] of a.tokens.issuers.entries()) {
+    const at = `/auth/tokens/issuers/${i}`;
+    if (seen.has(t.issuer)) return `${at}/issuer '${t.issuer}' is listed twice`;
+    seen.add(t.issuer);
+    let url: URL;
+    try {
+      url = new URL(t.jwksUri);
+    } catch {
+      return `${at}/jwksUri is not a URL`;
+    }
+    if (url.protocol === 'http:') {
+      if (!LOOPBACK_HOSTS.has(url.hostname) && !url.hostname.startsWith('127.')) {
+        return `${at}/jwksUri must be https (http only for a loopback host)`;
+      }
+      if (t.allowHttpLoopback !== true) {
+        return `${at}/jwksUri is http: set allowHttpLoopback: true to allow it (development only)`;
+      }
+    } else if (url.protocol !== 'https:') {
+      return `${at}/jwksUri must be https`;
+    }
+    if (url.username !== '' || url.password !== '') {
+      return `${at}/jwksUri must not carry credentials`;
+    }
+    for (const alg of t.algorithms ?? []) {
+      if (!(TOKEN_ALGORITHMS as readonly string[]).includes(alg)) {
+        return `${at}/algorithms '${alg}' is not allowed (${
+          /^HS|^none$/i.test(alg) ? "HMAC and 'none' are never accepted; " : ''
+        }allowed: ${TOKEN_ALGORITHMS.join(', ')})`;
+      }
+    }
+    if (t.audience === null && Object.keys(t.requiredClaims ?? {}).length === 0) {
+      return `${at}/audience is null: then requiredClaims must pin the token kind (e.g. {"token_use":"access"})`;
     }
   }
   return undefined;

@@ -2,6 +2,7 @@
 import type { FastifyRequest } from 'fastify';
 import { VaultError } from '../core/errors.js';
 import type { CallContext, Principal } from '../core/principal.js';
+import type { RouteMethods } from './credentials.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -14,6 +15,8 @@ declare module 'fastify' {
     bodyRequired?: boolean;
     /** The body is streamed to the handler (scan uploads): rate-based deadline. */
     streamBody?: boolean;
+    /** Credentials this route accepts (auth.routes), else auth.methods. */
+    auth?: RouteMethods;
   }
 }
 

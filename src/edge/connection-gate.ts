@@ -5,6 +5,9 @@
 // HTTP parser reads a byte, and the reason is logged. Handshakes that fail
 // inside TLS (protocol version, no shared cipher, timeout) are logged too.
 // Requests are also re-checked per request (defence in depth).
+// When some route accepts bearer tokens, a socket that presented NO
+// certificate is let through to HTTP (credentials.ts then requires a token);
+// one that presented a certificate that does not verify is still destroyed.
 
 import type { X509Certificate } from 'node:crypto';
 import type { Server } from 'node:https';
@@ -40,6 +43,8 @@ const TLS_ERRORS: Record<string, string> = {
   ERR_SSL_NO_SHARED_CIPHER: 'no shared cipher suite (policy allows ECDHE + AEAD only)',
   ERR_SSL_HTTP_REQUEST: 'plain HTTP sent to the TLS port',
 };
+
+const isEmpty = (o: object | null | undefined) => !o || Object.keys(o).length === 0;
 
 export function handshakeFailureReason(socket: TLSSocket): string {
   const err = socket.authorizationError as unknown as string | Error | null | undefined;
@@ -81,6 +86,7 @@ export function installConnectionGate(
   audit: AuditSink,
   trust: Trust,
   logger: Logger,
+  allowNoCertificate = false,
 ): void {
   // Deny even when the log cannot be written (disk full): say so in the
   // server log instead of crashing the process from a socket event.
@@ -110,6 +116,7 @@ export function installConnectionGate(
     } catch {
       cert = undefined;
     }
+    if (allowNoCertificate && cert === undefined && isEmpty(socket.getPeerCertificate())) return;
     log(denied(ip, handshakeFailureReason(socket), cert));
     socket.destroy();
   });

@@ -1,7 +1,8 @@
 // The edge's per-request controls, run first in onRequest, before the body is
 // read, routed or validated, in this order:
 //   header count (DoS) → IP policy with trusted X-Forwarded-For (NS 1.1)
-//   → global bucket (CSH 1.2) → principal from the certificate (IAM 1.1)
+//   → global bucket (CSH 1.2) → principal from the certificate or bearer
+//     token (IAM 1.1, credentials.ts; asynchronous only for tokens)
 //   → the principal's usage plan: bucket and quota (CSH 1.2)
 // so a request refused here is never parsed, authorized nor executed.
 // Refusals that say "stop talking to me" also close the connection.
@@ -10,7 +11,8 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { TLSSocket } from 'node:tls';
 import { VaultError } from '../core/errors.js';
 import type { AuditSink } from '../core/ports.js';
-import type { Authenticate } from './authenticate.js';
+import type { Principal } from '../core/principal.js';
+import type { ResolvePrincipal } from './credentials.js';
 import { connectionRefused } from './connection-gate.js';
 import type { IpPolicy } from './ip-policy.js';
 import { tooManyHeaders } from './limits.js';
@@ -19,7 +21,7 @@ import type { Admitted, Refused, Throttle } from './throttle.js';
 export interface RequestGuardOptions {
   ipPolicy: IpPolicy;
   throttle: Throttle;
-  authenticate: Authenticate;
+  authenticate: ResolvePrincipal;
   audit: AuditSink;
   maxHeaderCount: number;
 }
@@ -35,7 +37,23 @@ function refuse(reply: FastifyReply, r: Refused): never {
 }
 
 export function createRequestGuard(o: RequestGuardOptions) {
-  return (request: FastifyRequest, reply: FastifyReply): void => {
+  const admit = (request: FastifyRequest, reply: FastifyReply, principal: Principal): void => {
+    request.principal = principal;
+    const r = o.throttle.principal(
+      `${principal.ref.type}:${principal.ref.name}`,
+      principal.ref.name,
+    );
+    if (!r.ok) refuse(reply, r);
+    rateHeaders(reply, r);
+  };
+  const closeOnUnauthenticated = (reply: FastifyReply, err: unknown) => {
+    if (err instanceof VaultError && err.code === 'unauthenticated') {
+      reply.header('connection', 'close');
+    }
+  };
+
+  /** Synchronous for certificate callers; a promise only while a token is verified. */
+  return (request: FastifyRequest, reply: FastifyReply): void | Promise<void> => {
     const socket = request.raw.socket as TLSSocket;
     if (tooManyHeaders(request.raw.rawHeaders, o.maxHeaderCount)) {
       reply.header('connection', 'close');
@@ -67,20 +85,14 @@ export function createRequestGuard(o: RequestGuardOptions) {
 
     let principal;
     try {
-      principal = o.authenticate(socket, request.id, clientIp);
+      principal = o.authenticate(request, reply, socket, clientIp);
     } catch (err) {
-      if (err instanceof VaultError && err.code === 'unauthenticated') {
-        reply.header('connection', 'close');
-      }
+      closeOnUnauthenticated(reply, err);
       throw err;
     }
-    request.principal = principal;
-
-    const r = o.throttle.principal(
-      `${principal.ref.type}:${principal.ref.name}`,
-      principal.ref.name,
-    );
-    if (!r.ok) refuse(reply, r);
-    rateHeaders(reply, r);
+    if (principal instanceof Promise) {
+      return principal.then((p) => admit(request, reply, p));
+    }
+    admit(request, reply, principal);
   };
 }

@@ -1,11 +1,12 @@
 // The local edge: fastify on node:https. Request lifecycle
 //   TCP connection: IP policy, connections per IP (NS 1.1, DoS; no crypto yet)
 //   → TLS handshake (NS 1.2) → connection gate (cert verified against CA +
-//     CRL, lifetime, IAM 1.1) → HTTP parser limits (timeouts, header size,
+//     CRL, lifetime, IAM 1.1; no cert at all passes only when tokens are on)
+//   → HTTP parser limits (timeouts, header size,
 //     no CL+TE smuggling; refusals in client-errors.ts)
 //   → onRequest: request id, security headers, request guard (header count,
 //     IP policy + trusted X-Forwarded-For, global throttle, principal from the
-//     certificate's DER, usage plan), 415 from the contract
+//     certificate's DER or a bearer JWT, usage plan), 415 from the contract
 //   → body parse with size limit (413) → validation from the contract (400)
 //   → handler → function (authorize → store)
 //   → onResponse: access log (LO 1.2)
@@ -27,6 +28,8 @@ import type {
 import { createAuthorize, type Authorize } from '../functions/authorize.js';
 import { logPath, socketUsage, type AccessLog } from './access-log.js';
 import { createAuthenticator } from './authenticate.js';
+import { createCredentialResolver, type RouteMethods } from './credentials.js';
+import type { TokenVerifier } from './token-verifier.js';
 import './call-context.js';
 import { createClientErrorHandler } from './client-errors.js';
 import { startBodyDeadline } from './body-deadline.js';
@@ -53,6 +56,20 @@ export interface EdgeDeps {
   logger: Logger;
 }
 
+/** Which credentials routes accept (auth.methods, auth.routes) and the token verifier. */
+export interface EdgeAuth {
+  defaults: RouteMethods;
+  /** Keys as in the contract: "GET /v1/orgs/{org}/findings". */
+  routes: Record<string, RouteMethods>;
+  token: TokenVerifier | undefined;
+}
+
+export const CERTIFICATES_ONLY: EdgeAuth = {
+  defaults: { certificate: true, token: false },
+  routes: {},
+  token: undefined,
+};
+
 export interface EdgeOptions {
   tls: TlsOptions;
   trust: Trust;
@@ -63,6 +80,7 @@ export interface EdgeOptions {
   ipPolicy: IpPolicy;
   throttle: Throttle;
   accessLog: AccessLog;
+  auth?: EdgeAuth;
 }
 
 function mediaTypeOf(header: string | undefined): { type: string; charset?: string } | undefined {
@@ -92,8 +110,10 @@ export async function buildEdge(opts: EdgeOptions, deps: EdgeDeps): Promise<Fast
     clientErrorHandler: createClientErrorHandler(opts.accessLog),
     routerOptions: { maxParamLength: 256, ignoreTrailingSlash: false },
   });
+  const auth = opts.auth ?? CERTIFICATES_ONLY;
+  const tokensAnywhere = auth.defaults.token || Object.values(auth.routes).some((m) => m.token);
   applyServerLimits(app.server, opts.limits);
-  installConnectionGate(app.server, deps.audit, opts.trust, deps.logger);
+  installConnectionGate(app.server, deps.audit, opts.trust, deps.logger, tokensAnywhere);
   // Both run on the raw TCP connection; the IP gate is prepended last, so it runs first.
   installConnectionLimit(app.server, opts.limits.maxConnectionsPerIp, (ip) =>
     deps.audit.authz(connectionRefused(ip, 'too many connections from this address')),
@@ -112,7 +132,12 @@ export async function buildEdge(opts: EdgeOptions, deps: EdgeDeps): Promise<Fast
   const guard = createRequestGuard({
     ipPolicy: opts.ipPolicy,
     throttle: opts.throttle,
-    authenticate: createAuthenticator(opts.trust, deps.audit),
+    authenticate: createCredentialResolver({
+      certificate: createAuthenticator(opts.trust, deps.audit),
+      token: auth.token,
+      audit: deps.audit,
+      defaults: auth.defaults,
+    }),
     audit: deps.audit,
     maxHeaderCount: opts.limits.maxHeaderCount,
   });
@@ -121,7 +146,8 @@ export async function buildEdge(opts: EdgeOptions, deps: EdgeDeps): Promise<Fast
     reply.header('x-request-id', request.id).headers(SECURITY_HEADERS);
     const cfg = request.routeOptions.config;
     startBodyDeadline(app.server, request.raw, reply.raw, cfg.streamBody === true, opts.limits);
-    guard(request, reply);
+    const pending = guard(request, reply);
+    if (pending) await pending; // only while a bearer token is verified
     if (cfg.mediaTypes && cfg.mediaTypes.length > 0) {
       const hasBody =
         request.headers['content-length'] !== undefined &&
@@ -177,6 +203,10 @@ export async function buildEdge(opts: EdgeOptions, deps: EdgeDeps): Promise<Fast
     uploadLimit: opts.uploadLimit,
   });
   const knownPaths: RegExp[] = [];
+  const routeAuth = new Map(
+    Object.entries(auth.routes).map(([k, m]) => [k.replace(/\{([^}]+)\}/g, ':$1'), m]),
+  );
+  const unused = new Set(routeAuth.keys());
 
   for (const route of routesFromOpenApi(loadOpenApi())) {
     const handler = handlers[route.operationId];
@@ -190,11 +220,16 @@ export async function buildEdge(opts: EdgeOptions, deps: EdgeDeps): Promise<Fast
         mediaTypes: route.mediaTypes,
         bodyRequired: route.bodyRequired,
         streamBody: route.streamBody,
+        auth: routeAuth.get(`${route.method} ${route.url}`) ?? auth.defaults,
       },
       handler,
     };
+    unused.delete(`${route.method} ${route.url}`);
     if (route.streamBody) registerStreamRoute(app, def, route.mediaTypes);
     else app.route(def);
+  }
+  for (const key of unused) {
+    throw new Error(`auth.routes names '${key}', which is not a route of the contract`);
   }
 
   app.setNotFoundHandler(async (request) => {

@@ -4,12 +4,56 @@ import { openPolicyDb } from '../../adapters/sqlite/database.js';
 import { createSqlitePolicyWriter } from '../../adapters/sqlite/policy-store.js';
 import { DEFAULT_DIR, loadConfig, resolvePath } from '../../config/config.js';
 import { CliError } from '../../core/cli-error.js';
-import { actionFromShort, type Action } from '../../core/principal.js';
+import { actionFromShort, type Action, type PrincipalRef } from '../../core/principal.js';
 import type { Grant } from '../../core/ports.js';
 import { parse, required } from '../args.js';
 
 const ORG = /^[a-zA-Z0-9\-_. ]{1,64}$/;
 const OU = /^[A-Za-z0-9 _.@-]{1,64}$/;
+// OAuth2 client ids: Keycloak names, Auth0/Cognito random ids, Entra GUIDs,
+// URL-shaped ids. No spaces, quotes or control characters.
+const CLIENT = /^[A-Za-z0-9._~:@/+=-]{1,255}$/;
+// IAM role or user ARNs in any partition (what API Gateway's AWS_IAM reports
+// after mapping an assumed role back to its role).
+const IAM =
+  /^arn:aws(?:-cn|-us-gov|-iso|-iso-b)?:iam::[0-9]{12}:(?:role|user)\/[A-Za-z0-9+=,.@_/-]{1,512}$/;
+
+const PRINCIPAL_FLAGS = [
+  { flag: '--ou', type: 'ou', re: OU, label: 'OU' },
+  { flag: '--client', type: 'client', re: CLIENT, label: 'client' },
+  { flag: '--iam', type: 'iam', re: IAM, label: 'IAM principal' },
+] as const;
+
+const HINTS: Record<string, string> = {
+  '--client': ' (an OAuth2 client id: letters, digits and . _ ~ : @ / + = -, at most 255)',
+  '--iam': ' (expected arn:aws:iam::123456789012:role/NAME or …:user/NAME)',
+};
+
+/** The one principal named by --ou, --client or --iam; undefined when none (list only). */
+function principalOf(
+  cmd: string,
+  values: { ou?: string | undefined; client?: string | undefined; iam?: string | undefined },
+  needed: boolean,
+): PrincipalRef | undefined {
+  const given = PRINCIPAL_FLAGS.filter((f) => values[f.type] !== undefined);
+  if (given.length > 1) {
+    throw new CliError(`${cmd}: give only one of --ou, --client, --iam`, 2);
+  }
+  const f = given[0];
+  if (f === undefined) {
+    if (needed) throw new CliError(`${cmd}: one of --ou, --client, --iam is required`, 2);
+    return undefined;
+  }
+  const v = values[f.type] as string;
+  if (!f.re.test(v)) {
+    throw new CliError(`${cmd}: ${f.flag} '${v}' is not valid${HINTS[f.flag] ?? ''}`, 2);
+  }
+  return { type: f.type, name: v };
+}
+
+function describe(p: PrincipalRef): string {
+  return `${PRINCIPAL_FLAGS.find((f) => f.type === p.type)?.label ?? p.type} ${p.name}`;
+}
 
 function action(cmd: string, v: string | undefined): Action {
   const a = actionFromShort(v ?? '');
@@ -34,6 +78,8 @@ export function policyCommand(argv: string[]): void {
   const { values } = parse(cmd, rest, {
     dir: { type: 'string', default: DEFAULT_DIR },
     ou: { type: 'string' },
+    client: { type: 'string' },
+    iam: { type: 'string' },
     action: { type: 'string' },
     org: { type: 'string' },
     json: { type: 'boolean', default: false },
@@ -43,8 +89,9 @@ export function policyCommand(argv: string[]): void {
   try {
     const store = createSqlitePolicyWriter(db);
     if (sub === 'list') {
+      const principal = principalOf(cmd, values, false);
       const grants = store.list({
-        ...(values.ou ? { principal: { type: 'ou' as const, name: values.ou } } : {}),
+        ...(principal ? { principal } : {}),
         ...(values.action ? { action: action(cmd, values.action) } : {}),
         ...(values.org ? { org: values.org } : {}),
       });
@@ -52,12 +99,12 @@ export function policyCommand(argv: string[]): void {
       return;
     }
     const g: Grant = {
-      principal: { type: 'ou', name: check(cmd, '--ou', required(cmd, values.ou, '--ou'), OU) },
+      principal: principalOf(cmd, values, true) as PrincipalRef,
       action: action(cmd, required(cmd, values.action, '--action')),
       org: check(cmd, '--org', required(cmd, values.org, '--org'), ORG),
     };
     const changed = sub === 'grant' ? store.grant(g) : store.revoke(g);
-    const what = `OU ${g.principal.name} ${g.action} on org ${g.org}`;
+    const what = `${describe(g.principal)} ${g.action} on org ${g.org}`;
     process.stdout.write(
       sub === 'grant'
         ? changed
