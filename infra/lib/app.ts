@@ -19,8 +19,20 @@ export interface VulnvaultApp {
   api: ApiStack;
 }
 
+/**
+ * Feature flags the app is written for, set in code so `cdk synth`, `npm run
+ * synth` and the tests build the same templates.
+ */
+export const FEATURE_FLAGS: Record<string, unknown> = {
+  '@aws-cdk/aws-apigateway:disableCloudWatchRole': true,
+  '@aws-cdk/aws-lambda-nodejs:useLatestRuntimeVersion': false,
+  '@aws-cdk/core:checkSecretUsage': true,
+  // Cross-stack references (data stack → API stack) stay CloudFormation exports.
+  '@aws-cdk/core:defaultCrossStackReferences': 'strong',
+};
+
 export function buildApp(props?: AppProps): VulnvaultApp {
-  const app = new App(props);
+  const app = new App({ ...props, postCliContext: { ...FEATURE_FLAGS, ...props?.postCliContext } });
   const config = readConfig((k) => app.node.tryGetContext(k) as unknown);
   const env = {
     account: process.env.CDK_DEFAULT_ACCOUNT,

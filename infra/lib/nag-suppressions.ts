@@ -2,7 +2,7 @@
 // acceptable here. A finding not listed fails the synth and `npm test`
 // (test/infra/nag.test.ts); an entry whose construct no longer exists throws,
 // so the list cannot go stale.
-import { Validations, type Stack } from 'aws-cdk-lib';
+import { Token, Validations, type Stack } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
 
 export interface Acknowledgement {
@@ -42,7 +42,11 @@ export const DATA_ACKNOWLEDGEMENTS: readonly Acknowledgement[] = [
   },
 ];
 
-export const API_ACKNOWLEDGEMENTS: readonly Acknowledgement[] = [
+/** How cdk-nag prints a pseudo parameter: its value when the stack has a concrete env. */
+const shown = (value: string, pseudo: string) =>
+  Token.isUnresolved(value) ? `<AWS::${pseudo}>` : value;
+
+export const apiAcknowledgements = (stack: Stack): readonly Acknowledgement[] => [
   ...(['authorizer', 'ingest', 'query'] as const).map((f) => ({
     path: `${f}Role/Resource`,
     id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
@@ -58,7 +62,7 @@ export const API_ACKNOWLEDGEMENTS: readonly Acknowledgement[] = [
   })),
   {
     path: 'ApiGatewayLogsRole/Resource',
-    id: 'AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:*]',
+    id: `AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:${shown(stack.region, 'Region')}:${shown(stack.account, 'AccountId')}:log-group:*]`,
     reason:
       'The account-wide API Gateway logging role (AWS::ApiGateway::Account) writes execution logs to groups ' +
       'API Gateway names itself (API-Gateway-Execution-Logs_<api>/<stage>) and access logs to the configured ' +
@@ -90,5 +94,5 @@ export function acknowledge(stack: Stack, list: readonly Acknowledgement[]): voi
 
 export function applySuppressions(data: Stack, api: Stack): void {
   acknowledge(data, DATA_ACKNOWLEDGEMENTS);
-  acknowledge(api, API_ACKNOWLEDGEMENTS);
+  acknowledge(api, apiAcknowledgements(api));
 }
