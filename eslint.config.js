@@ -5,7 +5,8 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', '.vulnvault/**', 'bench/out/**', 'infra/cdk.out/**'] },
+  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', '.vulnvault/**', 'bench/out/**'] },
+  { ignores: ['infra/cdk.out/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

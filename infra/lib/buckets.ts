@@ -41,7 +41,10 @@ export function createLogBucket(scope: Construct, key: kms.IKey, retentionDays: 
       {
         id: 'log-retention',
         expiration: Duration.days(retentionDays),
-        noncurrentVersionExpiration: Duration.days(1),
+        // An overwritten log object keeps its original as a noncurrent version
+        // for the whole retention period (deletes are denied, overwrites are
+        // not; CloudTrail's digest files reveal them).
+        noncurrentVersionExpiration: Duration.days(retentionDays),
       },
     ],
   });

@@ -163,6 +163,11 @@ describe('data stack: buckets', () => {
       (r: any) => r.Id === 'log-retention',
     );
     assert.equal(rule.ExpirationInDays, 365);
+    assert.equal(
+      rule.NoncurrentVersionExpiration.NoncurrentDays,
+      365,
+      'overwritten originals kept as long',
+    );
     assert.equal(rule.Status, 'Enabled');
   });
 });
