@@ -1,0 +1,97 @@
+// The contract → API Gateway body transformation (no synthesis needed).
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { CONTRACT_PATH } from '../../infra/lib/app.js';
+import {
+  GATEWAY_RESPONSES,
+  apiGatewaySpec,
+  loadContract,
+  type SpecTargets,
+} from '../../infra/lib/openapi-spec.js';
+import { ERROR_STATUS } from '../../src/core/errors.js';
+
+const contract = loadContract(CONTRACT_PATH);
+const mtls: SpecTargets = {
+  variant: 'mtls',
+  queryInvokeUri: 'uri:query',
+  ingestInvokeUri: 'uri:ingest',
+  authorizerInvokeUri: 'uri:authorizer',
+};
+const ops = (spec: any) =>
+  Object.entries(spec.paths as Record<string, Record<string, any>>).flatMap(([path, item]) =>
+    Object.entries(item).map(([method, op]) => ({ path, method, op })),
+  );
+
+describe('API Gateway body from openapi/vulnvault.yaml', () => {
+  it('maps reads to the query function and writes to ingest, by x-vulnvault-action', () => {
+    for (const { method, path, op } of ops(apiGatewaySpec(contract, mtls))) {
+      const src = (contract as any).paths[path][method];
+      const want = src['x-vulnvault-action'] === 'findings:read' ? 'uri:query' : 'uri:ingest';
+      assert.equal(op['x-amazon-apigateway-integration'].uri, want, `${method} ${path}`);
+    }
+  });
+
+  it('leaves out the local-only public probe (GET /healthz, security: [])', () => {
+    const spec = apiGatewaySpec(contract, mtls) as any;
+    assert.equal(spec.paths['/healthz'], undefined);
+    assert.ok(spec.paths['/vuln']);
+  });
+
+  it('refuses an operation with an unknown action instead of exposing it unauthorized', () => {
+    const bad = structuredClone(contract) as any;
+    bad.paths['/vuln'].get['x-vulnvault-action'] = 'findings:delete';
+    assert.throws(() => apiGatewaySpec(bad, mtls), /get \/vuln has no known x-vulnvault-action/);
+  });
+
+  it('refuses the mtls variant without an authorizer', () => {
+    assert.throws(
+      () => apiGatewaySpec(contract, { ...mtls, authorizerInvokeUri: undefined }),
+      /needs an authorizer/,
+    );
+  });
+
+  it('inlines $ref parameters and keeps their required flags (validated by API Gateway)', () => {
+    const spec = apiGatewaySpec(contract, mtls) as any;
+    const scans = spec.paths['/v1/orgs/{org}/scans'].post;
+    const org = scans.parameters.find((p: any) => p.name === 'org');
+    assert.equal(org.in, 'path');
+    assert.equal(org.required, true);
+    assert.ok(!JSON.stringify(scans.parameters).includes('#/components/parameters'));
+  });
+
+  it('keeps a model only for JSON bodies; streamed scan formats reach ingest unparsed', () => {
+    const spec = apiGatewaySpec(contract, mtls) as any;
+    const content = spec.paths['/v1/orgs/{org}/scans'].post.requestBody.content;
+    assert.deepEqual(content['application/json'].schema, {
+      $ref: '#/components/schemas/NativeBatch',
+    });
+    for (const media of ['text/csv', 'application/xml', 'application/vnd.tenable.nessus+xml']) {
+      assert.deepEqual(content[media], {}, media);
+    }
+  });
+
+  it('turns OpenAPI nullable into JSON Schema draft 4 type lists, without touching property names', () => {
+    const spec = apiGatewaySpec(contract, mtls) as any;
+    const finding = spec.components.schemas.Finding;
+    assert.deepEqual(finding.properties.cvss3Score.type, ['number', 'null']);
+    assert.ok(!JSON.stringify(spec.components.schemas).includes('"nullable"'));
+    assert.deepEqual(
+      Object.keys(finding.properties),
+      Object.keys((contract as any).components.schemas.Finding.properties),
+    );
+  });
+
+  it("answers API Gateway's own refusals with the contract's error body and catalog codes", () => {
+    for (const [type, r] of Object.entries(GATEWAY_RESPONSES) as [string, any][]) {
+      const body = JSON.parse(r.responseTemplates['application/json']);
+      assert.ok(body.code in ERROR_STATUS, `${type}: ${body.code} is in the error catalog`);
+      assert.equal(ERROR_STATUS[body.code as keyof typeof ERROR_STATUS], r.statusCode, type);
+      assert.equal(body.requestId, '$context.requestId');
+    }
+    assert.equal(
+      (GATEWAY_RESPONSES.AUTHORIZER_FAILURE as any).statusCode,
+      503,
+      'authorizer errors deny',
+    );
+  });
+});
