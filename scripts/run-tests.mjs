@@ -1,12 +1,14 @@
 // Runs the test files with Node's own test runner through the tsx loader.
 // Node 20's runner has no glob support, so the files are listed here.
-// Usage: node scripts/run-tests.mjs [unit|integration]
+// Usage: node scripts/run-tests.mjs [unit|integration|contract]
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 const which = process.argv[2];
-const roots = which ? [join('test', which)] : [join('test', 'unit'), join('test', 'integration')];
+const roots = which
+  ? [join('test', which)]
+  : [join('test', 'unit'), join('test', 'contract'), join('test', 'integration')];
 
 function find(dir) {
   let out = [];

@@ -38,6 +38,8 @@ function freePort(): Promise<number> {
 }
 
 export async function startDynamoLocal(): Promise<DynamoLocal> {
+  // Test noise only: the SDK warns that it will drop Node 20 (which still works).
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const port = await freePort();
   const proc = spawn({ port, stdio: 'ignore' });
   const exited = new Promise<void>((r) => proc.once('exit', () => r()));

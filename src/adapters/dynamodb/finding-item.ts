@@ -34,7 +34,7 @@ export function currentVersion(it: Item, committed: (id: string) => boolean): It
   const stg = it.stg as Item | undefined;
   if (stg && typeof stg.imp === 'string' && committed(stg.imp)) {
     const merged: Item = { ...it };
-    for (const f of MUTABLE_FIELDS) if (f in stg) merged[f] = stg[f];
+    for (const f of MUTABLE_FIELDS) if (f in stg) merged[f] = stg[f] as unknown;
     return merged;
   }
   return it;

@@ -58,7 +58,7 @@ export function createDynamoFindingsWriter(
       }
       const held = await get(key);
       if (!held) continue;
-      const owner = held.pend;
+      const owner: unknown = held.pend;
       if (typeof owner !== 'string' || owner === batch) return 'exists';
       const marker = await get(markerKey(owner));
       if (marker?.state === 'committed') return 'exists';

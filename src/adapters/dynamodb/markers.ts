@@ -16,7 +16,7 @@ const FINAL_CAP = 50_000;
 export interface MarkerView {
   /** Looks up (consistently) every marker named by these items that is not known final. */
   load(items: readonly Item[]): Promise<void>;
-  committed(id: string): boolean;
+  committed: (id: string) => boolean;
 }
 
 /** Marker ids an item depends on. */

@@ -265,7 +265,7 @@ export function createDynamoScanImporter(
           stg: {
             imp,
             ...c,
-            status: reopen ? 'reopened' : prior.status,
+            status: reopen ? 'reopened' : (prior.status as string),
             fixedAt: null,
             lastSeen: now,
             lastScanId: meta.scanId,
