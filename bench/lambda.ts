@@ -18,7 +18,7 @@ import { build } from 'esbuild';
 const ROOT = join(import.meta.dirname, '..');
 const OUT = join(ROOT, 'bench', 'out', 'lambda');
 const ENTRIES = ['authorizer', 'ingest', 'query'] as const;
-const RUNS = 9;
+const RUNS = 15;
 const SIZE_TARGET = 600 * 1024;
 const REQUIRE_TARGET_MS = 150;
 
@@ -56,10 +56,28 @@ async function main() {
       legalComments: 'none',
     });
     const bytes = statSync(outfile).size;
+    // For comparison only: the size when the runtime provides the AWS SDK
+    // (NodejsFunction's default externals). Not what the targets judge.
+    const extFile = join(OUT, `${name}.sdk-external.js`);
+    await build({
+      entryPoints: [join(ROOT, 'src', 'lambda', `${name}.ts`)],
+      outfile: extFile,
+      bundle: true,
+      minify: true,
+      platform: 'node',
+      target: 'node20',
+      format: 'cjs',
+      mainFields: ['module', 'main'],
+      external: ['@aws-sdk/*', '@smithy/*'],
+      logLevel: 'error',
+      legalComments: 'none',
+    });
+    const bytesSdkExternal = statSync(extFile).size;
     const times = Array.from({ length: RUNS }, () => requireMs(outfile));
     rows.push({
       entry: `src/lambda/${name}.ts`,
       bytes,
+      bytesSdkExternal,
       requireMsMedian: median(times),
       requireMsMin: Math.min(...times),
       requireMsMax: Math.max(...times),
@@ -71,12 +89,14 @@ async function main() {
   console.log(
     `\nLambda bundles (esbuild, minified, node20, AWS SDK bundled), ${RUNS} cold requires each`,
   );
-  console.log('|bundle|minified size|cold require median (min–max)|targets (<600 KB, <150 ms)|');
-  console.log('|---|---|---|---|');
-  console.log(`|empty module (baseline)|0 KB|${base.toFixed(1)} ms|—|`);
+  console.log(
+    '|bundle|minified size|cold require median (min–max)|targets (<600 KB, <150 ms)|size without the AWS SDK (for comparison)|',
+  );
+  console.log('|---|---|---|---|---|');
+  console.log(`|empty module (baseline)|0 KB|${base.toFixed(1)} ms|—|—|`);
   for (const r of rows) {
     console.log(
-      `|${r.entry}|${(r.bytes / 1024).toFixed(0)} KB|${r.requireMsMedian.toFixed(1)} ms (${r.requireMsMin.toFixed(1)}–${r.requireMsMax.toFixed(1)})|${r.sizeOk && r.requireOk ? 'met' : 'MISSED'}|`,
+      `|${r.entry}|${(r.bytes / 1024).toFixed(0)} KB|${r.requireMsMedian.toFixed(1)} ms (${r.requireMsMin.toFixed(1)}–${r.requireMsMax.toFixed(1)})|${r.sizeOk && r.requireOk ? 'met' : 'MISSED'}|${(r.bytesSdkExternal / 1024).toFixed(0)} KB|`,
     );
   }
   writeFileSync(

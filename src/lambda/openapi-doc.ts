@@ -3,55 +3,11 @@
 import type { OpenApiDoc } from '../edge/openapi-routes.js';
 
 export const OPENAPI_DOC = {
-  openapi: '3.0.3',
-  info: {
-    title: 'vulnvault',
-    version: '0.1.0',
-    description:
-      "Secure-by-default API for vulnerability data. Scanners write findings;\ncustomers read the findings of their own organisation, and nothing else.\n\nEvery request is authenticated with a client certificate (mutual TLS) issued\nby the configured CA. The certificate's single OU is the principal; a policy\nstore maps (OU, action, org) to allow. Anything not granted is denied.\n\nEvery response carries `x-request-id`, `Cache-Control: no-store`,\n`X-Content-Type-Options: nosniff` and `Strict-Transport-Security`.\nRequests are throttled per principal by usage plans (token bucket and an\noptional daily or monthly quota) and globally: admitted responses carry\n`RateLimit-Policy` and `RateLimit` (IETF draft); a refused request gets\n429 `rate_limited` or `quota_exceeded` with `Retry-After` and was neither\nauthorized nor executed. Requests from addresses outside the configured IP\npolicy get 403 `ip_denied` (or no TLS connection at all).\n\nThis file is the single contract: the local edge builds its routes, request\nvalidation (CSH 1.1) and response serialisation from it, and the set of\nerror codes below is checked against the code's error catalog by a test.\n",
-    license: { name: 'Apache-2.0' },
-  },
-  servers: [
-    {
-      url: 'https://127.0.0.1:8443',
-      description: 'local edge (embedded default)',
-    },
-  ],
-  'x-vulnvault-actions': {
-    'findings:write': 'store findings for an org',
-    'findings:read': 'read the findings of an org',
-  },
   paths: {
-    '/healthz': {
-      get: {
-        operationId: 'getHealth',
-        summary: 'Liveness probe',
-        description: 'Returns 200 when the server accepts requests. Carries no data.',
-        security: [],
-        responses: {
-          '200': {
-            description: 'alive',
-            content: {
-              'application/json': {
-                schema: {
-                  type: 'object',
-                  additionalProperties: false,
-                  required: ['status'],
-                  properties: { status: { type: 'string', enum: ['ok'] } },
-                },
-              },
-            },
-          },
-          default: { $ref: '#/components/responses/Error' },
-        },
-      },
-    },
+    '/healthz': { get: { operationId: 'getHealth', security: [] } },
     '/vuln': {
       post: {
         operationId: 'postVuln',
-        summary: "Store findings (the reference demo's record)",
-        description:
-          'Accepts one record or a JSON array of up to 1,000 records. A batch is\nstored all-or-nothing: if any record is invalid, unauthorized or already\nstored, nothing is stored. Needs `findings:write` on the `Org` of every\nrecord.\n',
         'x-vulnvault-action': 'findings:write',
         parameters: [{ $ref: '#/components/parameters/IdempotencyKey' }],
         requestBody: {
@@ -72,33 +28,9 @@ export const OPENAPI_DOC = {
             },
           },
         },
-        responses: {
-          '201': {
-            description: 'all records stored',
-            content: {
-              'application/json': {
-                schema: {
-                  type: 'object',
-                  additionalProperties: false,
-                  required: ['stored'],
-                  properties: { stored: { type: 'integer', minimum: 1 } },
-                },
-              },
-            },
-          },
-          '400': { $ref: '#/components/responses/Error' },
-          '403': { $ref: '#/components/responses/Error' },
-          '409': { $ref: '#/components/responses/Error' },
-          '413': { $ref: '#/components/responses/Error' },
-          '415': { $ref: '#/components/responses/Error' },
-          default: { $ref: '#/components/responses/Error' },
-        },
       },
       get: {
         operationId: 'getVuln',
-        summary: "List an org's findings",
-        description:
-          'Returns the findings of one org in a stable order (oldest first), one\npage at a time. Pass `next` back as `cursor` to get the following page;\n`next` is null on the last page. Needs `findings:read` on `org`.\n',
         'x-vulnvault-action': 'findings:read',
         parameters: [
           {
@@ -122,7 +54,6 @@ export const OPENAPI_DOC = {
             name: 'cursor',
             in: 'query',
             required: false,
-            description: 'opaque; the `next` value of the previous page',
             schema: {
               type: 'string',
               minLength: 1,
@@ -131,39 +62,11 @@ export const OPENAPI_DOC = {
             },
           },
         ],
-        responses: {
-          '200': {
-            description: 'one page of findings',
-            content: {
-              'application/json': {
-                schema: {
-                  type: 'object',
-                  additionalProperties: false,
-                  required: ['org', 'items', 'next'],
-                  properties: {
-                    org: { type: 'string' },
-                    items: {
-                      type: 'array',
-                      items: { $ref: '#/components/schemas/SeedVuln' },
-                    },
-                    next: { type: 'string', nullable: true },
-                  },
-                },
-              },
-            },
-          },
-          '400': { $ref: '#/components/responses/Error' },
-          '403': { $ref: '#/components/responses/Error' },
-          default: { $ref: '#/components/responses/Error' },
-        },
       },
     },
     '/v1/orgs/{org}/scans': {
       post: {
         operationId: 'postScan',
-        summary: 'Upload a whole scan (streamed)',
-        description:
-          "Streams one scanner export into the org's findings. The media type\nselects the parser: Nessus v2 XML (`application/vnd.tenable.nessus+xml`,\n`application/xml`), Nessus / Tenable CSV (`text/csv`, `,` or `;`),\nSARIF 2.1.0 (`application/sarif+json`), CycloneDX 1.4–1.6 with\n`vulnerabilities` (`application/vnd.cyclonedx+json`), or vulnvault's own\nbatch (`application/json`, schema `NativeBatch`). Anything else is 415.\n\nThe body is parsed as it arrives, in constant memory, and counted\nagainst the upload limit (413). One upload is one unit: any error\nstores nothing. A scan covers the assets it reports: their open\nfindings that the scan no longer reports become `fixed`; a fixed\nfinding seen again becomes `reopened`; an unchanged finding only gets\na new `lastSeen`. XML with a DOCTYPE is refused. Needs\n`findings:write` on `org`, checked before the body is read.\n",
         'x-vulnvault-action': 'findings:write',
         'x-vulnvault-stream-body': true,
         parameters: [
@@ -189,39 +92,17 @@ export const OPENAPI_DOC = {
             },
           },
         },
-        responses: {
-          '201': {
-            description:
-              'the scan was imported (or, with an Idempotency-Key seen before and\nthe same body, the first response replayed with the header\n`idempotent-replayed: true`)\n',
-            content: {
-              'application/json': {
-                schema: { $ref: '#/components/schemas/ScanResult' },
-              },
-            },
-          },
-          '400': { $ref: '#/components/responses/Error' },
-          '403': { $ref: '#/components/responses/Error' },
-          '409': { $ref: '#/components/responses/Error' },
-          '413': { $ref: '#/components/responses/Error' },
-          '415': { $ref: '#/components/responses/Error' },
-          '422': { $ref: '#/components/responses/Error' },
-          default: { $ref: '#/components/responses/Error' },
-        },
       },
     },
     '/v1/orgs/{org}/findings': {
       get: {
         operationId: 'listFindings',
-        summary: "Query an org's findings",
-        description:
-          'Findings of one org, oldest first (stable order), filtered; all given\nfilters must hold. Pass `next` back as `cursor` with the same filters\nfor the following page. Items omit `description`, `solution` and\n`evidence` (get one finding for those). Needs `findings:read` on `org`.\n',
         'x-vulnvault-action': 'findings:read',
         parameters: [
           { $ref: '#/components/parameters/OrgPath' },
           {
             name: 'severity',
             in: 'query',
-            description: 'one or several, comma-separated, e.g. `high,critical`',
             schema: { type: 'string', maxLength: 64, pattern: '^[a-z,]+$' },
           },
           {
@@ -241,13 +122,11 @@ export const OPENAPI_DOC = {
           {
             name: 'asset',
             in: 'query',
-            description: 'exact asset name',
             schema: { type: 'string', minLength: 1, maxLength: 255 },
           },
           {
             name: 'since',
             in: 'query',
-            description: 'ISO 8601 date or date-time; findings with lastSeen at or after it',
             schema: {
               type: 'string',
               minLength: 4,
@@ -258,7 +137,6 @@ export const OPENAPI_DOC = {
           {
             name: 'q',
             in: 'query',
-            description: 'case-insensitive text the title contains',
             schema: { type: 'string', minLength: 1, maxLength: 200 },
           },
           {
@@ -282,37 +160,11 @@ export const OPENAPI_DOC = {
             },
           },
         ],
-        responses: {
-          '200': {
-            description: 'one page of findings',
-            content: {
-              'application/json': {
-                schema: {
-                  type: 'object',
-                  additionalProperties: false,
-                  required: ['org', 'items', 'next'],
-                  properties: {
-                    org: { type: 'string' },
-                    items: {
-                      type: 'array',
-                      items: { $ref: '#/components/schemas/FindingListItem' },
-                    },
-                    next: { type: 'string', nullable: true },
-                  },
-                },
-              },
-            },
-          },
-          '400': { $ref: '#/components/responses/Error' },
-          '403': { $ref: '#/components/responses/Error' },
-          default: { $ref: '#/components/responses/Error' },
-        },
       },
     },
     '/v1/orgs/{org}/findings/{id}': {
       get: {
         operationId: 'getFinding',
-        summary: 'One finding, with description, solution and evidence',
         'x-vulnvault-action': 'findings:read',
         parameters: [
           { $ref: '#/components/parameters/OrgPath' },
@@ -328,26 +180,11 @@ export const OPENAPI_DOC = {
             },
           },
         ],
-        responses: {
-          '200': {
-            description: 'the finding',
-            content: {
-              'application/json': {
-                schema: { $ref: '#/components/schemas/Finding' },
-              },
-            },
-          },
-          '403': { $ref: '#/components/responses/Error' },
-          '404': { $ref: '#/components/responses/Error' },
-          default: { $ref: '#/components/responses/Error' },
-        },
       },
     },
     '/v1/orgs/{org}/summary': {
       get: {
         operationId: 'getSummary',
-        summary: 'Counts by severity × status, top assets and top CVEs',
-        description: 'Top lists count open and reopened findings. Needs `findings:read` on `org`.',
         'x-vulnvault-action': 'findings:read',
         parameters: [
           { $ref: '#/components/parameters/OrgPath' },
@@ -357,102 +194,11 @@ export const OPENAPI_DOC = {
             schema: { type: 'integer', minimum: 1, maximum: 100, default: 10 },
           },
         ],
-        responses: {
-          '200': {
-            description: 'the summary',
-            content: {
-              'application/json': {
-                schema: { $ref: '#/components/schemas/Summary' },
-              },
-            },
-          },
-          '403': { $ref: '#/components/responses/Error' },
-          default: { $ref: '#/components/responses/Error' },
-        },
       },
     },
   },
   components: {
-    parameters: {
-      OrgPath: {
-        name: 'org',
-        in: 'path',
-        required: true,
-        schema: { $ref: '#/components/schemas/Org' },
-      },
-      IdempotencyKey: {
-        name: 'Idempotency-Key',
-        in: 'header',
-        required: false,
-        description:
-          'Makes a POST safe to retry: the same key with the same body replays the\nfirst response; with another body → 422; while the first request runs\n→ 409. Scoped to the client (certificate issuer and subject), kept at\nleast 24 h.\n',
-        schema: { type: 'string', pattern: '^[A-Za-z0-9_.:-]{1,128}$' },
-      },
-    },
     schemas: {
-      Org: {
-        type: 'string',
-        minLength: 1,
-        maxLength: 64,
-        pattern: '^[a-zA-Z0-9\\-_. ]*$',
-      },
-      SeedVuln: {
-        type: 'object',
-        description: "The reference demo's flat finding record.",
-        additionalProperties: false,
-        required: ['VulnID', 'Org', 'AssetName', 'DueDate', 'PluginId', 'PluginName', 'Priority'],
-        properties: {
-          VulnID: {
-            type: 'string',
-            minLength: 1,
-            maxLength: 128,
-            pattern: '^[a-zA-Z0-9\\-_.]*$',
-          },
-          Org: { $ref: '#/components/schemas/Org' },
-          AssetName: {
-            type: 'string',
-            minLength: 1,
-            maxLength: 255,
-            pattern: '^[a-zA-Z0-9\\-_.]*$',
-          },
-          DueDate: {
-            type: 'string',
-            description: 'MM-DD-YYYY, a real calendar date',
-            pattern: '^(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])-[0-9]{4}$',
-          },
-          PluginId: { type: 'integer', minimum: 0, maximum: 2147483647 },
-          PluginName: {
-            type: 'string',
-            minLength: 1,
-            maxLength: 255,
-            pattern: '^[a-zA-Z0-9\\-_. ]*$',
-          },
-          Priority: {
-            type: 'string',
-            minLength: 1,
-            maxLength: 32,
-            pattern: '^[a-zA-Z0-9\\-]*$',
-          },
-        },
-      },
-      Severity: {
-        type: 'string',
-        enum: ['info', 'low', 'medium', 'high', 'critical'],
-      },
-      FindingStatus: { type: 'string', enum: ['open', 'fixed', 'reopened'] },
-      NativeBatch: {
-        type: 'object',
-        description: "vulnvault's own batch of findings (`application/json` on the scans route).",
-        additionalProperties: false,
-        required: ['findings'],
-        properties: {
-          findings: {
-            type: 'array',
-            minItems: 1,
-            items: { $ref: '#/components/schemas/NativeFinding' },
-          },
-        },
-      },
       NativeFinding: {
         type: 'object',
         additionalProperties: false,
@@ -481,257 +227,79 @@ export const OPENAPI_DOC = {
           service: { type: 'string', maxLength: 128 },
         },
       },
-      ScanResult: {
-        type: 'object',
-        additionalProperties: false,
-        required: [
-          'scanId',
-          'received',
-          'new',
-          'updated',
-          'unchanged',
-          'fixed',
-          'reopened',
-          'durationMs',
-        ],
-        properties: {
-          scanId: { type: 'string' },
-          received: {
-            type: 'integer',
-            description:
-              'findings as the file reports them (e.g. ReportItems, CSV rows, SARIF results)',
-          },
-          new: { type: 'integer' },
-          updated: {
-            type: 'integer',
-            description: 'seen before, open, and some content changed',
-          },
-          unchanged: {
-            type: 'integer',
-            description: 'seen before, open, same content (only lastSeen moved)',
-          },
-          fixed: {
-            type: 'integer',
-            description: 'open findings of the covered assets that this scan no longer reports',
-          },
-          reopened: { type: 'integer' },
-          durationMs: { type: 'integer' },
-        },
-      },
-      FindingListItem: {
-        type: 'object',
-        required: [
-          'id',
-          'org',
-          'asset',
-          'scanner',
-          'pluginId',
-          'port',
-          'protocol',
-          'title',
-          'severity',
-          'severityRaw',
-          'cvss3Score',
-          'cvss3Vector',
-          'cvss2Score',
-          'cvss2Vector',
-          'cves',
-          'service',
-          'status',
-          'firstSeen',
-          'lastSeen',
-          'fixedAt',
-          'dueDate',
-          'priority',
-        ],
-        additionalProperties: false,
-        properties: {
-          id: { type: 'string' },
-          org: { type: 'string' },
-          asset: { type: 'string' },
-          scanner: { type: 'string' },
-          pluginId: { type: 'string' },
-          port: { type: 'integer' },
-          protocol: { type: 'string' },
-          title: { type: 'string' },
-          severity: { $ref: '#/components/schemas/Severity' },
-          severityRaw: { type: 'string' },
-          cvss3Score: { type: 'number', nullable: true },
-          cvss3Vector: { type: 'string', nullable: true },
-          cvss2Score: { type: 'number', nullable: true },
-          cvss2Vector: { type: 'string', nullable: true },
-          cves: { type: 'array', items: { type: 'string' } },
-          service: { type: 'string' },
-          status: { $ref: '#/components/schemas/FindingStatus' },
-          firstSeen: { type: 'string' },
-          lastSeen: { type: 'string' },
-          fixedAt: { type: 'string', nullable: true },
-          dueDate: { type: 'string', nullable: true },
-          priority: { type: 'string', nullable: true },
-        },
-      },
-      Finding: {
-        type: 'object',
-        required: [
-          'id',
-          'org',
-          'asset',
-          'scanner',
-          'pluginId',
-          'port',
-          'protocol',
-          'title',
-          'severity',
-          'severityRaw',
-          'cvss3Score',
-          'cvss3Vector',
-          'cvss2Score',
-          'cvss2Vector',
-          'cves',
-          'description',
-          'solution',
-          'evidence',
-          'service',
-          'status',
-          'firstSeen',
-          'lastSeen',
-          'fixedAt',
-          'dueDate',
-          'priority',
-        ],
-        additionalProperties: false,
-        properties: {
-          id: { type: 'string' },
-          org: { type: 'string' },
-          asset: { type: 'string' },
-          scanner: { type: 'string' },
-          pluginId: { type: 'string' },
-          port: { type: 'integer' },
-          protocol: { type: 'string' },
-          title: { type: 'string' },
-          severity: { $ref: '#/components/schemas/Severity' },
-          severityRaw: { type: 'string' },
-          cvss3Score: { type: 'number', nullable: true },
-          cvss3Vector: { type: 'string', nullable: true },
-          cvss2Score: { type: 'number', nullable: true },
-          cvss2Vector: { type: 'string', nullable: true },
-          cves: { type: 'array', items: { type: 'string' } },
-          service: { type: 'string' },
-          status: { $ref: '#/components/schemas/FindingStatus' },
-          firstSeen: { type: 'string' },
-          lastSeen: { type: 'string' },
-          fixedAt: { type: 'string', nullable: true },
-          dueDate: { type: 'string', nullable: true },
-          priority: { type: 'string', nullable: true },
-          description: { type: 'string' },
-          solution: { type: 'string' },
-          evidence: { type: 'string' },
-        },
-      },
-      Summary: {
-        type: 'object',
-        additionalProperties: false,
-        required: ['org', 'bySeverityStatus', 'topAssets', 'topCves'],
-        properties: {
-          org: { type: 'string' },
-          bySeverityStatus: {
-            type: 'array',
-            items: {
-              type: 'object',
-              required: ['severity', 'status', 'count'],
-              properties: {
-                severity: { $ref: '#/components/schemas/Severity' },
-                status: { $ref: '#/components/schemas/FindingStatus' },
-                count: { type: 'integer' },
-              },
-            },
-          },
-          topAssets: {
-            type: 'array',
-            items: {
-              type: 'object',
-              required: ['asset', 'open'],
-              properties: {
-                asset: { type: 'string' },
-                open: { type: 'integer' },
-              },
-            },
-          },
-          topCves: {
-            type: 'array',
-            items: {
-              type: 'object',
-              required: ['cve', 'open'],
-              properties: {
-                cve: { type: 'string' },
-                open: { type: 'integer' },
-              },
-            },
-          },
-        },
-      },
-      ErrorCode: {
+      Severity: {
         type: 'string',
-        description: 'Stable, machine-readable error codes. Messages may change; codes do not.',
-        enum: [
-          'bad_request',
-          'validation_failed',
-          'invalid_json',
-          'invalid_date',
-          'invalid_cursor',
-          'duplicate_in_batch',
-          'invalid_utf8',
-          'xml_doctype_forbidden',
-          'xml_malformed',
-          'xml_wrong_root',
-          'csv_malformed',
-          'csv_missing_columns',
-          'sarif_invalid',
-          'sarif_no_results',
-          'cyclonedx_invalid',
-          'scan_invalid',
-          'scan_empty',
-          'idempotency_key_invalid',
-          'unauthenticated',
-          'certificate_identity_invalid',
-          'forbidden',
-          'ip_denied',
-          'not_found',
-          'method_not_allowed',
-          'request_timeout',
-          'vuln_exists',
-          'idempotency_in_progress',
-          'payload_too_large',
-          'unsupported_media_type',
-          'idempotency_key_reused',
-          'rate_limited',
-          'quota_exceeded',
-          'headers_too_large',
-          'policy_unavailable',
-          'store_unavailable',
-          'internal_error',
-        ],
+        enum: ['info', 'low', 'medium', 'high', 'critical'],
       },
-      Error: {
+      FindingStatus: { type: 'string', enum: ['open', 'fixed', 'reopened'] },
+      NativeBatch: {
         type: 'object',
         additionalProperties: false,
-        required: ['code', 'message', 'requestId'],
+        required: ['findings'],
         properties: {
-          code: { $ref: '#/components/schemas/ErrorCode' },
-          message: { type: 'string' },
-          requestId: { type: 'string' },
+          findings: {
+            type: 'array',
+            minItems: 1,
+            items: { $ref: '#/components/schemas/NativeFinding' },
+          },
+        },
+      },
+      Org: {
+        type: 'string',
+        minLength: 1,
+        maxLength: 64,
+        pattern: '^[a-zA-Z0-9\\-_. ]*$',
+      },
+      SeedVuln: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['VulnID', 'Org', 'AssetName', 'DueDate', 'PluginId', 'PluginName', 'Priority'],
+        properties: {
+          VulnID: {
+            type: 'string',
+            minLength: 1,
+            maxLength: 128,
+            pattern: '^[a-zA-Z0-9\\-_.]*$',
+          },
+          Org: { $ref: '#/components/schemas/Org' },
+          AssetName: {
+            type: 'string',
+            minLength: 1,
+            maxLength: 255,
+            pattern: '^[a-zA-Z0-9\\-_.]*$',
+          },
+          DueDate: {
+            type: 'string',
+            pattern: '^(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])-[0-9]{4}$',
+          },
+          PluginId: { type: 'integer', minimum: 0, maximum: 2147483647 },
+          PluginName: {
+            type: 'string',
+            minLength: 1,
+            maxLength: 255,
+            pattern: '^[a-zA-Z0-9\\-_. ]*$',
+          },
+          Priority: {
+            type: 'string',
+            minLength: 1,
+            maxLength: 32,
+            pattern: '^[a-zA-Z0-9\\-]*$',
+          },
         },
       },
     },
-    responses: {
-      Error: {
-        description:
-          'Every error has this body. The `x-request-id` response header carries\nthe same request id; quote it when reporting a problem.\n',
-        content: {
-          'application/json': {
-            schema: { $ref: '#/components/schemas/Error' },
-          },
-        },
+    parameters: {
+      OrgPath: {
+        name: 'org',
+        in: 'path',
+        required: true,
+        schema: { $ref: '#/components/schemas/Org' },
+      },
+      IdempotencyKey: {
+        name: 'Idempotency-Key',
+        in: 'header',
+        required: false,
+        schema: { type: 'string', pattern: '^[A-Za-z0-9_.:-]{1,128}$' },
       },
     },
   },
