@@ -8,7 +8,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { format } from 'prettier';
+import { format, resolveConfig } from 'prettier';
 import { parse } from 'yaml';
 
 const DOC_KEYS = new Set(['description', 'summary', 'example', 'examples', 'externalDocs', 'tags']);
@@ -77,7 +77,7 @@ import type { OpenApiDoc } from '../edge/openapi-routes.js';
 
 export const OPENAPI_DOC = ${JSON.stringify(lambdaContract(doc))} as unknown as OpenApiDoc;
 `;
-  writeFileSync(out, await format(text, { filepath: out }));
+  writeFileSync(out, await format(text, { ...(await resolveConfig(out)), filepath: out }));
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) await main();

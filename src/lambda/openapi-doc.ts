@@ -43,23 +43,13 @@ export const OPENAPI_DOC = {
             name: 'limit',
             in: 'query',
             required: false,
-            schema: {
-              type: 'integer',
-              minimum: 1,
-              maximum: 1000,
-              default: 100,
-            },
+            schema: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
           },
           {
             name: 'cursor',
             in: 'query',
             required: false,
-            schema: {
-              type: 'string',
-              minLength: 1,
-              maxLength: 200,
-              pattern: '^[A-Za-z0-9_-]+$',
-            },
+            schema: { type: 'string', minLength: 1, maxLength: 200, pattern: '^[A-Za-z0-9_-]+$' },
           },
         ],
       },
@@ -76,20 +66,12 @@ export const OPENAPI_DOC = {
         requestBody: {
           required: true,
           content: {
-            'application/vnd.tenable.nessus+xml': {
-              schema: { type: 'string', format: 'binary' },
-            },
+            'application/vnd.tenable.nessus+xml': { schema: { type: 'string', format: 'binary' } },
             'application/xml': { schema: { type: 'string', format: 'binary' } },
             'text/csv': { schema: { type: 'string', format: 'binary' } },
-            'application/sarif+json': {
-              schema: { type: 'string', format: 'binary' },
-            },
-            'application/vnd.cyclonedx+json': {
-              schema: { type: 'string', format: 'binary' },
-            },
-            'application/json': {
-              schema: { $ref: '#/components/schemas/NativeBatch' },
-            },
+            'application/sarif+json': { schema: { type: 'string', format: 'binary' } },
+            'application/vnd.cyclonedx+json': { schema: { type: 'string', format: 'binary' } },
+            'application/json': { schema: { $ref: '#/components/schemas/NativeBatch' } },
           },
         },
       },
@@ -105,25 +87,13 @@ export const OPENAPI_DOC = {
             in: 'query',
             schema: { type: 'string', maxLength: 64, pattern: '^[a-z,]+$' },
           },
-          {
-            name: 'status',
-            in: 'query',
-            schema: { $ref: '#/components/schemas/FindingStatus' },
-          },
+          { name: 'status', in: 'query', schema: { $ref: '#/components/schemas/FindingStatus' } },
           {
             name: 'cve',
             in: 'query',
-            schema: {
-              type: 'string',
-              maxLength: 32,
-              pattern: '^[Cc][Vv][Ee]-[0-9]{4}-[0-9]{4,}$',
-            },
+            schema: { type: 'string', maxLength: 32, pattern: '^[Cc][Vv][Ee]-[0-9]{4}-[0-9]{4,}$' },
           },
-          {
-            name: 'asset',
-            in: 'query',
-            schema: { type: 'string', minLength: 1, maxLength: 255 },
-          },
+          { name: 'asset', in: 'query', schema: { type: 'string', minLength: 1, maxLength: 255 } },
           {
             name: 'since',
             in: 'query',
@@ -134,30 +104,16 @@ export const OPENAPI_DOC = {
               pattern: '^[0-9]{4}-[0-9T:.+\\-Z]*$',
             },
           },
-          {
-            name: 'q',
-            in: 'query',
-            schema: { type: 'string', minLength: 1, maxLength: 200 },
-          },
+          { name: 'q', in: 'query', schema: { type: 'string', minLength: 1, maxLength: 200 } },
           {
             name: 'limit',
             in: 'query',
-            schema: {
-              type: 'integer',
-              minimum: 1,
-              maximum: 1000,
-              default: 100,
-            },
+            schema: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
           },
           {
             name: 'cursor',
             in: 'query',
-            schema: {
-              type: 'string',
-              minLength: 1,
-              maxLength: 200,
-              pattern: '^[A-Za-z0-9_-]+$',
-            },
+            schema: { type: 'string', minLength: 1, maxLength: 200, pattern: '^[A-Za-z0-9_-]+$' },
           },
         ],
       },
@@ -172,12 +128,7 @@ export const OPENAPI_DOC = {
             name: 'id',
             in: 'path',
             required: true,
-            schema: {
-              type: 'string',
-              minLength: 1,
-              maxLength: 64,
-              pattern: '^[A-Za-z0-9-]+$',
-            },
+            schema: { type: 'string', minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9-]+$' },
           },
         ],
       },
@@ -227,10 +178,7 @@ export const OPENAPI_DOC = {
           service: { type: 'string', maxLength: 128 },
         },
       },
-      Severity: {
-        type: 'string',
-        enum: ['info', 'low', 'medium', 'high', 'critical'],
-      },
+      Severity: { type: 'string', enum: ['info', 'low', 'medium', 'high', 'critical'] },
       FindingStatus: { type: 'string', enum: ['open', 'fixed', 'reopened'] },
       NativeBatch: {
         type: 'object',
@@ -244,23 +192,13 @@ export const OPENAPI_DOC = {
           },
         },
       },
-      Org: {
-        type: 'string',
-        minLength: 1,
-        maxLength: 64,
-        pattern: '^[a-zA-Z0-9\\-_. ]*$',
-      },
+      Org: { type: 'string', minLength: 1, maxLength: 64, pattern: '^[a-zA-Z0-9\\-_. ]*$' },
       SeedVuln: {
         type: 'object',
         additionalProperties: false,
         required: ['VulnID', 'Org', 'AssetName', 'DueDate', 'PluginId', 'PluginName', 'Priority'],
         properties: {
-          VulnID: {
-            type: 'string',
-            minLength: 1,
-            maxLength: 128,
-            pattern: '^[a-zA-Z0-9\\-_.]*$',
-          },
+          VulnID: { type: 'string', minLength: 1, maxLength: 128, pattern: '^[a-zA-Z0-9\\-_.]*$' },
           Org: { $ref: '#/components/schemas/Org' },
           AssetName: {
             type: 'string',
@@ -279,12 +217,7 @@ export const OPENAPI_DOC = {
             maxLength: 255,
             pattern: '^[a-zA-Z0-9\\-_. ]*$',
           },
-          Priority: {
-            type: 'string',
-            minLength: 1,
-            maxLength: 32,
-            pattern: '^[a-zA-Z0-9\\-]*$',
-          },
+          Priority: { type: 'string', minLength: 1, maxLength: 32, pattern: '^[a-zA-Z0-9\\-]*$' },
         },
       },
     },
