@@ -1,6 +1,6 @@
 // Runs the test files with Node's own test runner through the tsx loader.
 // Node 20's runner has no glob support, so the files are listed here.
-// Usage: node scripts/run-tests.mjs [unit|integration|infra]
+// Usage: node scripts/run-tests.mjs [unit|contract|integration|infra]
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -8,7 +8,12 @@ import { join } from 'node:path';
 const which = process.argv[2];
 const roots = which
   ? [join('test', which)]
-  : [join('test', 'unit'), join('test', 'integration'), join('test', 'infra')];
+  : [
+      join('test', 'unit'),
+      join('test', 'contract'),
+      join('test', 'integration'),
+      join('test', 'infra'),
+    ];
 
 function find(dir) {
   let out = [];

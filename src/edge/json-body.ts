@@ -6,42 +6,37 @@ import type { FastifyInstance } from 'fastify';
 import sjson from 'secure-json-parse';
 import { VaultError } from '../core/errors.js';
 
+/** Parses a JSON request body; VaultError invalid_json with the reason, never the body. */
+export function parseJsonText(text: string): unknown {
+  if (text.length === 0) throw new VaultError('invalid_json', 'request body is empty');
+  try {
+    return sjson.parse(text, undefined, { protoAction: 'error', constructorAction: 'error' });
+  } catch (err) {
+    const msg = (err as Error).message;
+    if (/prototype/i.test(msg)) {
+      throw new VaultError(
+        'invalid_json',
+        'request body contains a forbidden key (__proto__ or constructor.prototype)',
+      );
+    }
+    const at = /position (\d+)/.exec(msg)?.[1];
+    throw new VaultError(
+      'invalid_json',
+      `request body is not valid JSON${at ? ` (at byte ${at})` : ''}`,
+    );
+  }
+}
+
 export function installJsonParser(app: FastifyInstance, bodyLimit: number): void {
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser(
     'application/json',
     { parseAs: 'string', bodyLimit },
     (_req, body, done) => {
-      const text = body as string;
-      if (text.length === 0) {
-        done(new VaultError('invalid_json', 'request body is empty'), undefined);
-        return;
-      }
       try {
-        done(
-          null,
-          sjson.parse(text, undefined, { protoAction: 'error', constructorAction: 'error' }),
-        );
+        done(null, parseJsonText(body as string));
       } catch (err) {
-        const msg = (err as Error).message;
-        if (/prototype/i.test(msg)) {
-          done(
-            new VaultError(
-              'invalid_json',
-              'request body contains a forbidden key (__proto__ or constructor.prototype)',
-            ),
-            undefined,
-          );
-          return;
-        }
-        const at = /position (\d+)/.exec(msg)?.[1];
-        done(
-          new VaultError(
-            'invalid_json',
-            `request body is not valid JSON${at ? ` (at byte ${at})` : ''}`,
-          ),
-          undefined,
-        );
+        done(err as Error, undefined);
       }
     },
   );

@@ -18,8 +18,9 @@
 // commit() then marks fixed every open finding of the covered assets that
 // this upload did not touch (last_scan_id ≠ this scan). Static SQL only.
 
-import { hash as digest, randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { SqliteError } from 'better-sqlite3';
+import { contentHash } from '../../core/content-hash.js';
 import type { ScannedFinding } from '../../core/finding.js';
 import type { ScanCounts, ScanImport, ScanMeta } from '../../core/ports.js';
 import type { Db } from './database.js';
@@ -32,31 +33,6 @@ interface Prior {
   content_hash: string | null;
   last_scan_id: string | null;
   cves: string;
-}
-
-/** Hash of everything but identity and timestamps: equal hash = unchanged. */
-function contentHash(f: ScannedFinding, cves: string): string {
-  // Not a security boundary (it only spots changed content): SHA-1 over the
-  // fields joined with NUL (which none of them can hold unescaped in JSON
-  // inputs, and which only costs a false "updated" if one does).
-  return digest(
-    'sha1',
-    [
-      f.title,
-      f.severity,
-      f.severityRaw,
-      f.cvss3Score ?? '',
-      f.cvss3Vector ?? '',
-      f.cvss2Score ?? '',
-      f.cvss2Vector ?? '',
-      cves,
-      f.description,
-      f.solution,
-      f.evidence,
-      f.service,
-    ].join('\u0000'),
-    'base64url',
-  );
 }
 
 /**

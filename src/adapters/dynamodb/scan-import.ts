@@ -1,0 +1,444 @@
+// ScanImport on DynamoDB. An upload can hold 100,000 findings, far beyond one
+// transaction, so it is staged and committed through a marker:
+//
+//   begin   lease #LOCK of the org (one import per org at a time, like
+//           SQLite's write lock), marker M#<import> = staging
+//   stage   new finding      → item + identity claim, both pend = <import>
+//           known finding    → item rewritten as {current version, stg: next}
+//   commit  one transaction: lock still ours, marker → committed, scan record
+//   abort   marker → aborted, lease released, new items deleted (best effort)
+//
+// Readers show `pend` items and `stg` versions only once the marker says
+// committed, so the whole scan appears at once or not at all; a crash before
+// commit leaves only items readers ignore. Per finding, as on SQLite:
+//
+//   no prior             → new (status open)
+//   prior fixed          → reopened
+//   prior open/reopened  → content replaced, lastSeen moved; counted at commit
+//                          as unchanged (same content hash) or updated
+//   same identity again  → merged into the staged version (CVEs united)
+//
+// commit() marks fixed every open finding of the covered assets that this
+// upload did not touch.
+
+import { randomUUID } from 'node:crypto';
+import {
+  DeleteCommand,
+  PutCommand,
+  QueryCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+  type DynamoDBDocumentClient,
+} from '@aws-sdk/lib-dynamodb';
+import { contentHash } from '../../core/content-hash.js';
+import { VaultError } from '../../core/errors.js';
+import type { CoveredAsset, ScannedFinding } from '../../core/finding.js';
+import type { ScanCounts, ScanImport, ScanMeta } from '../../core/ports.js';
+import { batchGet, batchWrite, isConditionFailure, storeError, type Item } from './client.js';
+import { currentVersion, settled } from './finding-item.js';
+import {
+  assetGsiPk,
+  FINDING_SK_END,
+  findingSk,
+  identitySk,
+  LOCK_SK,
+  markerKey,
+  newFindingId,
+  orgPk,
+  scanSk,
+} from './keys.js';
+import { markerView } from './markers.js';
+import { reserveSeqs } from './sequence.js';
+
+/** Lease of an org's import lock: a Lambda runs 15 minutes at most; renewed by every stage. */
+const LEASE_MS = 15 * 60_000;
+/** How long begin waits for another import of the same org to finish. */
+const LOCK_WAIT_MS = 60_000;
+
+interface Staged {
+  seq: number;
+  kind: 'new' | 'seen' | 'reopened';
+  priorHash: string | null;
+  finalHash: string;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+const sortedUnion = (a: readonly string[], b: readonly string[]) =>
+  [...new Set([...a, ...b])].sort();
+
+/** The fields an upload sets on a finding, with their content hash. */
+function content(f: ScannedFinding, cves: string[]): Item {
+  return {
+    title: f.title,
+    severity: f.severity,
+    severityRaw: f.severityRaw,
+    cvss3Score: f.cvss3Score,
+    cvss3Vector: f.cvss3Vector,
+    cvss2Score: f.cvss2Score,
+    cvss2Vector: f.cvss2Vector,
+    cves,
+    description: f.description,
+    solution: f.solution,
+    evidence: f.evidence,
+    service: f.service,
+    contentHash: contentHash(f, JSON.stringify(cves)),
+  };
+}
+
+export function createDynamoScanImporter(
+  doc: DynamoDBDocumentClient,
+  table: string,
+): (meta: ScanMeta) => Promise<ScanImport> {
+  const lockKey = (org: string) => ({ pk: orgPk(org), sk: LOCK_SK });
+
+  async function acquire(org: string, owner: string): Promise<void> {
+    const started = Date.now();
+    for (let attempt = 0; ; attempt++) {
+      const now = Date.now();
+      try {
+        await doc.send(
+          new PutCommand({
+            TableName: table,
+            Item: { ...lockKey(org), owner, until: now + LEASE_MS },
+            ConditionExpression: 'attribute_not_exists(#pk) OR #until < :now',
+            ExpressionAttributeNames: { '#pk': 'pk', '#until': 'until' },
+            ExpressionAttributeValues: { ':now': now },
+          }),
+        );
+        return;
+      } catch (err) {
+        if (!isConditionFailure(err)) throw err;
+      }
+      if (Date.now() - started > LOCK_WAIT_MS) {
+        throw new VaultError(
+          'store_unavailable',
+          'another scan import for this org is still running; retry later',
+        );
+      }
+      await sleep(Math.min(50 * 2 ** attempt, 2000));
+    }
+  }
+
+  return async (meta) => {
+    const imp = randomUUID();
+    const org = meta.org;
+    const now = new Date().toISOString();
+    try {
+      await acquire(org, imp);
+      await doc.send(
+        new PutCommand({ TableName: table, Item: { ...markerKey(imp), state: 'staging' } }),
+      );
+    } catch (err) {
+      throw storeError(err);
+    }
+    const staged = new Map<string, Staged>();
+    const covered = new Map<string, CoveredAsset>();
+    const counts: ScanCounts = { new: 0, updated: 0, unchanged: 0, fixed: 0, reopened: 0 };
+    let open = true;
+
+    const renew = () =>
+      doc.send(
+        new UpdateCommand({
+          TableName: table,
+          Key: lockKey(org),
+          UpdateExpression: 'SET #until = :until',
+          ConditionExpression: '#owner = :me',
+          ExpressionAttributeNames: { '#until': 'until', '#owner': 'owner' },
+          ExpressionAttributeValues: { ':until': Date.now() + LEASE_MS, ':me': imp },
+        }),
+      );
+
+    const release = () =>
+      doc
+        .send(
+          new DeleteCommand({
+            TableName: table,
+            Key: lockKey(org),
+            ConditionExpression: '#owner = :me',
+            ExpressionAttributeNames: { '#owner': 'owner' },
+            ExpressionAttributeValues: { ':me': imp },
+          }),
+        )
+        .catch(() => undefined);
+
+    async function stage(findings: readonly ScannedFinding[], assets: readonly CoveredAsset[]) {
+      await renew();
+      for (const a of assets) covered.set(`${a.scanner}\n${a.asset}`, a);
+      // Same identity twice in this batch: one merged finding (CVEs united).
+      const merged = new Map<string, { f: ScannedFinding; cves: string[] }>();
+      for (const f of findings) {
+        const k = identitySk(f);
+        const m = merged.get(k);
+        if (m) merged.set(k, { f, cves: sortedUnion(m.cves, f.cves) });
+        else merged.set(k, { f, cves: [...f.cves] });
+      }
+      const pk = orgPk(org);
+      const markers = markerView(doc, table);
+      const unknown = [...merged.keys()].filter((k) => !staged.has(k));
+      const claims = await batchGet(
+        doc,
+        table,
+        unknown.map((sk) => ({ pk, sk })),
+      );
+      await markers.load(claims);
+      const priorSeq = new Map<string, number>();
+      for (const c of claims) {
+        // A claim left by an import that never committed names nothing.
+        if (typeof c.pend === 'string' && !markers.committed(c.pend)) continue;
+        priorSeq.set(c.sk as string, c.seq as number);
+      }
+      const wanted = [...merged.keys()]
+        .map((k) => staged.get(k)?.seq ?? priorSeq.get(k))
+        .filter((s): s is number => s !== undefined);
+      const items = new Map<number, Item>();
+      const got = await batchGet(
+        doc,
+        table,
+        wanted.map((s) => ({ pk, sk: findingSk(s) })),
+      );
+      await markers.load(got);
+      for (const it of got) items.set(it.seq as number, it);
+
+      const fresh = [...merged.keys()].filter((k) => !staged.has(k) && !priorSeq.has(k)).length;
+      let nextSeq = fresh > 0 ? await reserveSeqs(doc, table, org, fresh) : 0;
+      const puts: Item[] = [];
+      for (const [k, { f, cves }] of merged) {
+        const mine = staged.get(k);
+        if (mine) {
+          // Seen earlier in this upload: unite CVEs with the staged version.
+          const it = items.get(mine.seq);
+          if (!it) throw new Error('staged finding vanished during its import');
+          const version = mine.kind === 'new' ? it : { ...it, ...(it.stg as Item) };
+          const c = content(f, sortedUnion((version.cves as string[]) ?? [], cves));
+          mine.finalHash = c.contentHash as string;
+          if (mine.kind === 'new') puts.push({ ...it, ...c });
+          else puts.push({ ...it, stg: { ...(it.stg as Item), ...c } });
+          continue;
+        }
+        const seq = priorSeq.get(k);
+        const raw = seq === undefined ? undefined : items.get(seq);
+        const prior = raw && currentVersion(raw, markers.committed);
+        if (!prior) {
+          const s = nextSeq++;
+          const c = content(f, cves);
+          const sk = findingSk(s);
+          puts.push({ pk, sk: k, seq: s, pend: imp });
+          puts.push({
+            pk,
+            sk,
+            gsi1pk: assetGsiPk(org, f.asset),
+            gsi1sk: sk,
+            seq: s,
+            id: newFindingId(s),
+            org,
+            asset: f.asset,
+            scanner: f.scanner,
+            pluginId: f.pluginId,
+            port: f.port,
+            protocol: f.protocol,
+            ...c,
+            status: 'open',
+            firstSeen: now,
+            lastSeen: now,
+            fixedAt: null,
+            dueDate: null,
+            priority: null,
+            lastScanId: meta.scanId,
+            pend: imp,
+          });
+          staged.set(k, {
+            seq: s,
+            kind: 'new',
+            priorHash: null,
+            finalHash: c.contentHash as string,
+          });
+          counts.new++;
+          continue;
+        }
+        const c = content(f, cves);
+        const reopen = prior.status === 'fixed';
+        // The current version becomes the top level (settling an earlier
+        // import's committed stg); this upload's version waits in stg.
+        puts.push({
+          ...settled(prior),
+          stg: {
+            imp,
+            ...c,
+            status: reopen ? 'reopened' : (prior.status as string),
+            fixedAt: null,
+            lastSeen: now,
+            lastScanId: meta.scanId,
+          },
+        });
+        if (reopen) counts.reopened++;
+        staged.set(k, {
+          seq: prior.seq as number,
+          kind: reopen ? 'reopened' : 'seen',
+          priorHash: (prior.contentHash as string | null) ?? null,
+          finalHash: c.contentHash as string,
+        });
+      }
+      await batchWrite(
+        doc,
+        table,
+        puts.map((Item) => ({ PutRequest: { Item } })),
+      );
+    }
+
+    /** Stages "fixed" for open findings of covered assets this upload did not report. */
+    async function markFixed(): Promise<number> {
+      if (covered.size === 0) return 0;
+      const markers = markerView(doc, table);
+      const fixedAt = new Date().toISOString();
+      let fixed = 0;
+      let start: Record<string, unknown> | undefined;
+      do {
+        const r = await doc.send(
+          new QueryCommand({
+            TableName: table,
+            ConsistentRead: true,
+            KeyConditionExpression: '#pk = :pk AND #sk BETWEEN :from AND :to',
+            ExpressionAttributeNames: { '#pk': 'pk', '#sk': 'sk' },
+            ExpressionAttributeValues: {
+              ':pk': orgPk(org),
+              ':from': findingSk(1),
+              ':to': FINDING_SK_END,
+            },
+            ExclusiveStartKey: start,
+          }),
+        );
+        const page = r.Items ?? [];
+        await markers.load(page);
+        const puts: Item[] = [];
+        for (const it of page) {
+          if (it.pend === imp || (it.stg as Item | undefined)?.imp === imp) continue; // touched
+          const cur = currentVersion(it, markers.committed);
+          if (!cur || cur.vulnId !== undefined) continue;
+          if (cur.status !== 'open' && cur.status !== 'reopened') continue;
+          if (!covered.has(`${cur.scanner as string}\n${cur.asset as string}`)) continue;
+          puts.push({
+            ...settled(cur),
+            stg: { imp, status: 'fixed', fixedAt, lastScanId: meta.scanId },
+          });
+        }
+        await batchWrite(
+          doc,
+          table,
+          puts.map((Item) => ({ PutRequest: { Item } })),
+        );
+        fixed += puts.length;
+        start = r.LastEvaluatedKey;
+      } while (start);
+      return fixed;
+    }
+
+    async function abort() {
+      if (!open) return;
+      open = false;
+      await doc
+        .send(
+          new UpdateCommand({
+            TableName: table,
+            Key: markerKey(imp),
+            UpdateExpression: 'SET #state = :aborted',
+            ConditionExpression: '#state = :staging',
+            ExpressionAttributeNames: { '#state': 'state' },
+            ExpressionAttributeValues: { ':aborted': 'aborted', ':staging': 'staging' },
+          }),
+        )
+        .catch(() => undefined);
+      await release();
+      // Best effort: anything left is invisible, and claims naming an aborted
+      // import are ignored and overwritten by the next one.
+      const pk = orgPk(org);
+      const dels = [...staged]
+        .filter(([, s]) => s.kind === 'new')
+        .flatMap(([sk, s]) => [
+          { pk, sk },
+          { pk, sk: findingSk(s.seq) },
+        ]);
+      await batchWrite(
+        doc,
+        table,
+        dels.map((Key) => ({ DeleteRequest: { Key } })),
+      ).catch(() => undefined);
+    }
+
+    return {
+      async stage(findings, assets) {
+        if (!open) throw new Error('scan import already finished');
+        try {
+          await stage(findings, assets);
+        } catch (err) {
+          throw storeError(err);
+        }
+      },
+      async commit(received) {
+        if (!open) throw new Error('scan import already finished');
+        try {
+          counts.fixed = await markFixed();
+          for (const s of staged.values()) {
+            if (s.kind !== 'seen') continue;
+            if (s.finalHash === s.priorHash) counts.unchanged++;
+            else counts.updated++;
+          }
+          await doc.send(
+            new TransactWriteCommand({
+              TransactItems: [
+                {
+                  ConditionCheck: {
+                    TableName: table,
+                    Key: lockKey(org),
+                    ConditionExpression: '#owner = :me AND #until > :now',
+                    ExpressionAttributeNames: { '#owner': 'owner', '#until': 'until' },
+                    ExpressionAttributeValues: { ':me': imp, ':now': Date.now() },
+                  },
+                },
+                {
+                  Update: {
+                    TableName: table,
+                    Key: markerKey(imp),
+                    UpdateExpression: 'SET #state = :committed',
+                    ConditionExpression: '#state = :staging',
+                    ExpressionAttributeNames: { '#state': 'state' },
+                    ExpressionAttributeValues: { ':committed': 'committed', ':staging': 'staging' },
+                  },
+                },
+                {
+                  Put: {
+                    TableName: table,
+                    Item: {
+                      pk: orgPk(org),
+                      sk: scanSk(meta.scanId),
+                      scanId: meta.scanId,
+                      format: meta.format,
+                      principal: meta.principal,
+                      startedAt: meta.startedAt,
+                      finishedAt: new Date().toISOString(),
+                      received,
+                      ...counts,
+                    },
+                  },
+                },
+              ],
+            }),
+          );
+          open = false;
+          await release();
+          return { ...counts };
+        } catch (err) {
+          await abort().catch(() => undefined);
+          throw storeError(err);
+        }
+      },
+      async abort() {
+        try {
+          await abort();
+        } catch (err) {
+          throw storeError(err);
+        }
+      },
+    };
+  };
+}
