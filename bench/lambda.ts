@@ -1,13 +1,13 @@
 // npm run bench:lambda — the Lambda bundles, measured here. Each entry in
-// src/lambda is bundled with esbuild as the CDK's NodejsFunction would
-// (platform node, target node20, CommonJS, minified, mainFields module,main)
-// but with EVERYTHING
-// inside, the AWS SDK v3 clients included (NodejsFunction leaves @aws-sdk/*
-// out by default; these numbers are the honest upper bound). For each bundle:
-// its size, and the time a fresh `node` process needs to require it (cold:
-// module evaluation, the contract's validators compiled), median of RUNS,
-// next to the same measurement for an empty module (the baseline: node's own
-// start-up of `require` is not the bundle's cost).
+// src/lambda is bundled with esbuild as infra/lib/functions.ts deploys it
+// (platform node, target node20, minified, mainFields module,main, and
+// @aws-sdk/* external: the Lambda runtime provides the AWS SDK v3). That
+// deployed bundle is what the size target judges. Its cold time is honest
+// about the SDK: a fresh `node` process requires the bundle and the SDK
+// clients it needs (resolved from node_modules, as the runtime resolves its
+// own copy), module evaluation and the contract's validators included; median
+// of RUNS, next to an empty module (node's own start-up is not the bundle's
+// cost). For comparison, the size with the SDK bundled in as well.
 // Prints a table and writes bench/out/lambda.json.
 
 import { spawnSync } from 'node:child_process';
@@ -41,10 +41,11 @@ async function main() {
   const baseline = Array.from({ length: RUNS }, () => requireMs(empty));
   const rows = [];
   for (const name of ENTRIES) {
-    const outfile = join(OUT, `${name}.js`);
+    // For comparison only: everything inside, the AWS SDK clients included.
+    const allIn = join(OUT, `${name}.all-in.js`);
     await build({
       entryPoints: [join(ROOT, 'src', 'lambda', `${name}.ts`)],
-      outfile,
+      outfile: allIn,
       bundle: true,
       minify: true,
       platform: 'node',
@@ -55,29 +56,28 @@ async function main() {
       logLevel: 'error',
       legalComments: 'none',
     });
-    const bytes = statSync(outfile).size;
-    // For comparison only: the size when the runtime provides the AWS SDK
-    // (NodejsFunction's default externals). Not what the targets judge.
-    const extFile = join(OUT, `${name}.sdk-external.js`);
+    const bytesAllIn = statSync(allIn).size;
+    // The deployed bundle (infra/lib/functions.ts: externalModules @aws-sdk/*).
+    const outfile = join(OUT, `${name}.js`);
     await build({
       entryPoints: [join(ROOT, 'src', 'lambda', `${name}.ts`)],
-      outfile: extFile,
+      outfile,
       bundle: true,
       minify: true,
       platform: 'node',
       target: 'node20',
       format: 'cjs',
       mainFields: ['module', 'main'],
-      external: ['@aws-sdk/*', '@smithy/*'],
+      external: ['@aws-sdk/*'],
       logLevel: 'error',
       legalComments: 'none',
     });
-    const bytesSdkExternal = statSync(extFile).size;
+    const bytes = statSync(outfile).size;
     const times = Array.from({ length: RUNS }, () => requireMs(outfile));
     rows.push({
       entry: `src/lambda/${name}.ts`,
       bytes,
-      bytesSdkExternal,
+      bytesAllIn,
       requireMsMedian: median(times),
       requireMsMin: Math.min(...times),
       requireMsMax: Math.max(...times),
@@ -87,16 +87,16 @@ async function main() {
   }
   const base = median(baseline);
   console.log(
-    `\nLambda bundles (esbuild, minified, node20, AWS SDK bundled), ${RUNS} cold requires each`,
+    `\nLambda bundles as deployed (esbuild, minified, node20, @aws-sdk/* from the runtime), ${RUNS} cold requires each (bundle + the SDK clients it loads)`,
   );
   console.log(
-    '|bundle|minified size|cold require median (min–max)|targets (<600 KB, <150 ms)|size without the AWS SDK (for comparison)|',
+    '|bundle|minified size (deployed)|cold require incl. SDK, median (min–max)|targets (<600 KB, <150 ms)|size with the SDK bundled too (for comparison)|',
   );
   console.log('|---|---|---|---|---|');
   console.log(`|empty module (baseline)|0 KB|${base.toFixed(1)} ms|—|—|`);
   for (const r of rows) {
     console.log(
-      `|${r.entry}|${(r.bytes / 1024).toFixed(0)} KB|${r.requireMsMedian.toFixed(1)} ms (${r.requireMsMin.toFixed(1)}–${r.requireMsMax.toFixed(1)})|${r.sizeOk && r.requireOk ? 'met' : 'MISSED'}|${(r.bytesSdkExternal / 1024).toFixed(0)} KB|`,
+      `|${r.entry}|${(r.bytes / 1024).toFixed(0)} KB|${r.requireMsMedian.toFixed(1)} ms (${r.requireMsMin.toFixed(1)}–${r.requireMsMax.toFixed(1)})|${r.sizeOk && r.requireOk ? 'met' : 'MISSED'}|${(r.bytesAllIn / 1024).toFixed(0)} KB|`,
     );
   }
   writeFileSync(
