@@ -38,6 +38,7 @@ export const ERROR_STATUS = {
   headers_too_large: 431,
   policy_unavailable: 503,
   store_unavailable: 503,
+  key_unavailable: 503,
   internal_error: 500,
 } as const;
 

@@ -3,15 +3,18 @@
 // decrypting and parsing the stream. Messages are handled strictly in order:
 //   begin(meta) · stage(findings, assets)* · commit(received) | abort
 // Each gets one reply: {ok: true, value} or {ok: false, error}.
+// begin carries the org's data key: findings are sealed here, on this thread.
 
 import { parentPort, workerData } from 'node:worker_threads';
-import type { ScanImport } from '../../core/ports.js';
+import type { ScanImport, ScanMeta } from '../../core/ports.js';
+import { aesFindingSealer } from '../../crypto/envelope.js';
+import { plaintextSealerForBenchmark } from '../../crypto/plaintext-sealer.js';
 import { openFindingsDb } from './database.js';
 import { createScanImporter } from './scan-import.js';
 import { WriteLock } from './write-lock.js';
 
 export type ImportRequest =
-  | { op: 'begin'; meta: Parameters<ReturnType<typeof createScanImporter>>[0] }
+  | { op: 'begin'; meta: ScanMeta; dek: Uint8Array | null }
   | {
       op: 'stage';
       findings: Parameters<ScanImport['stage']>[0];
@@ -35,7 +38,11 @@ if (port) {
     switch (msg.op) {
       case 'begin':
         if (current) await current.abort();
-        current = await begin(msg.meta);
+        // dek null: only the benchmark's plaintext baseline (finding-ciphers.ts).
+        current = await begin(
+          msg.meta,
+          msg.dek ? aesFindingSealer(msg.dek) : plaintextSealerForBenchmark,
+        );
         return undefined;
       case 'stage':
         if (!current) throw new Error('no import in progress');

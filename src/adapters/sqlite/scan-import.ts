@@ -17,17 +17,23 @@
 //
 // commit() then marks fixed every open finding of the covered assets that
 // this upload did not touch (last_scan_id ≠ this scan). Static SQL only.
+//
+// Description, solution and evidence are sealed (one AES-256-GCM blob per
+// finding, bound to org and finding id) by the import's FindingSealer before
+// they reach SQLite: the plaintext columns stay empty (DP 1.1).
 
 import { hash as digest, randomBytes, randomUUID } from 'node:crypto';
 import { SqliteError } from 'better-sqlite3';
 import type { ScannedFinding } from '../../core/finding.js';
 import type { ScanCounts, ScanImport, ScanMeta } from '../../core/ports.js';
+import type { FindingSealer } from '../../crypto/envelope.js';
 import type { Db } from './database.js';
 import { storeError } from './store-error.js';
 import type { WriteLock } from './write-lock.js';
 
 interface Prior {
   seq: number;
+  id: string;
   status: string;
   content_hash: string | null;
   last_scan_id: string | null;
@@ -35,13 +41,15 @@ interface Prior {
 }
 
 /** Hash of everything but identity and timestamps: equal hash = unchanged. */
-function contentHash(f: ScannedFinding, cves: string): string {
-  // Not a security boundary (it only spots changed content): SHA-1 over the
-  // fields joined with NUL (which none of them can hold unescaped in JSON
-  // inputs, and which only costs a false "updated" if one does).
+function contentHash(salt: string, f: ScannedFinding, cves: string): string {
+  // Only spots changed content: SHA-1 over the fields joined with NUL (which
+  // none of them can hold unescaped in JSON inputs, and which only costs a
+  // false "updated" if one does). The secret salt from the org's data key
+  // keeps the stored hash from confirming a guess of sealed content.
   return digest(
     'sha1',
     [
+      salt,
       f.title,
       f.severity,
       f.severityRaw,
@@ -76,10 +84,9 @@ export function idGenerator(): () => string {
   };
 }
 
-export function createScanImporter(
-  db: Db,
-  lock: WriteLock,
-): (meta: ScanMeta) => Promise<ScanImport> {
+export type ScanImporter = (meta: ScanMeta, sealer: FindingSealer) => Promise<ScanImport>;
+
+export function createScanImporter(db: Db, lock: WriteLock): ScanImporter {
   db.exec(`CREATE TEMP TABLE IF NOT EXISTS scan_assets (
              upload TEXT NOT NULL, scanner TEXT NOT NULL, asset TEXT NOT NULL,
              PRIMARY KEY (upload, scanner, asset)
@@ -89,7 +96,7 @@ export function createScanImporter(
              PRIMARY KEY (upload, seq)
            ) WITHOUT ROWID;`);
   const prior = db.prepare<unknown[], Prior>(
-    `SELECT seq, status, content_hash, last_scan_id, cves FROM findings
+    `SELECT seq, id, status, content_hash, last_scan_id, cves FROM findings
       WHERE org = ? AND scanner = ? AND asset = ? AND plugin_id = ? AND port = ?
         AND protocol = ? AND vuln_id IS NULL`,
   );
@@ -98,15 +105,13 @@ export function createScanImporter(
   const insert = db.prepare(
     `INSERT INTO findings (id, org, vuln_id, asset, scanner, plugin_id, port, protocol, title,
        severity, severity_raw, cvss3_score, cvss3_vector, cvss2_score, cvss2_vector, cves,
-       description, solution, evidence, service, content_hash, status, first_seen, last_seen,
-       last_scan_id)
-     VALUES (?, ?, NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?, ?, ?)`,
+       service, content_hash, sealed, status, first_seen, last_seen, last_scan_id)
+     VALUES (?, ?, NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?, ?, ?)`,
   );
   const update = db.prepare(
     `UPDATE findings SET title = ?, severity = ?, severity_raw = ?, cvss3_score = ?,
-       cvss3_vector = ?, cvss2_score = ?, cvss2_vector = ?, cves = ?, description = ?,
-       solution = ?, evidence = ?, service = ?, content_hash = ?, status = ?, fixed_at = NULL,
-       last_seen = ?, last_scan_id = ?
+       cvss3_vector = ?, cvss2_score = ?, cvss2_vector = ?, cves = ?, service = ?,
+       content_hash = ?, sealed = ?, status = ?, fixed_at = NULL, last_seen = ?, last_scan_id = ?
      WHERE seq = ?`,
   );
   const assetKnown = db.prepare<[string, string, string], { one: number }>(
@@ -144,7 +149,8 @@ export function createScanImporter(
   );
   const clearPrior = db.prepare(`DELETE FROM scan_prior WHERE upload = ?`);
 
-  return async (meta) => {
+  return async (meta, sealer) => {
+    const salt = sealer.hashSalt;
     const release = await lock.acquire();
     // The temp key is private to this import, never taken from input.
     const upload = randomUUID();
@@ -189,7 +195,7 @@ export function createScanImporter(
       return fresh;
     };
 
-    const content = (f: ScannedFinding, cves: string, hash: string) =>
+    const content = (id: string, f: ScannedFinding, cves: string, hash: string) =>
       [
         f.title,
         f.severity,
@@ -199,26 +205,25 @@ export function createScanImporter(
         f.cvss2Score,
         f.cvss2Vector,
         cves,
-        f.description,
-        f.solution,
-        f.evidence,
         f.service,
         hash,
+        sealer.seal(meta.org, id, f),
       ] as const;
 
     const insertNew = (f: ScannedFinding): boolean => {
       const cves = JSON.stringify(f.cves);
+      const id = nextId();
       try {
         const seq = Number(
           insert.run(
-            nextId(),
+            id,
             meta.org,
             f.asset,
             f.scanner,
             f.pluginId,
             f.port,
             f.protocol,
-            ...content(f, cves, contentHash(f, cves)),
+            ...content(id, f, cves, contentHash(salt, f, cves)),
             now,
             now,
             meta.scanId,
@@ -246,9 +251,9 @@ export function createScanImporter(
         cveList = [...new Set([...(JSON.parse(p.cves) as string[]), ...f.cves])].sort();
       }
       const cves = JSON.stringify(cveList);
-      const hash = contentHash(f, cves);
+      const hash = contentHash(salt, f, cves);
       const rewrite = (status: string) =>
-        update.run(...content(f, cves, hash), status, now, meta.scanId, p.seq);
+        update.run(...content(p.id, f, cves, hash), status, now, meta.scanId, p.seq);
       if (p.last_scan_id === meta.scanId) {
         rewrite(p.status);
         writeCves(p.seq, cveList, false);

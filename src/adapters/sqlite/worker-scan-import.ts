@@ -17,7 +17,7 @@ const MAX_IN_FLIGHT = 3;
 const LIMITS = { maxYoungGenerationSizeMb: 8, maxOldGenerationSizeMb: 256 };
 
 export interface ImportWorker {
-  begin(meta: ScanMeta): Promise<ScanImport>;
+  begin(meta: ScanMeta, dek: Buffer | null): Promise<ScanImport>;
   close(): Promise<void>;
 }
 
@@ -72,10 +72,10 @@ export function startImportWorker(file: string, lock: WriteLock): ImportWorker {
   };
 
   return {
-    async begin(meta) {
+    async begin(meta, dek) {
       const release = await lock.acquire();
       try {
-        unwrap(await send({ op: 'begin', meta }));
+        unwrap(await send({ op: 'begin', meta, dek }));
       } catch (err) {
         release();
         throw err;

@@ -1,0 +1,119 @@
+// The sealed content of one finding: its sensitive fields packed into one
+// blob, encrypted with AES-256-GCM under the org's data key, one cipher
+// operation per finding. The AAD binds the blob to its org and finding id, so
+// a blob copied to another row or org fails to open.
+//
+//   blob = 0x01 | iv (12) | ciphertext | tag (16)
+//   aad  = "vulnvault-finding/v1" NUL org NUL id
+//
+// Store-independent: the SQLite adapter uses it today, a DynamoDB adapter can
+// use it as is.
+
+import { createCipheriv, createDecipheriv, createHmac, randomFillSync } from 'node:crypto';
+import { VaultError } from '../core/errors.js';
+
+/** The fields of a finding that are stored only as ciphertext. */
+export interface SealedFields {
+  description: string;
+  solution: string;
+  evidence: string;
+}
+
+export interface FindingSealer {
+  /** A secret derived from the data key, to salt stored content hashes. */
+  readonly hashSalt: string;
+  seal(org: string, id: string, fields: SealedFields): Buffer;
+  /** Throws VaultError('key_unavailable') when the blob does not open. */
+  open(org: string, id: string, blob: Uint8Array): SealedFields;
+}
+
+const VERSION = 1;
+const IV = 12;
+const TAG = 16;
+export const DEK_BYTES = 32;
+
+// IVs are random (96 bits), drawn in bulk: one randomFill per 4096 findings
+// instead of one per finding.
+const pool = Buffer.alloc(IV * 4096);
+let poolAt = pool.length;
+function nextIv(): Buffer {
+  if (poolAt === pool.length) {
+    randomFillSync(pool);
+    poolAt = 0;
+  }
+  const iv = Buffer.from(pool.subarray(poolAt, poolAt + IV));
+  poolAt += IV;
+  return iv;
+}
+
+function aad(org: string, id: string): Buffer {
+  return Buffer.from(`vulnvault-finding/v1\u0000${org}\u0000${id}`, 'utf8');
+}
+
+/** Same message for every failure: nothing about why a blob did not open. */
+function cannotOpen(cause?: unknown): VaultError {
+  return new VaultError('key_unavailable', 'the encrypted content of a finding cannot be read', {
+    cause,
+  });
+}
+
+export function aesFindingSealer(dek: Uint8Array): FindingSealer {
+  if (dek.length !== DEK_BYTES) throw new Error('a data key must be 32 bytes');
+  const key = Buffer.from(dek);
+  return {
+    hashSalt: createHmac('sha256', key).update('vulnvault-content-hash/v1').digest('base64'),
+    seal(org, id, fields) {
+      const iv = nextIv();
+      const c = createCipheriv('aes-256-gcm', key, iv);
+      c.setAAD(aad(org, id));
+      const plain = Buffer.from(
+        JSON.stringify([fields.description, fields.solution, fields.evidence]),
+        'utf8',
+      );
+      const body = c.update(plain);
+      const last = c.final();
+      return Buffer.concat([Buffer.of(VERSION), iv, body, last, c.getAuthTag()]);
+    },
+    open(org, id, blob) {
+      if (blob.length < 1 + IV + TAG || blob[0] !== VERSION) throw cannotOpen();
+      const b = Buffer.from(blob.buffer, blob.byteOffset, blob.byteLength);
+      let text: string;
+      try {
+        const d = createDecipheriv('aes-256-gcm', key, b.subarray(1, 1 + IV));
+        d.setAAD(aad(org, id));
+        d.setAuthTag(b.subarray(b.length - TAG));
+        const body = d.update(b.subarray(1 + IV, b.length - TAG));
+        text = Buffer.concat([body, d.final()]).toString('utf8');
+      } catch (err) {
+        throw cannotOpen(err);
+      }
+      const v = JSON.parse(text) as [string, string, string];
+      return { description: v[0], solution: v[1], evidence: v[2] };
+    },
+  };
+}
+
+/** AES-256-GCM key wrap of a DEK under a KEK, bound to org and KEK id. */
+export function wrapKey(kek: Uint8Array, kekId: string, org: string, dek: Uint8Array): Buffer {
+  const iv = nextIv();
+  const c = createCipheriv('aes-256-gcm', kek, iv);
+  c.setAAD(Buffer.from(`vulnvault-dek/v1\u0000${org}\u0000${kekId}`, 'utf8'));
+  const body = Buffer.concat([c.update(dek), c.final()]);
+  return Buffer.concat([Buffer.of(VERSION), iv, body, c.getAuthTag()]);
+}
+
+export function unwrapKey(
+  kek: Uint8Array,
+  kekId: string,
+  org: string,
+  wrapped: Uint8Array,
+): Buffer {
+  const b = Buffer.from(wrapped.buffer, wrapped.byteOffset, wrapped.byteLength);
+  if (b.length !== 1 + IV + DEK_BYTES + TAG || b[0] !== VERSION) {
+    throw new Error('not a wrapped data key');
+  }
+  const d = createDecipheriv('aes-256-gcm', kek, b.subarray(1, 1 + IV));
+  d.setAAD(Buffer.from(`vulnvault-dek/v1\u0000${org}\u0000${kekId}`, 'utf8'));
+  d.setAuthTag(b.subarray(b.length - TAG));
+  return Buffer.concat([d.update(b.subarray(1 + IV, b.length - TAG)), d.final()]);
+}
