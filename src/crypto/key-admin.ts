@@ -109,7 +109,13 @@ export async function rewrapAll(ring: Keyring, store: DataKeyStore): Promise<Rew
       result.skipped.push({ org: key.org, kek: key.kek, reason: `version is ${state}` });
       continue;
     }
-    const dek = unwrapKey(Buffer.from(v.material, 'base64'), key.kek, key.org, key.wrapped);
+    let dek: Buffer;
+    try {
+      dek = unwrapKey(Buffer.from(v.material, 'base64'), key.kek, key.org, key.wrapped);
+    } catch {
+      result.skipped.push({ org: key.org, kek: key.kek, reason: 'this keyring cannot unwrap it' });
+      continue;
+    }
     const wrapped = wrapKey(kek, primaryId, key.org, dek);
     if (await store.rewrap(key.org, key.kek, { kek: primaryId, wrapped })) result.rewrapped++;
   }
