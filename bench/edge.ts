@@ -135,7 +135,7 @@ async function main(): Promise<void> {
   cfg.limits = { maxConnectionsPerIp: 10_000 };
   writeFileSync(cfgFile, JSON.stringify(cfg, null, 2));
   const db = openFindingsDb(join(dir, 'data', 'findings.db'));
-  const ciphers = sqliteFindingCiphers(loadConfig(dir), db);
+  const ciphers = await sqliteFindingCiphers(loadConfig(dir), db);
   await createSqliteFindingsWriter(db, { ciphers }).insertSeedBatch(
     Array.from({ length: 250 }, (_, i) => ({
       vulnId: `VULN-${String(i).padStart(5, '0')}`,

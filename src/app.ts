@@ -102,7 +102,7 @@ export async function openVault(
   // signed by the key-admin key.
   const keys: KeyProvider | undefined = internal.benchmarkPlaintext
     ? undefined
-    : openKeyProvider(config, logger);
+    : await openKeyProvider(config, logger);
 
   const dbs: Db[] = [];
   let writer: SqliteFindingsWriter | undefined;

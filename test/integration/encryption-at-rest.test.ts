@@ -270,7 +270,7 @@ describe('a database from before encryption', () => {
     }
     // Reading straight through the adapter with the keyring gives the same.
     const db = openFindingsDb(file);
-    const ciphers = sqliteFindingCiphers(t.config, db);
+    const ciphers = await sqliteFindingCiphers(t.config, db);
     try {
       const f = await createSqliteFindingsReader(db, ciphers).getFinding('org2', 'id-43');
       assert.equal(f?.description, m('old-description-43'));

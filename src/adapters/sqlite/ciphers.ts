@@ -9,12 +9,12 @@ import type { Db } from './database.js';
 import { createSqliteDataKeyStore } from './data-key-store.js';
 import type { WriteLock } from './write-lock.js';
 
-export function sqliteFindingCiphers(
+export async function sqliteFindingCiphers(
   config: Config,
   db: Db,
   lock?: WriteLock,
-): FindingCiphers & { close(): void } {
-  const provider = openKeyProvider(config);
+): Promise<FindingCiphers & { close(): void }> {
+  const provider = await openKeyProvider(config);
   const keys = createDataKeys(provider, createSqliteDataKeyStore(db, lock), {
     maxAgeMs: config.keys.cacheSeconds * 1000,
   });
