@@ -116,7 +116,10 @@ describe('key-admin separation', () => {
     // …and a restart refuses it outright.
     const restart = runCli(['serve', '--dir', t.dir, '--port', '0']);
     assert.equal(restart.status, 1);
-    assert.match(restart.stderr, /not signed by the key-admin key \(keys.adminPublicKey\); refusing to use it/);
+    assert.match(
+      restart.stderr,
+      /not signed by the key-admin key \(keys.adminPublicKey\); refusing to use it/,
+    );
   });
 
   it('refuses to start when the keyring is readable by group or others', () => {
