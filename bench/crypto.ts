@@ -7,8 +7,8 @@
 //           three times; findings/s of the best run
 //   query   autocannon over mTLS on GET /v1/orgs/org1/findings/{id} (one
 //           finding opened per request) and GET /v1/orgs/org1/findings?limit=100
-// Servers run one after the other, alternating, twice; the best of each is
-// kept. Prints a table with the cost in % and writes bench/out/crypto.json.
+// Servers run one after the other, alternating, BENCH_CRYPTO_ROUNDS times
+// (default 2); the best of each is kept. Prints a table with the cost in % and writes bench/out/crypto.json.
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -26,6 +26,7 @@ const ITEMS = Number(process.env.BENCH_CRYPTO_ITEMS ?? 40_000);
 const FILE = join(OUT, `synthetic-${ITEMS}-crypto.nessus`);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
+const ROUNDS = Number(process.env.BENCH_CRYPTO_ROUNDS ?? 2);
 const MODES = ['plaintext', 'encrypted'] as const;
 type Mode = (typeof MODES)[number];
 
@@ -167,9 +168,9 @@ async function main(): Promise<void> {
   };
   const runs: { mode: Mode; round: number; result: Result }[] = [];
   try {
-    for (let round = 0; round < 2; round++) {
+    for (let round = 0; round < ROUNDS; round++) {
       // Alternate the order so that drift in the machine's load hits both.
-      const order = round % 2 === 0 ? MODES : ([...MODES].reverse() as Mode[]);
+      const order = round % 2 === 0 ? MODES : [...MODES].reverse();
       for (const mode of order) {
         process.stderr.write(`round ${round + 1}: ${mode} …\n`);
         const r = await measure(work, mode, round);
@@ -191,7 +192,7 @@ async function main(): Promise<void> {
   const row = (name: string, off: number, on: number) =>
     `| ${name} | ${off.toFixed(0)} | ${on.toFixed(0)} | ${cost(off, on)} % |`;
   const table = [
-    `bench:crypto — ${ITEMS} findings per upload, ${SECONDS}s autocannon runs, ${CONNECTIONS} mTLS connections, best of 2 alternating rounds; ${cpus().length} CPUs, load avg ${load0.map((x) => x.toFixed(2)).join(' ')} → ${load1.map((x) => x.toFixed(2)).join(' ')}`,
+    `bench:crypto — ${ITEMS} findings per upload, ${SECONDS}s autocannon runs, ${CONNECTIONS} mTLS connections, best of ${ROUNDS} alternating rounds; ${cpus().length} CPUs, load avg ${load0.map((x) => x.toFixed(2)).join(' ')} → ${load1.map((x) => x.toFixed(2)).join(' ')}`,
     '',
     '| measure | plaintext (baseline) | encrypted | cost |',
     '|---|---:|---:|---:|',

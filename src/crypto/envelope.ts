@@ -3,8 +3,9 @@
 // operation per finding. The AAD binds the blob to its org and finding id, so
 // a blob copied to another row or org fails to open.
 //
-//   blob = 0x01 | iv (12) | ciphertext | tag (16)
-//   aad  = "vulnvault-finding/v1" NUL org NUL id
+//   blob  = 0x01 | iv (12) | ciphertext | tag (16)
+//   plain = for description, solution, evidence: u32 byte length | UTF-8
+//   aad   = "vulnvault-finding/v1" NUL org NUL id
 //
 // Store-independent: the SQLite adapter uses it today, a DynamoDB adapter can
 // use it as is.
@@ -46,6 +47,35 @@ function nextIv(): Buffer {
   return iv;
 }
 
+/** The sealed fields as length-prefixed UTF-8 (no escaping pass, unlike JSON). */
+export function packFields(f: SealedFields): Buffer {
+  const a = Buffer.byteLength(f.description);
+  const b = Buffer.byteLength(f.solution);
+  const c = Buffer.byteLength(f.evidence);
+  const buf = Buffer.allocUnsafe(12 + a + b + c);
+  buf.writeUInt32BE(a, 0);
+  buf.write(f.description, 4, 'utf8');
+  buf.writeUInt32BE(b, 4 + a);
+  buf.write(f.solution, 8 + a, 'utf8');
+  buf.writeUInt32BE(c, 8 + a + b);
+  buf.write(f.evidence, 12 + a + b, 'utf8');
+  return buf;
+}
+
+export function unpackFields(buf: Buffer): SealedFields {
+  const field = (at: number): [string, number] => {
+    if (at + 4 > buf.length) throw new Error('truncated');
+    const end = at + 4 + buf.readUInt32BE(at);
+    if (end > buf.length) throw new Error('truncated');
+    return [buf.toString('utf8', at + 4, end), end];
+  };
+  const [description, a] = field(0);
+  const [solution, b] = field(a);
+  const [evidence, c] = field(b);
+  if (c !== buf.length) throw new Error('trailing bytes');
+  return { description, solution, evidence };
+}
+
 function aad(org: string, id: string): Buffer {
   return Buffer.from(`vulnvault-finding/v1\u0000${org}\u0000${id}`, 'utf8');
 }
@@ -66,29 +96,23 @@ export function aesFindingSealer(dek: Uint8Array): FindingSealer {
       const iv = nextIv();
       const c = createCipheriv('aes-256-gcm', key, iv);
       c.setAAD(aad(org, id));
-      const plain = Buffer.from(
-        JSON.stringify([fields.description, fields.solution, fields.evidence]),
-        'utf8',
-      );
-      const body = c.update(plain);
+      const body = c.update(packFields(fields));
       const last = c.final();
       return Buffer.concat([Buffer.of(VERSION), iv, body, last, c.getAuthTag()]);
     },
     open(org, id, blob) {
       if (blob.length < 1 + IV + TAG || blob[0] !== VERSION) throw cannotOpen();
       const b = Buffer.from(blob.buffer, blob.byteOffset, blob.byteLength);
-      let text: string;
       try {
         const d = createDecipheriv('aes-256-gcm', key, b.subarray(1, 1 + IV));
         d.setAAD(aad(org, id));
         d.setAuthTag(b.subarray(b.length - TAG));
         const body = d.update(b.subarray(1 + IV, b.length - TAG));
-        text = Buffer.concat([body, d.final()]).toString('utf8');
+        const last = d.final();
+        return unpackFields(last.length === 0 ? body : Buffer.concat([body, last]));
       } catch (err) {
         throw cannotOpen(err);
       }
-      const v = JSON.parse(text) as [string, string, string];
-      return { description: v[0], solution: v[1], evidence: v[2] };
     },
   };
 }

@@ -3,15 +3,13 @@
 // Reachable only through openVault's internal `benchmarkPlaintext` option
 // (bench/crypto-server.ts); no config key or command line flag selects it.
 
-import type { FindingSealer } from './envelope.js';
+import { packFields, unpackFields, type FindingSealer } from './envelope.js';
 
 export const plaintextSealerForBenchmark: FindingSealer = {
   hashSalt: '',
-  seal(_org, _id, f) {
-    return Buffer.from(JSON.stringify([f.description, f.solution, f.evidence]), 'utf8');
-  },
-  open(_org, _id, blob) {
-    const v = JSON.parse(Buffer.from(blob).toString('utf8')) as [string, string, string];
-    return { description: v[0], solution: v[1], evidence: v[2] };
-  },
+  // The same packing as the encrypted blob: the difference measured is the
+  // cipher and the key handling, nothing else.
+  seal: (_org, _id, f) => packFields(f),
+  open: (_org, _id, blob) =>
+    unpackFields(Buffer.from(blob.buffer, blob.byteOffset, blob.byteLength)),
 };
