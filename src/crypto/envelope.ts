@@ -37,14 +37,19 @@ export const DEK_BYTES = 32;
 // instead of one per finding.
 const pool = Buffer.alloc(IV * 4096);
 let poolAt = pool.length;
-function nextIv(): Buffer {
+/** Copies the next unused IV into `out` at `at`; returns that view of `out`. */
+function takeIv(out: Buffer, at: number): Buffer {
   if (poolAt === pool.length) {
     randomFillSync(pool);
     poolAt = 0;
   }
-  const iv = Buffer.from(pool.subarray(poolAt, poolAt + IV));
+  pool.copy(out, at, poolAt, poolAt + IV);
   poolAt += IV;
-  return iv;
+  return out.subarray(at, at + IV);
+}
+
+function nextIv(): Buffer {
+  return takeIv(Buffer.allocUnsafe(IV), 0);
 }
 
 /** The sealed fields as length-prefixed UTF-8 (no escaping pass, unlike JSON). */
@@ -93,12 +98,19 @@ export function aesFindingSealer(dek: Uint8Array): FindingSealer {
   return {
     hashSalt: createHmac('sha256', key).update('vulnvault-content-hash/v1').digest('base64'),
     seal(org, id, fields) {
-      const iv = nextIv();
-      const c = createCipheriv('aes-256-gcm', key, iv);
+      // Hot path (every finding of every upload): one output buffer, filled
+      // in place; no intermediate concatenation.
+      const plain = packFields(fields);
+      const out = Buffer.allocUnsafe(1 + IV + plain.length + TAG);
+      out[0] = VERSION;
+      const c = createCipheriv('aes-256-gcm', key, takeIv(out, 1));
       c.setAAD(aad(org, id));
-      const body = c.update(packFields(fields));
-      const last = c.final();
-      return Buffer.concat([Buffer.of(VERSION), iv, body, last, c.getAuthTag()]);
+      const body = c.update(plain);
+      body.copy(out, 1 + IV);
+      // GCM is a stream mode: final() adds no bytes, update() returned them all.
+      if (c.final().length !== 0 || body.length !== plain.length) throw new Error('AES-GCM length');
+      c.getAuthTag().copy(out, 1 + IV + plain.length);
+      return out;
     },
     open(org, id, blob) {
       if (blob.length < 1 + IV + TAG || blob[0] !== VERSION) throw cannotOpen();
