@@ -81,7 +81,7 @@ export function createSqliteFindingsWriter(
   return {
     async beginScanImport(meta: ScanMeta) {
       const { sealer, dek } = await options.ciphers.forWrite(meta.org);
-      return worker ? worker.begin(meta, dek) : inProcess(meta, sealer);
+      return worker ? worker.begin(meta, dek, sealer.hashSalt) : inProcess(meta, sealer);
     },
     async close() {
       await worker?.close();

@@ -6,19 +6,20 @@
 // begin carries the org's data key: findings are sealed here, on this thread.
 
 import { parentPort, workerData } from 'node:worker_threads';
-import type { ScanImport, ScanMeta } from '../../core/ports.js';
+import type { ScanMeta } from '../../core/ports.js';
 import { aesFindingSealer } from '../../crypto/envelope.js';
 import { plaintextSealerForBenchmark } from '../../crypto/plaintext-sealer.js';
 import { openFindingsDb } from './database.js';
-import { createScanImporter } from './scan-import.js';
+import { createScanImporter, type HashedScanImport } from './scan-import.js';
 import { WriteLock } from './write-lock.js';
 
 export type ImportRequest =
   | { op: 'begin'; meta: ScanMeta; dek: Uint8Array | null }
   | {
       op: 'stage';
-      findings: Parameters<ScanImport['stage']>[0];
-      assets: Parameters<ScanImport['stage']>[1];
+      findings: Parameters<HashedScanImport['stage']>[0];
+      assets: Parameters<HashedScanImport['stage']>[1];
+      hashes: readonly string[];
     }
   | { op: 'commit'; received: number }
   | { op: 'abort' };
@@ -31,7 +32,7 @@ const port = parentPort;
 if (port) {
   const db = openFindingsDb((workerData as { file: string }).file);
   const begin = createScanImporter(db, new WriteLock());
-  let current: ScanImport | undefined;
+  let current: HashedScanImport | undefined;
   let chain = Promise.resolve();
 
   const handle = async (msg: ImportRequest): Promise<unknown> => {
@@ -46,7 +47,7 @@ if (port) {
         return undefined;
       case 'stage':
         if (!current) throw new Error('no import in progress');
-        return current.stage(msg.findings, msg.assets);
+        return current.stage(msg.findings, msg.assets, msg.hashes);
       case 'commit': {
         if (!current) throw new Error('no import in progress');
         const imp = current;

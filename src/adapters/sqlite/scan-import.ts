@@ -41,7 +41,7 @@ interface Prior {
 }
 
 /** Hash of everything but identity and timestamps: equal hash = unchanged. */
-function contentHash(salt: string, f: ScannedFinding, cves: string): string {
+export function contentHash(salt: string, f: ScannedFinding, cves: string): string {
   // Only spots changed content: SHA-1 over the fields joined with NUL (which
   // none of them can hold unescaped in JSON inputs, and which only costs a
   // false "updated" if one does). The secret salt from the org's data key
@@ -84,7 +84,20 @@ export function idGenerator(): () => string {
   };
 }
 
-export type ScanImporter = (meta: ScanMeta, sealer: FindingSealer) => Promise<ScanImport>;
+/**
+ * stage() may be given each finding's content hash (computed with the
+ * sealer's salt over its own CVEs), so that a caller on another thread can
+ * take that work off this one; it is recomputed when CVEs get merged.
+ */
+export interface HashedScanImport extends ScanImport {
+  stage(
+    findings: readonly ScannedFinding[],
+    assets: Parameters<ScanImport['stage']>[1],
+    hashes?: readonly string[],
+  ): Promise<void>;
+}
+
+export type ScanImporter = (meta: ScanMeta, sealer: FindingSealer) => Promise<HashedScanImport>;
 
 export function createScanImporter(db: Db, lock: WriteLock): ScanImporter {
   db.exec(`CREATE TEMP TABLE IF NOT EXISTS scan_assets (
@@ -210,7 +223,7 @@ export function createScanImporter(db: Db, lock: WriteLock): ScanImporter {
         sealer.seal(meta.org, id, f),
       ] as const;
 
-    const insertNew = (f: ScannedFinding): boolean => {
+    const insertNew = (f: ScannedFinding, given: string | undefined): boolean => {
       const cves = JSON.stringify(f.cves);
       const id = nextId();
       try {
@@ -223,7 +236,7 @@ export function createScanImporter(db: Db, lock: WriteLock): ScanImporter {
             f.pluginId,
             f.port,
             f.protocol,
-            ...content(id, f, cves, contentHash(salt, f, cves)),
+            ...content(id, f, cves, given ?? contentHash(salt, f, cves)),
             now,
             now,
             meta.scanId,
@@ -238,20 +251,22 @@ export function createScanImporter(db: Db, lock: WriteLock): ScanImporter {
       }
     };
 
-    const stageOne = (f: ScannedFinding) => {
-      if (isFresh(f.scanner, f.asset) && insertNew(f)) return;
+    const stageOne = (f: ScannedFinding, given: string | undefined) => {
+      if (isFresh(f.scanner, f.asset) && insertNew(f, given)) return;
       const p = prior.get(meta.org, f.scanner, f.asset, f.pluginId, f.port, f.protocol);
       if (!p) {
-        insertNew(f);
+        insertNew(f, given);
         return;
       }
       let cveList = f.cves;
+      let hashOf = given;
       if (p.last_scan_id === meta.scanId) {
         // Same identity twice in one upload (e.g. a CSV row per CVE): unite CVEs.
         cveList = [...new Set([...(JSON.parse(p.cves) as string[]), ...f.cves])].sort();
+        hashOf = undefined;
       }
       const cves = JSON.stringify(cveList);
-      const hash = contentHash(salt, f, cves);
+      const hash = hashOf ?? contentHash(salt, f, cves);
       const rewrite = (status: string) =>
         update.run(...content(p.id, f, cves, hash), status, now, meta.scanId, p.seq);
       if (p.last_scan_id === meta.scanId) {
@@ -275,11 +290,11 @@ export function createScanImporter(db: Db, lock: WriteLock): ScanImporter {
     };
 
     return {
-      stage(findings, assets) {
+      stage(findings, assets, hashes) {
         try {
           if (!open) throw new Error('scan import already finished');
           for (const a of assets) addAsset.run(upload, a.scanner, a.asset);
-          for (const f of findings) stageOne(f);
+          findings.forEach((f, i) => stageOne(f, hashes?.[i]));
           return Promise.resolve();
         } catch (err) {
           return Promise.reject(storeError(err));

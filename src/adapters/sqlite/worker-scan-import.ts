@@ -4,11 +4,14 @@
 // request: backpressure end to end). A failure in the worker surfaces at the
 // next stage() or at commit(). The main thread's WriteLock is held for the
 // whole import, so seed writes on the main connection never overlap it.
+// Content hashes are computed here, on the main thread, and sent with each
+// batch: the worker, which also seals every finding, has the heavier share.
 
 import { Worker } from 'node:worker_threads';
 import { VaultError, type ErrorCode } from '../../core/errors.js';
 import type { ScanImport, ScanMeta, ScanCounts } from '../../core/ports.js';
 import type { ImportReply, ImportRequest } from './import-worker.js';
+import { contentHash } from './scan-import.js';
 import type { WriteLock } from './write-lock.js';
 
 const MAX_IN_FLIGHT = 3;
@@ -17,7 +20,7 @@ const MAX_IN_FLIGHT = 3;
 const LIMITS = { maxYoungGenerationSizeMb: 8, maxOldGenerationSizeMb: 256 };
 
 export interface ImportWorker {
-  begin(meta: ScanMeta, dek: Buffer | null): Promise<ScanImport>;
+  begin(meta: ScanMeta, dek: Buffer | null, hashSalt: string): Promise<ScanImport>;
   close(): Promise<void>;
 }
 
@@ -72,7 +75,7 @@ export function startImportWorker(file: string, lock: WriteLock): ImportWorker {
   };
 
   return {
-    async begin(meta, dek) {
+    async begin(meta, dek, hashSalt) {
       const release = await lock.acquire();
       try {
         unwrap(await send({ op: 'begin', meta, dek }));
@@ -96,7 +99,8 @@ export function startImportWorker(file: string, lock: WriteLock): ImportWorker {
       return {
         async stage(findings, assets) {
           if (finished) throw new Error('scan import already finished');
-          inFlight.push(send({ op: 'stage', findings, assets }));
+          const hashes = findings.map((f) => contentHash(hashSalt, f, JSON.stringify(f.cves)));
+          inFlight.push(send({ op: 'stage', findings, assets, hashes }));
           if (inFlight.length >= MAX_IN_FLIGHT) {
             const first = inFlight.shift() as Promise<ImportReply>;
             unwrap(await first);
