@@ -24,6 +24,8 @@ export interface FindingSealer {
   /** A secret derived from the data key, to salt stored content hashes. */
   readonly hashSalt: string;
   seal(org: string, id: string, fields: SealedFields): Buffer;
+  /** Like seal, for fields already packed with packFields / packBatch. */
+  sealPacked(org: string, id: string, packed: Uint8Array): Buffer;
   /** Throws VaultError('key_unavailable') when the blob does not open. */
   open(org: string, id: string, blob: Uint8Array): SealedFields;
 }
@@ -67,6 +69,34 @@ export function packFields(f: SealedFields): Buffer {
   return buf;
 }
 
+/**
+ * The sealed fields of a whole batch packed into one buffer of its own (not a
+ * pooled slab), so it can be transferred to a worker thread without a copy.
+ * Finding i is bytes[ends[i-1] ?? 0, ends[i]).
+ */
+export function packBatch(list: readonly SealedFields[]): { bytes: Buffer; ends: number[] } {
+  const lengths = list.map(
+    (f) =>
+      12 +
+      Buffer.byteLength(f.description) +
+      Buffer.byteLength(f.solution) +
+      Buffer.byteLength(f.evidence),
+  );
+  const bytes = Buffer.allocUnsafeSlow(lengths.reduce((a, b) => a + b, 0));
+  const ends: number[] = [];
+  let at = 0;
+  list.forEach((f, i) => {
+    for (const text of [f.description, f.solution, f.evidence]) {
+      const n = bytes.write(text, at + 4, 'utf8');
+      bytes.writeUInt32BE(n, at);
+      at += 4 + n;
+    }
+    if (at !== (ends.at(-1) ?? 0) + (lengths[i] as number)) throw new Error('packBatch length');
+    ends.push(at);
+  });
+  return { bytes, ends };
+}
+
 export function unpackFields(buf: Buffer): SealedFields {
   const field = (at: number): [string, number] => {
     if (at + 4 > buf.length) throw new Error('truncated');
@@ -95,23 +125,24 @@ function cannotOpen(cause?: unknown): VaultError {
 export function aesFindingSealer(dek: Uint8Array): FindingSealer {
   if (dek.length !== DEK_BYTES) throw new Error('a data key must be 32 bytes');
   const key = Buffer.from(dek);
+  // Hot path (every finding of every upload): one output buffer, filled in
+  // place; no intermediate concatenation.
+  const sealPacked = (org: string, id: string, plain: Uint8Array): Buffer => {
+    const out = Buffer.allocUnsafe(1 + IV + plain.length + TAG);
+    out[0] = VERSION;
+    const c = createCipheriv('aes-256-gcm', key, takeIv(out, 1));
+    c.setAAD(aad(org, id));
+    const body = c.update(plain);
+    body.copy(out, 1 + IV);
+    // GCM is a stream mode: final() adds no bytes, update() returned them all.
+    if (c.final().length !== 0 || body.length !== plain.length) throw new Error('AES-GCM length');
+    c.getAuthTag().copy(out, 1 + IV + plain.length);
+    return out;
+  };
   return {
     hashSalt: createHmac('sha256', key).update('vulnvault-content-hash/v1').digest('base64'),
-    seal(org, id, fields) {
-      // Hot path (every finding of every upload): one output buffer, filled
-      // in place; no intermediate concatenation.
-      const plain = packFields(fields);
-      const out = Buffer.allocUnsafe(1 + IV + plain.length + TAG);
-      out[0] = VERSION;
-      const c = createCipheriv('aes-256-gcm', key, takeIv(out, 1));
-      c.setAAD(aad(org, id));
-      const body = c.update(plain);
-      body.copy(out, 1 + IV);
-      // GCM is a stream mode: final() adds no bytes, update() returned them all.
-      if (c.final().length !== 0 || body.length !== plain.length) throw new Error('AES-GCM length');
-      c.getAuthTag().copy(out, 1 + IV + plain.length);
-      return out;
-    },
+    seal: (org, id, fields) => sealPacked(org, id, packFields(fields)),
+    sealPacked,
     open(org, id, blob) {
       if (blob.length < 1 + IV + TAG || blob[0] !== VERSION) throw cannotOpen();
       const b = Buffer.from(blob.buffer, blob.byteOffset, blob.byteLength);

@@ -7,7 +7,13 @@ import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import type { DataKeyStore, KeyProvider, WrappedDataKey } from '../../src/core/keys.js';
 import { createDataKeys } from '../../src/crypto/data-keys.js';
-import { aesFindingSealer, unwrapKey, wrapKey } from '../../src/crypto/envelope.js';
+import {
+  aesFindingSealer,
+  packBatch,
+  unpackFields,
+  unwrapKey,
+  wrapKey,
+} from '../../src/crypto/envelope.js';
 import { effectiveState, type KeyVersion } from '../../src/crypto/keyring.js';
 
 const fields = { description: 'd', solution: 's', evidence: 'e\n"quoted"\u0000' };
@@ -37,6 +43,25 @@ describe('finding envelope', () => {
       fails(() => sealer.open('org1', 'id-1', bad));
     }
     fails(() => sealer.open('org1', 'id-1', blob.subarray(0, 10)));
+  });
+
+  it('packs a batch into one buffer whose slices seal like the fields themselves', () => {
+    const list = [
+      fields,
+      { description: 'é€😀', solution: '', evidence: 'x'.repeat(5000) },
+      fields,
+    ];
+    const { bytes, ends } = packBatch(list);
+    assert.equal(ends.at(-1), bytes.length);
+    assert.equal(bytes.buffer.byteLength, bytes.length, 'its own buffer, transferable');
+    list.forEach((f, i) => {
+      const slice = bytes.subarray(i === 0 ? 0 : ends[i - 1], ends[i]);
+      assert.deepEqual(unpackFields(slice), f);
+      assert.deepEqual(
+        sealer.open('org1', `id-${i}`, sealer.sealPacked('org1', `id-${i}`, slice)),
+        f,
+      );
+    });
   });
 
   it('derives a content-hash salt from the key, not from the content', () => {

@@ -10,7 +10,7 @@ import type { ScanMeta } from '../../core/ports.js';
 import { aesFindingSealer } from '../../crypto/envelope.js';
 import { plaintextSealerForBenchmark } from '../../crypto/plaintext-sealer.js';
 import { openFindingsDb } from './database.js';
-import { createScanImporter, type HashedScanImport } from './scan-import.js';
+import { createScanImporter, type HashedScanImport, type Prepared } from './scan-import.js';
 import { WriteLock } from './write-lock.js';
 
 export type ImportRequest =
@@ -19,7 +19,7 @@ export type ImportRequest =
       op: 'stage';
       findings: Parameters<HashedScanImport['stage']>[0];
       assets: Parameters<HashedScanImport['stage']>[1];
-      hashes: readonly string[];
+      prepared: Prepared;
     }
   | { op: 'commit'; received: number }
   | { op: 'abort' };
@@ -47,7 +47,7 @@ if (port) {
         return undefined;
       case 'stage':
         if (!current) throw new Error('no import in progress');
-        return current.stage(msg.findings, msg.assets, msg.hashes);
+        return current.stage(msg.findings, msg.assets, msg.prepared);
       case 'commit': {
         if (!current) throw new Error('no import in progress');
         const imp = current;

@@ -26,7 +26,7 @@ import { hash as digest, randomBytes, randomUUID } from 'node:crypto';
 import { SqliteError } from 'better-sqlite3';
 import type { ScannedFinding } from '../../core/finding.js';
 import type { ScanCounts, ScanImport, ScanMeta } from '../../core/ports.js';
-import type { FindingSealer } from '../../crypto/envelope.js';
+import { unpackFields, type FindingSealer } from '../../crypto/envelope.js';
 import type { Db } from './database.js';
 import { storeError } from './store-error.js';
 import type { WriteLock } from './write-lock.js';
@@ -85,15 +85,23 @@ export function idGenerator(): () => string {
 }
 
 /**
- * stage() may be given each finding's content hash (computed with the
- * sealer's salt over its own CVEs), so that a caller on another thread can
- * take that work off this one; it is recomputed when CVEs get merged.
+ * Work a caller on another thread can take off this one: each finding's
+ * content hash (with the sealer's salt, over its own CVEs; recomputed when
+ * CVEs get merged) and its sealed fields packed into one batch buffer
+ * (envelope.packBatch; the findings' own description, solution and evidence
+ * are then ignored).
  */
+export interface Prepared {
+  hashes: readonly string[];
+  packed: Uint8Array;
+  ends: readonly number[];
+}
+
 export interface HashedScanImport extends ScanImport {
   stage(
     findings: readonly ScannedFinding[],
     assets: Parameters<ScanImport['stage']>[1],
-    hashes?: readonly string[],
+    prepared?: Prepared,
   ): Promise<void>;
 }
 
@@ -208,7 +216,15 @@ export function createScanImporter(db: Db, lock: WriteLock): ScanImporter {
       return fresh;
     };
 
-    const content = (id: string, f: ScannedFinding, cves: string, hash: string) =>
+    // The finding's packed sealed fields, when the caller prepared them.
+    let packedOf: ((i: number) => Buffer) | undefined;
+    const content = (
+      id: string,
+      f: ScannedFinding,
+      cves: string,
+      hash: string,
+      packed: Buffer | undefined,
+    ) =>
       [
         f.title,
         f.severity,
@@ -220,10 +236,14 @@ export function createScanImporter(db: Db, lock: WriteLock): ScanImporter {
         cves,
         f.service,
         hash,
-        sealer.seal(meta.org, id, f),
+        packed ? sealer.sealPacked(meta.org, id, packed) : sealer.seal(meta.org, id, f),
       ] as const;
 
-    const insertNew = (f: ScannedFinding, given: string | undefined): boolean => {
+    const insertNew = (
+      f: ScannedFinding,
+      given: string | undefined,
+      packed: Buffer | undefined,
+    ): boolean => {
       const cves = JSON.stringify(f.cves);
       const id = nextId();
       try {
@@ -236,7 +256,7 @@ export function createScanImporter(db: Db, lock: WriteLock): ScanImporter {
             f.pluginId,
             f.port,
             f.protocol,
-            ...content(id, f, cves, given ?? contentHash(salt, f, cves)),
+            ...content(id, f, cves, given ?? contentHash(salt, f, cves), packed),
             now,
             now,
             meta.scanId,
@@ -251,11 +271,11 @@ export function createScanImporter(db: Db, lock: WriteLock): ScanImporter {
       }
     };
 
-    const stageOne = (f: ScannedFinding, given: string | undefined) => {
-      if (isFresh(f.scanner, f.asset) && insertNew(f, given)) return;
+    const stageOne = (f: ScannedFinding, given: string | undefined, packed: Buffer | undefined) => {
+      if (isFresh(f.scanner, f.asset) && insertNew(f, given, packed)) return;
       const p = prior.get(meta.org, f.scanner, f.asset, f.pluginId, f.port, f.protocol);
       if (!p) {
-        insertNew(f, given);
+        insertNew(f, given, packed);
         return;
       }
       let cveList = f.cves;
@@ -266,9 +286,10 @@ export function createScanImporter(db: Db, lock: WriteLock): ScanImporter {
         hashOf = undefined;
       }
       const cves = JSON.stringify(cveList);
-      const hash = hashOf ?? contentHash(salt, f, cves);
+      const hash =
+        hashOf ?? contentHash(salt, packed ? { ...f, ...unpackFields(packed) } : f, cves);
       const rewrite = (status: string) =>
-        update.run(...content(p.id, f, cves, hash), status, now, meta.scanId, p.seq);
+        update.run(...content(p.id, f, cves, hash, packed), status, now, meta.scanId, p.seq);
       if (p.last_scan_id === meta.scanId) {
         rewrite(p.status);
         writeCves(p.seq, cveList, false);
@@ -290,11 +311,21 @@ export function createScanImporter(db: Db, lock: WriteLock): ScanImporter {
     };
 
     return {
-      stage(findings, assets, hashes) {
+      stage(findings, assets, prepared) {
         try {
           if (!open) throw new Error('scan import already finished');
           for (const a of assets) addAsset.run(upload, a.scanner, a.asset);
-          findings.forEach((f, i) => stageOne(f, hashes?.[i]));
+          if (prepared) {
+            const bytes = Buffer.from(
+              prepared.packed.buffer,
+              prepared.packed.byteOffset,
+              prepared.packed.byteLength,
+            );
+            const ends = prepared.ends;
+            packedOf = (i) => bytes.subarray(i === 0 ? 0 : ends[i - 1], ends[i]);
+          } else packedOf = undefined;
+          const at = packedOf;
+          findings.forEach((f, i) => stageOne(f, prepared?.hashes[i], at?.(i)));
           return Promise.resolve();
         } catch (err) {
           return Promise.reject(storeError(err));
