@@ -127,10 +127,13 @@ export async function openVault(
     const findingsFile = resolvePath(config, config.storage.findings);
     const writerDb = openFindingsDb(findingsFile);
     dbs.push(writerDb);
+    const readerDb = openFindingsDbReadOnly(findingsFile);
+    dbs.push(readerDb);
     const lock = new WriteLock();
     let ciphers: FindingCiphers = plaintextCiphersForBenchmark;
     if (keys) {
-      const dataKeys = createDataKeys(keys, createSqliteDataKeyStore(writerDb, lock), {
+      const store = createSqliteDataKeyStore(writerDb, lock, readerDb);
+      const dataKeys = createDataKeys(keys, store, {
         maxAgeMs: config.keys.cacheSeconds * 1000,
       });
       ciphers = createFindingCiphers(dataKeys);
@@ -146,8 +149,6 @@ export async function openVault(
       importWorkerFile: findingsFile,
       lock,
     });
-    const readerDb = openFindingsDbReadOnly(findingsFile);
-    dbs.push(readerDb);
     const idempotencyDb = openIdempotencyDb(join(dirname(findingsFile), 'idempotency.db'));
     dbs.push(idempotencyDb);
     let policyDb: Db;

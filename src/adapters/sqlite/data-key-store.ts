@@ -1,7 +1,8 @@
 // DataKeyStore on SQLite: the `data_keys` table of the findings database, so
 // wrapped DEKs travel with the data (and its backups) while the KEKs never
 // do. Creating a key writes, so it runs under the writer's WriteLock when one
-// is given (the server's); reads work on any connection, read-only too.
+// is given (the server's); lookups go through `readDb` when given (the
+// server's read-only query connection, IAM 1.3), else through `db`.
 
 import type { DataKeyStore, WrappedDataKey } from '../../core/keys.js';
 import type { Db } from './database.js';
@@ -13,9 +14,15 @@ interface Row {
   wrapped: Buffer;
 }
 
-export function createSqliteDataKeyStore(db: Db, lock?: WriteLock): DataKeyStore {
-  const get = db.prepare<[string], Row>(`SELECT org, kek, wrapped FROM data_keys WHERE org = ?`);
-  const all = db.prepare<[], Row>(`SELECT org, kek, wrapped FROM data_keys ORDER BY org`);
+export function createSqliteDataKeyStore(db: Db, lock?: WriteLock, readDb: Db = db): DataKeyStore {
+  const get = readDb.prepare<[string], Row>(
+    `SELECT org, kek, wrapped FROM data_keys WHERE org = ?`,
+  );
+  const all = readDb.prepare<[], Row>(`SELECT org, kek, wrapped FROM data_keys ORDER BY org`);
+  // The key just written, read back on the writing connection itself.
+  const written = db.prepare<[string], Row>(
+    `SELECT org, kek, wrapped FROM data_keys WHERE org = ?`,
+  );
   const writable = !db.readonly;
   const insert = writable
     ? db.prepare(
@@ -45,7 +52,7 @@ export function createSqliteDataKeyStore(db: Db, lock?: WriteLock): DataKeyStore
       if (!insert) return Promise.reject(new Error('data key store is read-only'));
       return locked(() => {
         insert.run(key.org, key.kek, key.wrapped, new Date().toISOString());
-        return row(get.get(key.org) as Row);
+        return row(written.get(key.org) as Row);
       });
     },
     rewrap(org, fromKek, to) {
