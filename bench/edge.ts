@@ -19,7 +19,9 @@ import { connect, type SecureContextOptions, type TLSSocket } from 'node:tls';
 import autocannon from 'autocannon';
 import { openFindingsDb } from '../src/adapters/sqlite/database.js';
 import { createSqliteFindingsWriter } from '../src/adapters/sqlite/findings-writer.js';
+import { sqliteFindingCiphers } from '../src/adapters/sqlite/ciphers.js';
 import { initDir } from '../src/cli/commands/init.js';
+import { loadConfig } from '../src/config/config.js';
 
 const ROOT = join(import.meta.dirname, '..');
 const DURATION = Number(process.env.BENCH_SECONDS ?? 10);
@@ -136,7 +138,8 @@ async function main(): Promise<void> {
   cfg.limits = { maxConnectionsPerIp: 10_000 };
   writeFileSync(cfgFile, JSON.stringify(cfg, null, 2));
   const db = openFindingsDb(join(dir, 'data', 'findings.db'));
-  await createSqliteFindingsWriter(db).insertSeedBatch(
+  const ciphers = await sqliteFindingCiphers(loadConfig(dir), db);
+  await createSqliteFindingsWriter(db, { ciphers }).insertSeedBatch(
     Array.from({ length: 250 }, (_, i) => ({
       vulnId: `VULN-${String(i).padStart(5, '0')}`,
       org: 'org1',
@@ -147,6 +150,7 @@ async function main(): Promise<void> {
       priority: 'P1',
     })),
   );
+  ciphers.close();
   db.close();
 
   const tls = {

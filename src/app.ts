@@ -2,6 +2,8 @@
 // (and keeps watching it), opens the stores (findings read-write for ingest,
 // read-only for queries; policies read-only; usage counts), the audit and
 // access logs, compiles the IP policy and usage plans, and builds the edge.
+// Findings are sealed with per-org data keys wrapped by the configured key
+// provider (DP 1.1); rows from before encryption are sealed before serving.
 
 import { existsSync } from 'node:fs';
 import type { Server as HttpsServer } from 'node:https';
@@ -15,6 +17,7 @@ import {
   openPolicyDbReadOnly,
   type Db,
 } from './adapters/sqlite/database.js';
+import { createSqliteDataKeyStore } from './adapters/sqlite/data-key-store.js';
 import { createSqliteFindingsReader } from './adapters/sqlite/findings-reader.js';
 import {
   createSqliteFindingsWriter,
@@ -23,6 +26,8 @@ import {
 import { createSqliteIdempotencyStore } from './adapters/sqlite/idempotency-store.js';
 import { createSqlitePolicyReader } from './adapters/sqlite/policy-store.js';
 import { createSqliteUsageCounter } from './adapters/sqlite/usage-store.js';
+import { sealPlaintextFindings } from './adapters/sqlite/sealing.js';
+import { WriteLock } from './adapters/sqlite/write-lock.js';
 import { createFileAuditSink } from './audit/audit-file.js';
 import { createSigningKey, loadSigningKey } from './audit/signing-key.js';
 import {
@@ -33,7 +38,15 @@ import {
   type Config,
 } from './config/config.js';
 import { CliError } from './core/cli-error.js';
+import type { KeyProvider } from './core/keys.js';
 import type { UsageCounter } from './core/ports.js';
+import { createDataKeys } from './crypto/data-keys.js';
+import {
+  createFindingCiphers,
+  plaintextCiphersForBenchmark,
+  type FindingCiphers,
+} from './crypto/finding-ciphers.js';
+import { openKeyProvider } from './crypto/key-provider-from-config.js';
 import { createAccessLog } from './edge/access-log.js';
 import { createIpPolicy, type IpPolicy } from './edge/ip-policy.js';
 import { buildEdge, type EdgeAuth } from './edge/server.js';
@@ -71,9 +84,16 @@ export interface Vault {
   close(): Promise<void>;
 }
 
+/** Not in the config and no flag: only bench/crypto-server.ts sets it. */
+export interface InternalOptions {
+  /** NOT FOR PRODUCTION: store findings unencrypted, the benchmark's baseline. */
+  benchmarkPlaintext?: boolean;
+}
+
 export async function openVault(
   config: Config,
   logger: Logger = pino({ level: 'info' }),
+  internal: InternalOptions = {},
 ): Promise<Vault> {
   const files: TlsFiles = {
     cert: resolvePath(config, config.tls.cert),
@@ -105,6 +125,12 @@ export async function openVault(
     throw new CliError(`config: ${(err as Error).message}`);
   }
 
+  // Refuses to start when the keyring is missing, readable by others or not
+  // signed by the key-admin key.
+  const keys: KeyProvider | undefined = internal.benchmarkPlaintext
+    ? undefined
+    : await openKeyProvider(config, logger);
+
   const dbs: Db[] = [];
   let writer: SqliteFindingsWriter | undefined;
   const signingKeyFile = resolvePath(config, config.audit.signingKey);
@@ -128,9 +154,28 @@ export async function openVault(
     const findingsFile = resolvePath(config, config.storage.findings);
     const writerDb = openFindingsDb(findingsFile);
     dbs.push(writerDb);
-    writer = createSqliteFindingsWriter(writerDb, { importWorkerFile: findingsFile });
     const readerDb = openFindingsDbReadOnly(findingsFile);
     dbs.push(readerDb);
+    const lock = new WriteLock();
+    let ciphers: FindingCiphers = plaintextCiphersForBenchmark;
+    if (keys) {
+      const store = createSqliteDataKeyStore(writerDb, lock, readerDb);
+      const dataKeys = createDataKeys(keys, store, {
+        maxAgeMs: config.keys.cacheSeconds * 1000,
+      });
+      ciphers = createFindingCiphers(dataKeys);
+      const sealed = await sealPlaintextFindings(writerDb, ciphers).catch((err: unknown) => {
+        throw new CliError(
+          `cannot encrypt the findings stored before encryption: ${(err as Error).message}`,
+        );
+      });
+      if (sealed > 0) logger.warn({ sealed }, 'encrypted findings stored before encryption');
+    }
+    writer = createSqliteFindingsWriter(writerDb, {
+      ciphers,
+      importWorkerFile: findingsFile,
+      lock,
+    });
     const idempotencyDb = openIdempotencyDb(join(dirname(findingsFile), 'idempotency.db'));
     dbs.push(idempotencyDb);
     let policyDb: Db;
@@ -166,7 +211,7 @@ export async function openVault(
       },
       {
         policies: createSqlitePolicyReader(policyDb),
-        reader: createSqliteFindingsReader(readerDb),
+        reader: createSqliteFindingsReader(readerDb, ciphers),
         writer,
         idempotency: createSqliteIdempotencyStore(idempotencyDb),
         audit,
@@ -206,9 +251,11 @@ export async function openVault(
         await accessLog.close();
         await audit.close();
         for (const db of dbs) db.close();
+        keys?.close();
       },
     };
   } catch (err) {
+    keys?.close();
     reloader?.stop();
     usage?.close();
     await writer?.close();

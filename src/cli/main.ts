@@ -6,6 +6,7 @@ import { CliError } from '../core/cli-error.js';
 import { auditCommand } from './commands/audit.js';
 import { backupCommand, restoreCommand } from './commands/backup.js';
 import { initCommand } from './commands/init.js';
+import { keysCommand } from './commands/keys.js';
 import { pkiCommand } from './commands/pki.js';
 import { policyCommand } from './commands/policy.js';
 import { serveCommand, startCommand } from './commands/serve.js';
@@ -14,7 +15,8 @@ import { uploadCommand } from './commands/upload.js';
 const HELP = `vulnvault — secure-by-default API for vulnerability data
 
 usage:
-  vulnvault init   [--dir DIR] [--force]          create DIR (default ./.vulnvault): config, dev PKI, stores, demo policy
+  vulnvault init   [--dir DIR] [--force] [--admin-key FILE]   create DIR (default ./.vulnvault): config, dev PKI, stores,
+                   demo policy, keyring; the key-admin key goes to FILE (default DIR.key-admin/key-admin.pem)
   vulnvault serve  [--dir DIR] [--host H] [--port P]
   vulnvault start  [--dir DIR] [--host H] [--port P]   init DIR if missing, then serve (npm start)
   vulnvault pki issue --name NAME --ou OU --cn CN [--o ORG] [--ttl 24h] [--dir DIR] [--force]
@@ -25,6 +27,12 @@ usage:
   vulnvault policy grant|revoke --ou OU|--client CLIENT_ID|--iam ROLE_ARN --action read|write --org ORG [--dir DIR]
   vulnvault policy list [--ou OU|--client ID|--iam ARN] [--action read|write] [--org ORG] [--json] [--dir DIR]
   vulnvault audit verify [--dir DIR] [--key PUBLIC_KEY_PEM]   check the audit logs' hash chains and signed checkpoints
+  vulnvault keys status [--json] [--dir DIR]                  key versions, states, which orgs' data keys each protects
+  vulnvault keys rotate [--admin-key FILE] [--dir DIR]        new primary key version; rewraps every data key (online)
+  vulnvault keys disable|enable --version N [--admin-key FILE] [--dir DIR]
+  vulnvault keys schedule-deletion --version N [--days 7-30] [--admin-key FILE] [--dir DIR]
+  vulnvault keys cancel-deletion --version N [--admin-key FILE] [--dir DIR]
+  vulnvault keys init [--admin-key FILE] [--dir DIR]          keyring for a directory made before encryption
   vulnvault backup --out FILE [--dir DIR] [--force]   consistent online backup of the stores (no keys, PKI or logs)
   vulnvault restore FILE [--dir DIR] [--force]        restore a backup into a stopped server's DIR
   vulnvault upload FILE --org ORG [--type nessus|xml|csv|sarif|cyclonedx|json]
@@ -48,6 +56,8 @@ async function main(argv: string[]): Promise<void> {
       return policyCommand(rest);
     case 'audit':
       return auditCommand(rest);
+    case 'keys':
+      return keysCommand(rest);
     case 'backup':
       return backupCommand(rest);
     case 'restore':

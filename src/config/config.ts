@@ -133,6 +133,20 @@ export interface AuthSettings {
   };
 }
 
+/** DP 1.1/1.2: who wraps the per-org data keys. */
+export interface KeySettings {
+  provider: 'local' | 'kms';
+  /** Local keyring (mode 0600); its changes are signed by the key-admin key. */
+  keyring: string;
+  /** The key-admin public key the keyring's signature is checked against. */
+  adminPublicKey: string;
+  /** How often the server looks for a changed keyring. */
+  reloadIntervalMs: number;
+  /** Longest time an unwrapped data key is used before it is unwrapped again. */
+  cacheSeconds: number;
+  kms?: { keyId: string; region: string; endpoint?: string };
+}
+
 export interface ConfigFile {
   version: 1;
   /** uploadLimitBytes: cap of a streamed scan upload (default 1 GiB). */
@@ -153,6 +167,7 @@ export interface ConfigFile {
     checkpointEvery: number;
     checkpointIntervalSeconds: number;
   };
+  keys: KeySettings;
 }
 
 export interface Config extends ConfigFile {
@@ -214,6 +229,13 @@ export function defaultConfigFile(): ConfigFile {
       verifyKey: 'keys/audit-signing.pub',
       checkpointEvery: 1000,
       checkpointIntervalSeconds: 60,
+    },
+    keys: {
+      provider: 'local',
+      keyring: 'keys/keyring.json',
+      adminPublicKey: 'keys/key-admin.pub',
+      reloadIntervalMs: 1000,
+      cacheSeconds: 300,
     },
   };
 }
@@ -423,6 +445,27 @@ const schema = {
         checkpointIntervalSeconds: { type: 'integer', minimum: 1, maximum: 86400 },
       },
     },
+    keys: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        provider: { enum: ['local', 'kms'] },
+        keyring: path,
+        adminPublicKey: path,
+        reloadIntervalMs: ms(100, 3_600_000),
+        cacheSeconds: { type: 'integer', minimum: 1, maximum: 86400 },
+        kms: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['keyId', 'region'],
+          properties: {
+            keyId: { type: 'string', minLength: 1, maxLength: 2048 },
+            region: { type: 'string', pattern: '^[a-z0-9-]{1,32}$' },
+            endpoint: { type: 'string', pattern: '^https?://', maxLength: 1024 },
+          },
+        },
+      },
+    },
   },
 } as const;
 
@@ -440,7 +483,16 @@ function withDefaults(data: unknown): unknown {
   if (!isObject(data)) return data;
   const d = defaultConfigFile() as unknown as Json;
   const out: Json = { ...data };
-  for (const section of ['tls', 'network', 'limits', 'throttle', 'storage', 'auth', 'audit']) {
+  for (const section of [
+    'tls',
+    'network',
+    'limits',
+    'throttle',
+    'storage',
+    'auth',
+    'audit',
+    'keys',
+  ]) {
     const given = out[section];
     if (given === undefined) out[section] = d[section];
     else if (isObject(given)) {
@@ -465,6 +517,9 @@ function semanticError(c: ConfigFile): string | undefined {
   }
   if (c.limits.headersTimeoutMs > c.limits.requestTimeoutMs) {
     return '/limits/headersTimeoutMs must not exceed /limits/requestTimeoutMs';
+  }
+  if (c.keys.provider === 'kms' && c.keys.kms === undefined) {
+    return "/keys/provider is 'kms' but /keys/kms (keyId, region) is missing";
   }
   const t = c.throttle;
   if (t.defaultPlan === undefined) return '/throttle must name its defaultPlan';

@@ -3,14 +3,20 @@
 import { hash as digest } from 'node:crypto';
 import type { ScannedFinding } from './finding.js';
 
-/** Hash of everything but identity and timestamps; `cves` is the stored JSON list. */
-export function contentHash(f: ScannedFinding, cves: string): string {
-  // Not a security boundary (it only spots changed content): SHA-1 over the
-  // fields joined with NUL (which none of them can hold unescaped in JSON
-  // inputs, and which only costs a false "updated" if one does).
+/**
+ * Hash of everything but identity and timestamps; `cves` is the stored JSON
+ * list. `salt` is a secret derived from the org's data key where content is
+ * sealed (SQLite), so the stored hash cannot confirm a guess of sealed
+ * content; '' where nothing is sealed.
+ */
+export function contentHash(salt: string, f: ScannedFinding, cves: string): string {
+  // Only spots changed content: SHA-1 over the fields joined with NUL (which
+  // none of them can hold unescaped in JSON inputs, and which only costs a
+  // false "updated" if one does).
   return digest(
     'sha1',
     [
+      salt,
       f.title,
       f.severity,
       f.severityRaw,

@@ -45,6 +45,7 @@ export const ERROR_STATUS = {
   policy_unavailable: 503,
   jwks_unavailable: 503,
   store_unavailable: 503,
+  key_unavailable: 503,
   internal_error: 500,
 } as const;
 

@@ -67,12 +67,17 @@ export interface FindingsSummary {
 export interface FindingsReader {
   /** Findings of one org with seq > afterSeq, in seq order, at most `limit`. */
   listByOrg(org: string, afterSeq: number, limit: number): Promise<FindingsPage<StoredSeedFinding>>;
-  /** Like listByOrg with filters, full findings. */
+  /**
+   * Like listByOrg with filters. fields 'list' (for list pages) may leave
+   * description, solution and evidence empty: a store that seals them then
+   * need not decrypt each finding of a page.
+   */
   queryFindings(
     org: string,
     filter: FindingFilter,
     afterSeq: number,
     limit: number,
+    fields?: 'list' | 'full',
   ): Promise<FindingsPage<Finding>>;
   getFinding(org: string, id: string): Promise<Finding | undefined>;
   /** Counts by severity × status; assets and CVEs with most open findings. */

@@ -1,4 +1,7 @@
-// The store contract against the embedded default: SQLite files in a temp dir.
+// The store contract against the embedded default: SQLite files in a temp dir,
+// finding content sealed as in production (a local keyring signed by a
+// key-admin key made here).
+import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,20 +19,38 @@ import {
   createSqlitePolicyReader,
   createSqlitePolicyWriter,
 } from '../../src/adapters/sqlite/policy-store.js';
+import { createSqliteDataKeyStore } from '../../src/adapters/sqlite/data-key-store.js';
+import { createDataKeys } from '../../src/crypto/data-keys.js';
+import { createFindingCiphers } from '../../src/crypto/finding-ciphers.js';
+import { createKeyring } from '../../src/crypto/key-admin.js';
+import { createLocalKeyProvider } from '../../src/crypto/local-key-provider.js';
 import { storeContract } from './store-contract.js';
 
 storeContract('sqlite', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'vulnvault-contract-'));
   const findings = join(dir, 'findings.db');
   const writerDb = openFindingsDb(findings);
-  const writer = createSqliteFindingsWriter(writerDb);
   const readerDb = openFindingsDbReadOnly(findings);
+  const admin = generateKeyPairSync('ed25519');
+  const keyring = join(dir, 'keyring.json');
+  createKeyring(keyring, admin.privateKey);
+  const provider = createLocalKeyProvider({
+    file: keyring,
+    adminPublicKey: admin.publicKey,
+    reloadIntervalMs: 1000,
+  });
+  const ciphers = createFindingCiphers(
+    createDataKeys(provider, createSqliteDataKeyStore(writerDb, undefined, readerDb), {
+      maxAgeMs: 60_000,
+    }),
+  );
+  const writer = createSqliteFindingsWriter(writerDb, { ciphers });
   const idemDb = openIdempotencyDb(join(dir, 'idempotency.db'));
   const policyDb = openPolicyDb(join(dir, 'policies.db'));
   const policyWriter = createSqlitePolicyWriter(policyDb);
   const policyReadDb = openPolicyDbReadOnly(join(dir, 'policies.db'));
   return {
-    reader: createSqliteFindingsReader(readerDb),
+    reader: createSqliteFindingsReader(readerDb, ciphers),
     writer,
     idempotency: createSqliteIdempotencyStore(idemDb),
     policies: createSqlitePolicyReader(policyReadDb),
@@ -37,6 +58,7 @@ storeContract('sqlite', async () => {
     revoke: async (g) => void policyWriter.revoke(g),
     async close() {
       await writer.close();
+      provider.close();
       for (const db of [readerDb, writerDb, idemDb, policyReadDb, policyDb]) db.close();
       rmSync(dir, { recursive: true, force: true });
     },

@@ -1,14 +1,21 @@
 // DP 1.3: an online backup taken while the server serves restores exactly
 // the data of that moment; keys, PKI and logs are not in it; restore refuses
 // to run beside a server, to overwrite data without --force, and to use a
-// backup whose contents do not match their checksums.
+// backup whose contents do not match their checksums. Sealed finding content
+// stays sealed in the backup (the wrapped data keys travel with it, the
+// keyring does not), and opens again after a restore with the directory's keyring.
 
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import Database from 'better-sqlite3';
 import * as tar from 'tar';
+import { sqliteFindingCiphers } from '../../src/adapters/sqlite/ciphers.js';
+import { openFindingsDb } from '../../src/adapters/sqlite/database.js';
+import { createSqliteFindingsReader } from '../../src/adapters/sqlite/findings-reader.js';
+import { loadConfig } from '../../src/config/config.js';
 import { runCli, startCli, type Served } from '../helpers/cli.js';
 import { call, countFindings, demoRecord, pemPair, postJson } from '../helpers/vault.js';
 
@@ -42,6 +49,27 @@ describe('backup and restore', () => {
     const batch = (p: string, n: number) =>
       Array.from({ length: n }, (_, i) => demoRecord({ VulnID: `${p}-${i}` }));
     assert.equal((await postJson(s.port, ca, scanner, batch('BEFORE', 50))).status, 201);
+    const marker = `BACKUP-MARKER-${process.pid}-${Date.now()}`;
+    const scan = await call(s.port, {
+      method: 'POST',
+      path: '/v1/orgs/org3/scans',
+      ca,
+      cert: scanner,
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        findings: [
+          {
+            asset: 'h',
+            scanner: 's',
+            pluginId: '1',
+            title: 't',
+            severity: 'low',
+            evidence: marker,
+          },
+        ],
+      }),
+    });
+    assert.equal(scan.status, 201, scan.text);
 
     const out = join(work, 'vv.backup.tgz');
     const b = runCli(['backup', '--dir', dir, '--out', out]);
@@ -82,6 +110,28 @@ describe('backup and restore', () => {
     const x = join(work, 'x');
     mkdirSync(x);
     await tar.x({ file: out, cwd: x });
+    const keyring = JSON.parse(readFileSync(join(dir, 'keys', 'keyring.json'), 'utf8')) as {
+      versions: { material: string }[];
+    };
+    const kek = keyring.versions[0]?.material as string;
+    for (const f of ['manifest.json', 'findings.db', 'policies.db', 'usage.db']) {
+      const bytes = readFileSync(join(x, f));
+      assert.ok(!bytes.includes(marker), `${f} holds sealed content in clear`);
+      assert.ok(
+        !bytes.includes(kek) && !bytes.includes(Buffer.from(kek, 'base64')),
+        `${f} holds the KEK`,
+      );
+    }
+    const copy = new Database(join(x, 'findings.db'), { readonly: true });
+    assert.deepEqual(
+      copy.prepare('SELECT org, kek FROM data_keys ORDER BY org').all(),
+      [
+        { org: 'org1', kek: 'local:1' },
+        { org: 'org3', kek: 'local:1' },
+      ],
+      'the wrapped data keys are in the backup',
+    );
+    copy.close();
     const db = readFileSync(join(x, 'findings.db'));
     db[db.length - 100] = db[db.length - 100]! ^ 0xff;
     writeFileSync(join(x, 'findings.db'), db);
@@ -90,11 +140,22 @@ describe('backup and restore', () => {
     const refused = runCli(['restore', bad, '--dir', dir, '--force']);
     assert.equal(refused.status, 1);
     assert.match(refused.stderr, /findings\.db does not match its checksum; nothing restored/);
-    assert.equal(countFindings(dir), 60);
+    assert.equal(countFindings(dir, 'org1'), 60);
 
     const ok = runCli(['restore', out, '--dir', dir, '--force']);
     assert.equal(ok.status, 0, ok.stderr);
-    assert.equal(countFindings(dir), 50);
+    assert.equal(countFindings(dir, 'org1'), 50);
+    const restored = openFindingsDb(join(dir, 'data', 'findings.db'));
+    const ciphers = await sqliteFindingCiphers(loadConfig(dir), restored);
+    try {
+      const r = createSqliteFindingsReader(restored, ciphers);
+      const page = await r.queryFindings('org3', {}, 0, 10);
+      const one = await r.getFinding('org3', page.items[0]?.id ?? '');
+      assert.equal(one?.evidence, marker, 'the restored finding opens with the keyring');
+    } finally {
+      ciphers.close();
+      restored.close();
+    }
 
     const s2 = await startCli(['serve', '--dir', dir, '--port', '0']);
     children.push(s2);

@@ -39,6 +39,8 @@ describe('least privilege of the server connections', () => {
     try {
       assert.throws(() => db.exec('DELETE FROM findings'), /readonly|read-only/i);
       assert.throws(() => db.exec('DROP TABLE findings'), /readonly|read-only/i);
+      // Data keys are looked up through it too, and cannot be changed through it.
+      assert.throws(() => db.exec('DELETE FROM data_keys'), /readonly|read-only/i);
     } finally {
       db.close();
     }

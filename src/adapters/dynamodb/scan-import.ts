@@ -82,7 +82,7 @@ function content(f: ScannedFinding, cves: string[]): Item {
     solution: f.solution,
     evidence: f.evidence,
     service: f.service,
-    contentHash: contentHash(f, JSON.stringify(cves)),
+    contentHash: contentHash('', f, JSON.stringify(cves)),
   };
 }
 

@@ -70,6 +70,19 @@ const FINDINGS_MIGRATIONS: readonly string[] = [
      reopened    INTEGER NOT NULL
    ) STRICT;
    CREATE INDEX scans_org ON scans (org, finished_at);`,
+  // 3: envelope encryption (DP 1.1). `sealed` holds description, solution
+  // and evidence as one AES-256-GCM blob under the org's data key; the
+  // plaintext columns stay empty. Rows from before have sealed NULL until
+  // sealPlaintextFindings (sealing.ts) encrypts them at the next start.
+  // data_keys: each org's DEK, wrapped by a key-encryption key.
+  `ALTER TABLE findings ADD COLUMN sealed BLOB;
+   CREATE TABLE data_keys (
+     org          TEXT PRIMARY KEY,
+     kek          TEXT NOT NULL,
+     wrapped      BLOB NOT NULL,
+     created_at   TEXT NOT NULL,
+     rewrapped_at TEXT
+   ) STRICT;`,
 ];
 
 const IDEMPOTENCY_MIGRATIONS: readonly string[] = [
@@ -97,14 +110,14 @@ const POLICY_MIGRATIONS: readonly string[] = [
    ) STRICT, WITHOUT ROWID;`,
 ];
 
-function migrate(db: Db, migrations: readonly string[]): void {
+function migrate(db: Db, migrations: readonly string[], upTo = migrations.length): void {
   const current = db.pragma('user_version', { simple: true }) as number;
   if (current > migrations.length) {
     throw new Error(
       `database schema version ${current} is newer than this vulnvault (${migrations.length})`,
     );
   }
-  for (let v = current; v < migrations.length; v++) {
+  for (let v = current; v < upTo; v++) {
     db.transaction(() => {
       db.exec(migrations[v] as string);
       db.pragma(`user_version = ${v + 1}`);
@@ -112,8 +125,12 @@ function migrate(db: Db, migrations: readonly string[]): void {
   }
 }
 
-/** Read-write findings database, created and migrated if needed. */
-export function openFindingsDb(file: string): Db {
+/**
+ * Read-write findings database, created and migrated if needed. `schemaVersion`
+ * stops migrating earlier: only for tests that build a database of an older
+ * release.
+ */
+export function openFindingsDb(file: string, schemaVersion?: number): Db {
   mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
   const db = new Database(file);
   db.pragma('journal_mode = WAL');
@@ -124,7 +141,7 @@ export function openFindingsDb(file: string): Db {
   // A scan import is one large transaction: a bigger page cache (bounded,
   // 32 MiB) keeps its index pages in memory instead of spilling them early.
   db.pragma('cache_size = -32768');
-  migrate(db, FINDINGS_MIGRATIONS);
+  migrate(db, FINDINGS_MIGRATIONS, schemaVersion);
   return db;
 }
 

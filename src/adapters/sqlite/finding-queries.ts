@@ -1,9 +1,16 @@
 // The rich read side of FindingsReader on SQLite: filtered keyset pages, one
 // finding by id, and the org summary. Filters are one fixed statement in which
 // a NULL parameter means "no filter" — nothing is ever assembled from input.
+// Description, solution and evidence are opened from the row's sealed blob
+// with the org's data key; list pages leave them sealed (they do not show
+// them) but still need the key: with the key unavailable, every read of the
+// org fails closed (503 key_unavailable).
 
 import type { FindingStatus, Severity } from '../../core/finding.js';
+import { VaultError } from '../../core/errors.js';
 import type { Finding, FindingFilter, FindingsReader } from '../../core/ports.js';
+import type { FindingSealer, SealedFields } from '../../crypto/envelope.js';
+import type { FindingCiphers } from '../../crypto/finding-ciphers.js';
 import type { Db } from './database.js';
 import { storeError } from './store-error.js';
 
@@ -35,13 +42,18 @@ interface Row {
   fixed_at: string | null;
   due_date: string | null;
   priority: string | null;
+  sealed: Buffer | null;
 }
 
 const COLUMNS = `seq, id, org, vuln_id, asset, scanner, plugin_id, port, protocol, title, severity,
   severity_raw, cvss3_score, cvss3_vector, cvss2_score, cvss2_vector, cves, description, solution,
-  evidence, service, status, first_seen, last_seen, fixed_at, due_date, priority`;
+  evidence, service, status, first_seen, last_seen, fixed_at, due_date, priority, sealed`;
 
-function toFinding(r: Row): Finding {
+const UNOPENED: SealedFields = { description: '', solution: '', evidence: '' };
+
+function toFinding(r: Row, sealer: FindingSealer | undefined): Finding {
+  // sealed NULL: a row from before encryption, sealed at the next start.
+  const c = r.sealed === null ? r : sealer ? sealer.open(r.org, r.id, r.sealed) : UNOPENED;
   return {
     seq: r.seq,
     id: r.id,
@@ -59,9 +71,9 @@ function toFinding(r: Row): Finding {
     cvss2Score: r.cvss2_score,
     cvss2Vector: r.cvss2_vector,
     cves: JSON.parse(r.cves) as string[],
-    description: r.description,
-    solution: r.solution,
-    evidence: r.evidence,
+    description: c.description,
+    solution: c.solution,
+    evidence: c.evidence,
     service: r.service,
     status: r.status as FindingStatus,
     firstSeen: r.first_seen,
@@ -74,8 +86,23 @@ function toFinding(r: Row): Finding {
 
 type Params = Record<string, string | number | null>;
 
+/** The org's sealer; fails closed when rows exist but the key does not open. */
+export async function sealerFor(
+  ciphers: FindingCiphers,
+  org: string,
+): Promise<FindingSealer | undefined> {
+  const sealer = await ciphers.forRead(org);
+  if (!sealer) {
+    throw new VaultError('key_unavailable', 'the encryption key for this org is unavailable', {
+      cause: new Error(`org ${org} has findings but no data key`),
+    });
+  }
+  return sealer;
+}
+
 export function createFindingQueries(
   db: Db,
+  ciphers: FindingCiphers,
 ): Pick<FindingsReader, 'queryFindings' | 'getFinding' | 'summary'> {
   const page = db.prepare<Params, Row>(
     `SELECT ${COLUMNS} FROM findings f
@@ -109,9 +136,10 @@ export function createFindingQueries(
   );
 
   return {
-    queryFindings(org, filter: FindingFilter, afterSeq, limit) {
+    async queryFindings(org, filter: FindingFilter, afterSeq, limit, fields = 'full') {
+      let rows: Row[];
       try {
-        const rows = page.all({
+        rows = page.all({
           org,
           after: afterSeq,
           severities:
@@ -123,24 +151,28 @@ export function createFindingQueries(
           q: filter.q ?? null,
           limit: limit + 1,
         });
-        const more = rows.length > limit;
-        const items = rows.slice(0, limit).map(toFinding);
-        return Promise.resolve({ items, lastSeq: more ? items.at(-1)?.seq : undefined });
       } catch (err) {
-        return Promise.reject(storeError(err));
+        throw storeError(err);
       }
+      const more = rows.length > limit;
+      const sealer = rows.length > 0 ? await sealerFor(ciphers, org) : undefined;
+      const open = fields === 'full' ? sealer : undefined;
+      const items = rows.slice(0, limit).map((r) => toFinding(r, open));
+      return { items, lastSeq: more ? items.at(-1)?.seq : undefined };
     },
-    getFinding(org, id) {
+    async getFinding(org, id) {
+      let r: Row | undefined;
       try {
-        const r = byId.get(org, id);
-        return Promise.resolve(r ? toFinding(r) : undefined);
+        r = byId.get(org, id);
       } catch (err) {
-        return Promise.reject(storeError(err));
+        throw storeError(err);
       }
+      return r ? toFinding(r, await sealerFor(ciphers, org)) : undefined;
     },
-    summary(org, top) {
+    async summary(org, top) {
+      let s: Awaited<ReturnType<FindingsReader['summary']>>;
       try {
-        return Promise.resolve({
+        s = {
           bySeverityStatus: bySevStatus.all(org).map((r) => ({
             severity: r.severity as Severity,
             status: r.status as FindingStatus,
@@ -148,10 +180,12 @@ export function createFindingQueries(
           })),
           topAssets: topAssets.all(org, top),
           topCves: topCves.all(org, top),
-        });
+        };
       } catch (err) {
-        return Promise.reject(storeError(err));
+        throw storeError(err);
       }
+      if (s.bySeverityStatus.length > 0) await sealerFor(ciphers, org);
+      return s;
     },
   };
 }

@@ -1,10 +1,12 @@
 // FindingsReader on SQLite, over a read-only connection. Keyset pagination on
 // the (org, seq) index: stable order, no duplicates or gaps while pages are
-// fetched, constant cost per page however deep.
+// fetched, constant cost per page however deep. Seed pages show no sealed
+// field, but still need the org's data key (fail closed when it is unavailable).
 
 import type { FindingsReader, StoredSeedFinding } from '../../core/ports.js';
 import type { Db } from './database.js';
-import { createFindingQueries } from './finding-queries.js';
+import type { FindingCiphers } from '../../crypto/finding-ciphers.js';
+import { createFindingQueries, sealerFor } from './finding-queries.js';
 import { storeError } from './store-error.js';
 
 interface Row {
@@ -19,7 +21,7 @@ interface Row {
   priority: string | null;
 }
 
-export function createSqliteFindingsReader(db: Db): FindingsReader {
+export function createSqliteFindingsReader(db: Db, ciphers: FindingCiphers): FindingsReader {
   const page = db.prepare<[string, number, number], Row>(
     `SELECT seq, id, vuln_id, org, asset, due_date, plugin_id, title, priority
        FROM findings
@@ -28,26 +30,28 @@ export function createSqliteFindingsReader(db: Db): FindingsReader {
       LIMIT ?`,
   );
   return {
-    ...createFindingQueries(db),
-    listByOrg(org, afterSeq, limit) {
+    ...createFindingQueries(db, ciphers),
+    async listByOrg(org, afterSeq, limit) {
+      let rows: Row[];
       try {
-        const rows = page.all(org, afterSeq, limit + 1);
-        const more = rows.length > limit;
-        const items: StoredSeedFinding[] = rows.slice(0, limit).map((r) => ({
-          seq: r.seq,
-          id: r.id,
-          vulnId: r.vuln_id ?? r.id,
-          org: r.org,
-          asset: r.asset,
-          dueDate: r.due_date ?? '',
-          pluginId: r.plugin_id,
-          title: r.title,
-          priority: r.priority ?? '',
-        }));
-        return Promise.resolve({ items, lastSeq: more ? items.at(-1)?.seq : undefined });
+        rows = page.all(org, afterSeq, limit + 1);
       } catch (err) {
-        return Promise.reject(storeError(err));
+        throw storeError(err);
       }
+      if (rows.length > 0) await sealerFor(ciphers, org);
+      const more = rows.length > limit;
+      const items: StoredSeedFinding[] = rows.slice(0, limit).map((r) => ({
+        seq: r.seq,
+        id: r.id,
+        vulnId: r.vuln_id ?? r.id,
+        org: r.org,
+        asset: r.asset,
+        dueDate: r.due_date ?? '',
+        pluginId: r.plugin_id,
+        title: r.title,
+        priority: r.priority ?? '',
+      }));
+      return { items, lastSeq: more ? items.at(-1)?.seq : undefined };
     },
   };
 }

@@ -2,12 +2,15 @@
 // entirely or not at all; a unique-index violation becomes vuln_exists.
 // Scan imports run on this connection, or — when `importWorkerFile` is given
 // (the server does) — in a worker thread with its own connection to that
-// file; one WriteLock orders all of them.
+// file; one WriteLock orders all of them. Every row is sealed (DP 1.1) with
+// the org's data key from `ciphers` before it is written.
 
 import { randomUUID } from 'node:crypto';
 import { SqliteError } from 'better-sqlite3';
 import { VaultError } from '../../core/errors.js';
 import type { FindingsWriter, NewSeedFinding, ScanMeta } from '../../core/ports.js';
+import type { FindingSealer } from '../../crypto/envelope.js';
+import type { FindingCiphers } from '../../crypto/finding-ciphers.js';
 import type { Db } from './database.js';
 import { storeError } from './store-error.js';
 import { createScanImporter } from './scan-import.js';
@@ -20,62 +23,76 @@ export interface SqliteFindingsWriter extends FindingsWriter {
   close(): Promise<void>;
 }
 
+const NO_CONTENT = { description: '', solution: '', evidence: '' };
+
 export function createSqliteFindingsWriter(
   db: Db,
-  options: { importWorkerFile?: string } = {},
+  options: { ciphers: FindingCiphers; importWorkerFile?: string; lock?: WriteLock },
 ): SqliteFindingsWriter {
   const insert = db.prepare(
     `INSERT INTO findings
-       (id, org, vuln_id, asset, scanner, plugin_id, title, priority, due_date, status, first_seen, last_seen)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?, ?)`,
+       (id, org, vuln_id, asset, scanner, plugin_id, title, priority, due_date, status, first_seen,
+        last_seen, sealed)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?, ?, ?)`,
   );
-  const insertAll = db.transaction((records: readonly NewSeedFinding[], now: string) => {
-    records.forEach((r, index) => {
-      try {
-        insert.run(
-          randomUUID(),
-          r.org,
-          r.vulnId,
-          r.asset,
-          SEED_SCANNER,
-          r.pluginId,
-          r.title,
-          r.priority,
-          r.dueDate,
-          now,
-          now,
-        );
-      } catch (err) {
-        if (err instanceof SqliteError && err.code === 'SQLITE_CONSTRAINT_UNIQUE') {
-          throw new VaultError(
-            'vuln_exists',
-            `record ${index}: a finding with this VulnID is already stored for its org; nothing was stored`,
-            { cause: err },
+  const insertAll = db.transaction(
+    (records: readonly NewSeedFinding[], sealers: Map<string, FindingSealer>, now: string) => {
+      records.forEach((r, index) => {
+        const id = randomUUID();
+        try {
+          insert.run(
+            id,
+            r.org,
+            r.vulnId,
+            r.asset,
+            SEED_SCANNER,
+            r.pluginId,
+            r.title,
+            r.priority,
+            r.dueDate,
+            now,
+            now,
+            // A seed record has no sensitive field yet; an empty sealed blob
+            // keeps every row in the same, encrypted form.
+            (sealers.get(r.org) as FindingSealer).seal(r.org, id, NO_CONTENT),
           );
+        } catch (err) {
+          if (err instanceof SqliteError && err.code === 'SQLITE_CONSTRAINT_UNIQUE') {
+            throw new VaultError(
+              'vuln_exists',
+              `record ${index}: a finding with this VulnID is already stored for its org; nothing was stored`,
+              { cause: err },
+            );
+          }
+          throw err;
         }
-        throw err;
-      }
-    });
-    return records.length;
-  });
+      });
+      return records.length;
+    },
+  );
 
-  const lock = new WriteLock();
+  const lock = options.lock ?? new WriteLock();
   const worker =
     options.importWorkerFile !== undefined
       ? startImportWorker(options.importWorkerFile, lock)
       : undefined;
-  const beginScan = worker ? (m: ScanMeta) => worker.begin(m) : createScanImporter(db, lock);
+  const inProcess = createScanImporter(db, lock);
 
   return {
-    beginScanImport(meta) {
-      return beginScan(meta);
+    async beginScanImport(meta: ScanMeta) {
+      const { sealer, dek } = await options.ciphers.forWrite(meta.org);
+      return worker ? worker.begin(meta, dek, sealer.hashSalt) : inProcess(meta, sealer);
     },
     async close() {
       await worker?.close();
     },
     async insertSeedBatch(records) {
+      const sealers = new Map<string, FindingSealer>();
+      for (const org of new Set(records.map((r) => r.org))) {
+        sealers.set(org, (await options.ciphers.forWrite(org)).sealer);
+      }
       try {
-        const stored = await lock.run(() => insertAll(records, new Date().toISOString()));
+        const stored = await lock.run(() => insertAll(records, sealers, new Date().toISOString()));
         return { stored };
       } catch (err) {
         throw storeError(err);

@@ -3,19 +3,23 @@
 // decrypting and parsing the stream. Messages are handled strictly in order:
 //   begin(meta) · stage(findings, assets)* · commit(received) | abort
 // Each gets one reply: {ok: true, value} or {ok: false, error}.
+// begin carries the org's data key: findings are sealed here, on this thread.
 
 import { parentPort, workerData } from 'node:worker_threads';
-import type { ScanImport } from '../../core/ports.js';
+import type { ScanMeta } from '../../core/ports.js';
+import { aesFindingSealer } from '../../crypto/envelope.js';
+import { plaintextSealerForBenchmark } from '../../crypto/plaintext-sealer.js';
 import { openFindingsDb } from './database.js';
-import { createScanImporter } from './scan-import.js';
+import { createScanImporter, type HashedScanImport, type Prepared } from './scan-import.js';
 import { WriteLock } from './write-lock.js';
 
 export type ImportRequest =
-  | { op: 'begin'; meta: Parameters<ReturnType<typeof createScanImporter>>[0] }
+  | { op: 'begin'; meta: ScanMeta; dek: Uint8Array | null }
   | {
       op: 'stage';
-      findings: Parameters<ScanImport['stage']>[0];
-      assets: Parameters<ScanImport['stage']>[1];
+      findings: Parameters<HashedScanImport['stage']>[0];
+      assets: Parameters<HashedScanImport['stage']>[1];
+      prepared: Prepared;
     }
   | { op: 'commit'; received: number }
   | { op: 'abort' };
@@ -41,18 +45,22 @@ if (port) {
     }
   };
   const begin = createScanImporter(db, new WriteLock());
-  let current: ScanImport | undefined;
+  let current: HashedScanImport | undefined;
   let chain = Promise.resolve();
 
   const handle = async (msg: ImportRequest): Promise<unknown> => {
     switch (msg.op) {
       case 'begin':
         if (current) await current.abort();
-        current = await begin(msg.meta);
+        // dek null: only the benchmark's plaintext baseline (finding-ciphers.ts).
+        current = await begin(
+          msg.meta,
+          msg.dek ? aesFindingSealer(msg.dek) : plaintextSealerForBenchmark,
+        );
         return undefined;
       case 'stage':
         if (!current) throw new Error('no import in progress');
-        return current.stage(msg.findings, msg.assets);
+        return current.stage(msg.findings, msg.assets, msg.prepared);
       case 'commit': {
         if (!current) throw new Error('no import in progress');
         const imp = current;

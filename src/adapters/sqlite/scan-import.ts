@@ -17,18 +17,26 @@
 //
 // commit() then marks fixed every open finding of the covered assets that
 // this upload did not touch (last_scan_id ≠ this scan). Static SQL only.
+//
+// Description, solution and evidence are sealed (one AES-256-GCM blob per
+// finding, bound to org and finding id) by the import's FindingSealer before
+// they reach SQLite: the plaintext columns stay empty (DP 1.1).
 
 import { randomBytes, randomUUID } from 'node:crypto';
 import { SqliteError } from 'better-sqlite3';
 import { contentHash } from '../../core/content-hash.js';
+
+export { contentHash };
 import type { ScannedFinding } from '../../core/finding.js';
 import type { ScanCounts, ScanImport, ScanMeta } from '../../core/ports.js';
+import { unpackFields, type FindingSealer } from '../../crypto/envelope.js';
 import type { Db } from './database.js';
 import { storeError } from './store-error.js';
 import type { WriteLock } from './write-lock.js';
 
 interface Prior {
   seq: number;
+  id: string;
   status: string;
   content_hash: string | null;
   last_scan_id: string | null;
@@ -52,10 +60,30 @@ export function idGenerator(): () => string {
   };
 }
 
-export function createScanImporter(
-  db: Db,
-  lock: WriteLock,
-): (meta: ScanMeta) => Promise<ScanImport> {
+/**
+ * Work a caller on another thread can take off this one: each finding's
+ * content hash (with the sealer's salt, over its own CVEs; recomputed when
+ * CVEs get merged) and its sealed fields packed into one batch buffer
+ * (envelope.packBatch; the findings' own description, solution and evidence
+ * are then ignored).
+ */
+export interface Prepared {
+  hashes: readonly string[];
+  packed: Uint8Array;
+  ends: readonly number[];
+}
+
+export interface HashedScanImport extends ScanImport {
+  stage(
+    findings: readonly ScannedFinding[],
+    assets: Parameters<ScanImport['stage']>[1],
+    prepared?: Prepared,
+  ): Promise<void>;
+}
+
+export type ScanImporter = (meta: ScanMeta, sealer: FindingSealer) => Promise<HashedScanImport>;
+
+export function createScanImporter(db: Db, lock: WriteLock): ScanImporter {
   db.exec(`CREATE TEMP TABLE IF NOT EXISTS scan_assets (
              upload TEXT NOT NULL, scanner TEXT NOT NULL, asset TEXT NOT NULL,
              PRIMARY KEY (upload, scanner, asset)
@@ -65,7 +93,7 @@ export function createScanImporter(
              PRIMARY KEY (upload, seq)
            ) WITHOUT ROWID;`);
   const prior = db.prepare<unknown[], Prior>(
-    `SELECT seq, status, content_hash, last_scan_id, cves FROM findings
+    `SELECT seq, id, status, content_hash, last_scan_id, cves FROM findings
       WHERE org = ? AND scanner = ? AND asset = ? AND plugin_id = ? AND port = ?
         AND protocol = ? AND vuln_id IS NULL`,
   );
@@ -74,15 +102,13 @@ export function createScanImporter(
   const insert = db.prepare(
     `INSERT INTO findings (id, org, vuln_id, asset, scanner, plugin_id, port, protocol, title,
        severity, severity_raw, cvss3_score, cvss3_vector, cvss2_score, cvss2_vector, cves,
-       description, solution, evidence, service, content_hash, status, first_seen, last_seen,
-       last_scan_id)
-     VALUES (?, ?, NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?, ?, ?)`,
+       service, content_hash, sealed, status, first_seen, last_seen, last_scan_id)
+     VALUES (?, ?, NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?, ?, ?)`,
   );
   const update = db.prepare(
     `UPDATE findings SET title = ?, severity = ?, severity_raw = ?, cvss3_score = ?,
-       cvss3_vector = ?, cvss2_score = ?, cvss2_vector = ?, cves = ?, description = ?,
-       solution = ?, evidence = ?, service = ?, content_hash = ?, status = ?, fixed_at = NULL,
-       last_seen = ?, last_scan_id = ?
+       cvss3_vector = ?, cvss2_score = ?, cvss2_vector = ?, cves = ?, service = ?,
+       content_hash = ?, sealed = ?, status = ?, fixed_at = NULL, last_seen = ?, last_scan_id = ?
      WHERE seq = ?`,
   );
   const assetKnown = db.prepare<[string, string, string], { one: number }>(
@@ -120,7 +146,8 @@ export function createScanImporter(
   );
   const clearPrior = db.prepare(`DELETE FROM scan_prior WHERE upload = ?`);
 
-  return async (meta) => {
+  return async (meta, sealer) => {
+    const salt = sealer.hashSalt;
     const release = await lock.acquire();
     // The temp key is private to this import, never taken from input.
     const upload = randomUUID();
@@ -165,7 +192,15 @@ export function createScanImporter(
       return fresh;
     };
 
-    const content = (f: ScannedFinding, cves: string, hash: string) =>
+    // The finding's packed sealed fields, when the caller prepared them.
+    let packedOf: ((i: number) => Buffer) | undefined;
+    const content = (
+      id: string,
+      f: ScannedFinding,
+      cves: string,
+      hash: string,
+      packed: Buffer | undefined,
+    ) =>
       [
         f.title,
         f.severity,
@@ -175,26 +210,29 @@ export function createScanImporter(
         f.cvss2Score,
         f.cvss2Vector,
         cves,
-        f.description,
-        f.solution,
-        f.evidence,
         f.service,
         hash,
+        packed ? sealer.sealPacked(meta.org, id, packed) : sealer.seal(meta.org, id, f),
       ] as const;
 
-    const insertNew = (f: ScannedFinding): boolean => {
+    const insertNew = (
+      f: ScannedFinding,
+      given: string | undefined,
+      packed: Buffer | undefined,
+    ): boolean => {
       const cves = JSON.stringify(f.cves);
+      const id = nextId();
       try {
         const seq = Number(
           insert.run(
-            nextId(),
+            id,
             meta.org,
             f.asset,
             f.scanner,
             f.pluginId,
             f.port,
             f.protocol,
-            ...content(f, cves, contentHash(f, cves)),
+            ...content(id, f, cves, given ?? contentHash(salt, f, cves), packed),
             now,
             now,
             meta.scanId,
@@ -209,22 +247,25 @@ export function createScanImporter(
       }
     };
 
-    const stageOne = (f: ScannedFinding) => {
-      if (isFresh(f.scanner, f.asset) && insertNew(f)) return;
+    const stageOne = (f: ScannedFinding, given: string | undefined, packed: Buffer | undefined) => {
+      if (isFresh(f.scanner, f.asset) && insertNew(f, given, packed)) return;
       const p = prior.get(meta.org, f.scanner, f.asset, f.pluginId, f.port, f.protocol);
       if (!p) {
-        insertNew(f);
+        insertNew(f, given, packed);
         return;
       }
       let cveList = f.cves;
+      let hashOf = given;
       if (p.last_scan_id === meta.scanId) {
         // Same identity twice in one upload (e.g. a CSV row per CVE): unite CVEs.
         cveList = [...new Set([...(JSON.parse(p.cves) as string[]), ...f.cves])].sort();
+        hashOf = undefined;
       }
       const cves = JSON.stringify(cveList);
-      const hash = contentHash(f, cves);
+      const hash =
+        hashOf ?? contentHash(salt, packed ? { ...f, ...unpackFields(packed) } : f, cves);
       const rewrite = (status: string) =>
-        update.run(...content(f, cves, hash), status, now, meta.scanId, p.seq);
+        update.run(...content(p.id, f, cves, hash, packed), status, now, meta.scanId, p.seq);
       if (p.last_scan_id === meta.scanId) {
         rewrite(p.status);
         writeCves(p.seq, cveList, false);
@@ -246,11 +287,21 @@ export function createScanImporter(
     };
 
     return {
-      stage(findings, assets) {
+      stage(findings, assets, prepared) {
         try {
           if (!open) throw new Error('scan import already finished');
           for (const a of assets) addAsset.run(upload, a.scanner, a.asset);
-          for (const f of findings) stageOne(f);
+          if (prepared) {
+            const bytes = Buffer.from(
+              prepared.packed.buffer,
+              prepared.packed.byteOffset,
+              prepared.packed.byteLength,
+            );
+            const ends = prepared.ends;
+            packedOf = (i) => bytes.subarray(i === 0 ? 0 : ends[i - 1], ends[i]);
+          } else packedOf = undefined;
+          const at = packedOf;
+          findings.forEach((f, i) => stageOne(f, prepared?.hashes[i], at?.(i)));
           return Promise.resolve();
         } catch (err) {
           return Promise.reject(storeError(err));

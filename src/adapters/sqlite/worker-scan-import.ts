@@ -4,11 +4,16 @@
 // request: backpressure end to end). A failure in the worker surfaces at the
 // next stage() or at commit(). The main thread's WriteLock is held for the
 // whole import, so seed writes on the main connection never overlap it.
+// Content hashes and the packed sealed fields (one buffer per batch,
+// transferred, not copied) are prepared here, on the main thread: the worker,
+// which also seals every finding, has the heavier share.
 
 import { Worker } from 'node:worker_threads';
 import { VaultError, type ErrorCode } from '../../core/errors.js';
 import type { ScanImport, ScanMeta, ScanCounts } from '../../core/ports.js';
 import type { ImportReply, ImportRequest } from './import-worker.js';
+import { packBatch } from '../../crypto/envelope.js';
+import { contentHash } from './scan-import.js';
 import type { WriteLock } from './write-lock.js';
 
 const MAX_IN_FLIGHT = 3;
@@ -17,7 +22,7 @@ const MAX_IN_FLIGHT = 3;
 const LIMITS = { maxYoungGenerationSizeMb: 8, maxOldGenerationSizeMb: 256 };
 
 export interface ImportWorker {
-  begin(meta: ScanMeta): Promise<ScanImport>;
+  begin(meta: ScanMeta, dek: Buffer | null, hashSalt: string): Promise<ScanImport>;
   close(): Promise<void>;
 }
 
@@ -53,12 +58,12 @@ export function startImportWorker(file: string, lock: WriteLock): ImportWorker {
   worker.on('error', fail);
   worker.on('exit', (code) => fail(new Error(`import worker exited (${code})`)));
 
-  const send = (msg: ImportRequest): Promise<ImportReply> => {
+  const send = (msg: ImportRequest, transfer: ArrayBuffer[] = []): Promise<ImportReply> => {
     if (dead)
       return Promise.resolve({ ok: false, error: { name: 'Error', message: dead.message } });
     return new Promise((resolve) => {
       waiting.push(resolve);
-      worker.postMessage(msg);
+      worker.postMessage(msg, transfer);
     });
   };
   const unwrap = (r: ImportReply): unknown => {
@@ -72,10 +77,10 @@ export function startImportWorker(file: string, lock: WriteLock): ImportWorker {
   };
 
   return {
-    async begin(meta) {
+    async begin(meta, dek, hashSalt) {
       const release = await lock.acquire();
       try {
-        unwrap(await send({ op: 'begin', meta }));
+        unwrap(await send({ op: 'begin', meta, dek }));
       } catch (err) {
         release();
         throw err;
@@ -96,7 +101,16 @@ export function startImportWorker(file: string, lock: WriteLock): ImportWorker {
       return {
         async stage(findings, assets) {
           if (finished) throw new Error('scan import already finished');
-          inFlight.push(send({ op: 'stage', findings, assets }));
+          const hashes = findings.map((f) => contentHash(hashSalt, f, JSON.stringify(f.cves)));
+          const { bytes, ends } = packBatch(findings);
+          // The sealed fields travel once, in the packed buffer.
+          const bare = findings.map((f) => ({ ...f, description: '', solution: '', evidence: '' }));
+          inFlight.push(
+            send(
+              { op: 'stage', findings: bare, assets, prepared: { hashes, packed: bytes, ends } },
+              [bytes.buffer as ArrayBuffer],
+            ),
+          );
           if (inFlight.length >= MAX_IN_FLIGHT) {
             const first = inFlight.shift() as Promise<ImportReply>;
             unwrap(await first);

@@ -1,7 +1,10 @@
 // vulnvault audit verify: checks both audit logs against their hash chains
 // and signed checkpoints. Exit 0 and "OK" when intact; exit 1 naming the
-// first bad record otherwise.
+// first bad record otherwise. The key-admin log (when there is one) is
+// checked too, against the key-admin public key that signs its checkpoints.
 
+import { existsSync } from 'node:fs';
+import type { KeyObject } from 'node:crypto';
 import { basename } from 'node:path';
 import { checkpointFileOf } from '../../audit/audit-file.js';
 import { verifyChain } from '../../audit/chain.js';
@@ -9,6 +12,8 @@ import { readLogLines, readSmallLogLines } from '../../audit/log-lines.js';
 import { loadVerifyKey } from '../../audit/signing-key.js';
 import { DEFAULT_DIR, loadConfig, resolvePath } from '../../config/config.js';
 import { CliError } from '../../core/cli-error.js';
+import { loadAdminPublicKey } from '../../crypto/admin-key.js';
+import { KEY_ADMIN_LOG, keyAdminLogFile } from '../../crypto/key-admin-log.js';
 import { parse } from '../args.js';
 
 export async function auditCommand(argv: string[]): Promise<void> {
@@ -23,16 +28,24 @@ export async function auditCommand(argv: string[]): Promise<void> {
   // --key lets an auditor verify with a copy of the public key kept off-host.
   const publicKey = loadVerifyKey(values.key ?? resolvePath(config, config.audit.verifyKey));
   let failed = false;
-  for (const [name, rel] of [
-    ['authz', config.audit.authorizationLog],
-    ['data-access', config.audit.dataAccessLog],
-  ] as const) {
-    const file = resolvePath(config, rel);
+  const logs: [string, string, () => KeyObject][] = [
+    ['authz', resolvePath(config, config.audit.authorizationLog), () => publicKey],
+    ['data-access', resolvePath(config, config.audit.dataAccessLog), () => publicKey],
+  ];
+  const keyLog = keyAdminLogFile(config);
+  if (existsSync(keyLog)) {
+    logs.push([
+      KEY_ADMIN_LOG,
+      keyLog,
+      () => loadAdminPublicKey(resolvePath(config, config.keys.adminPublicKey)),
+    ]);
+  }
+  for (const [name, file, keyOf] of logs) {
     const result = await verifyChain(
       name,
       readLogLines(file),
       readSmallLogLines(checkpointFileOf(file)),
-      publicKey,
+      keyOf(),
     );
     if (result.ok) {
       const sealed = result.sealed > 0 ? `, ${result.sealed} torn record(s) sealed` : '';

@@ -1,5 +1,6 @@
 // vulnvault init: a ready-to-run data directory with a development PKI, the
-// config, empty stores and the reference demo's policy.
+// config, empty stores, the reference demo's policy, and the keyring with
+// its key-admin key (written outside DIR: the server never holds it).
 
 import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -8,6 +9,9 @@ import { createSqlitePolicyWriter } from '../../adapters/sqlite/policy-store.js'
 import { CONFIG_FILE, DEFAULT_DIR, defaultConfigFile, resolvePath } from '../../config/config.js';
 import { CliError } from '../../core/cli-error.js';
 import { createSigningKey } from '../../audit/signing-key.js';
+import { createAdminKey, defaultAdminKeyFile } from '../../crypto/admin-key.js';
+import { createKeyring } from '../../crypto/key-admin.js';
+import { keyAdminLogFile, logKeyEvent } from '../../crypto/key-admin-log.js';
 import { createCa, issueCertificate, parseDuration } from '../../pki/issue.js';
 import { CRL_VALIDITY_MS, createCrl } from '../../pki/crl.js';
 import { issueClientCertificate, writeFileAtomic, writePemPair } from '../../pki/dev-pki.js';
@@ -18,14 +22,22 @@ const YEAR_MS = 365 * 86_400_000;
 
 export interface InitResult {
   dir: string;
+  adminKey: string;
 }
 
 export async function initDir(
   dirArg: string,
   force: boolean,
   out: { write(text: string): unknown } = process.stdout,
+  adminKeyArg?: string,
 ): Promise<InitResult> {
   const dir = resolve(dirArg);
+  const adminKeyFile = resolve(adminKeyArg ?? defaultAdminKeyFile(dir));
+  if (adminKeyFile.startsWith(`${dir}/`)) {
+    throw new CliError(
+      `--admin-key must be outside ${dirArg}: the key-admin key must not be where the server can read it`,
+    );
+  }
   if (existsSync(dir) && readdirSync(dir).length > 0) {
     if (!force) {
       throw new CliError(
@@ -94,12 +106,16 @@ export async function initDir(
   mkdirSync(join(dir, 'logs'), { recursive: true, mode: 0o700 });
   createSigningKey(resolvePath(ctx, cfg.audit.signingKey), resolvePath(ctx, cfg.audit.verifyKey));
 
+  const adminKey = createAdminKey(adminKeyFile, resolvePath(ctx, cfg.keys.adminPublicKey));
+  createKeyring(resolvePath(ctx, cfg.keys.keyring), adminKey);
+
   writeFileSync(join(dir, CONFIG_FILE), JSON.stringify(cfg, null, 2) + '\n', { mode: 0o600 });
-  out.write(initSummary(dirArg, cfg.server.port));
-  return { dir };
+  logKeyEvent(keyAdminLogFile({ ...cfg, dir }), adminKey, { event: 'create', version: 1 });
+  out.write(initSummary(dirArg, cfg.server.port, adminKeyFile));
+  return { dir, adminKey: adminKeyFile };
 }
 
-export function initSummary(dirArg: string, port: number): string {
+export function initSummary(dirArg: string, port: number, adminKeyFile: string): string {
   const d = dirArg.replace(/\/+$/, '');
   const url = `https://127.0.0.1:${port}`;
   const as = (who: string) =>
@@ -113,6 +129,8 @@ export function initSummary(dirArg: string, port: number): string {
     `  server cert   ${d}/pki/server.crt (localhost, 127.0.0.1, ::1)`,
     `  clients       ${d}/pki/clients/scanner.crt (OU=scanner), ${d}/pki/clients/customer.crt (OU=customer), valid 24h`,
     `  policy        OU scanner may write org1…org6; OU customer may read org1`,
+    `  keyring       ${d}/keys/keyring.json (mode 0600): wraps each org's data key`,
+    `  key-admin key ${adminKeyFile} (mode 0600): needed only by 'vulnvault keys'; move it off this host`,
     '',
     'Start the server (vulnvault serve), then try:',
     `  ${as('scanner')} -H 'content-type: application/json' -d '${record}' ${url}/vuln`,
@@ -126,6 +144,7 @@ export async function initCommand(argv: string[]): Promise<void> {
   const { values } = parse('init', argv, {
     dir: { type: 'string', default: DEFAULT_DIR },
     force: { type: 'boolean', default: false },
+    'admin-key': { type: 'string' },
   });
-  await initDir(values.dir, values.force);
+  await initDir(values.dir, values.force, process.stdout, values['admin-key']);
 }

@@ -70,7 +70,7 @@ export async function listFindings(
   const scope = JSON.stringify([req.org, filter]);
   const after = decodeQueryCursor(scope, req.cursor);
   await deps.authorize(ctx, 'findings:read', [req.org]);
-  const page = await deps.reader.queryFindings(req.org, filter, after, req.limit);
+  const page = await deps.reader.queryFindings(req.org, filter, after, req.limit, 'list');
   deps.audit.dataAccess(dataAccessEvent(ctx, 'findings:read', req.org, page.items.length));
   return {
     org: req.org,
