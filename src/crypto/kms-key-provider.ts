@@ -51,7 +51,10 @@ export function createKmsKeyProvider(opts: KmsKeyProviderOptions): KeyProvider {
       try {
         const r = await client.send(
           new DecryptCommand({
-            KeyId: key.kek,
+            // Always the configured key, never the id stored with the row:
+            // whoever can write the database must not be able to plant a data
+            // key wrapped under a KMS key of their own.
+            KeyId: opts.keyId,
             CiphertextBlob: key.wrapped,
             EncryptionContext: { org: key.org },
           }),

@@ -31,6 +31,26 @@ function timeout(server: Server, socket: Socket): void {
   if (!server.emit('clientError', err, socket)) socket.destroy();
 }
 
+/** How long a connection answered early keeps discarding its body. */
+const LINGER_MS = 2000;
+
+/**
+ * Like nginx's lingering close: keep discarding what the client still sends
+ * for a moment, then close. Closing at once would make the kernel reset the
+ * connection while the client is writing, and a reset can eat the answer.
+ */
+export function lingerThenClose(req: IncomingMessage, socket: Socket): void {
+  if (socket.destroyed) return;
+  req.resume();
+  const timer = setTimeout(() => socket.destroy(), LINGER_MS);
+  timer.unref();
+  req.once('end', () => {
+    clearTimeout(timer);
+    socket.end();
+  });
+  socket.once('close', () => clearTimeout(timer));
+}
+
 /** Starts the deadline of one request; cleared when its response ends. */
 export function startBodyDeadline(
   server: Server,
@@ -47,6 +67,12 @@ export function startBodyDeadline(
   };
   res.once('close', stop);
   req.once('end', stop);
+  // Answered before its body arrived (refused by a hook: 401, 415, 429, …):
+  // the deadlines end with the answer, so the connection must not outlive
+  // it, or a client could keep it open forever by trickling the body.
+  res.once('finish', () => {
+    if (!req.complete) lingerThenClose(req, socket);
+  });
 
   if (!streamed) {
     timers.push(

@@ -32,33 +32,15 @@ export function scanFormatOf(request: FastifyRequest): ScanFormat {
   return format;
 }
 
-/** How long a refused upload's connection keeps discarding what still arrives. */
-const LINGER_MS = 2000;
-
 /**
  * When an upload is refused before its body was read (403, 409, 413, a parse
- * error), the rest of a possibly huge body is not parsed. The answer goes out
- * first; then, like nginx's lingering close, the connection keeps discarding
- * what the client is still sending for a moment before it is closed. Closing
- * at once would make the peer's kernel reset the connection while the client
- * is still writing, and a reset can discard the answer before the client
- * reads it.
+ * error), the rest of a possibly huge body is not parsed: it is discarded,
+ * and once the answer is out the connection lingers briefly and is closed
+ * (body-deadline.ts does that for every answer given before its body).
  */
-export function closeIfUnread(request: FastifyRequest, reply: FastifyReply): void {
+export function closeIfUnread(request: FastifyRequest, _reply: FastifyReply): void {
   const req = request.raw;
-  const socket = req.socket as typeof req.socket | null;
-  if (req.complete || !socket || socket.destroyed) return;
-  req.resume();
-  reply.raw.once('finish', () => {
-    if (req.complete || socket.destroyed) return;
-    const timer = setTimeout(() => socket.destroy(), LINGER_MS);
-    timer.unref();
-    req.once('end', () => {
-      clearTimeout(timer);
-      socket.end();
-    });
-    socket.once('close', () => clearTimeout(timer));
-  });
+  if (!req.complete) req.resume();
 }
 
 /** Validator for one native-batch finding, from the contract's NativeFinding schema. */

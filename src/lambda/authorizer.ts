@@ -131,7 +131,7 @@ export function createAuthorizer(deps: AuthorizerDeps) {
         return refuse('authenticate', isVaultError(err) ? err.message : 'invalid certificate');
       }
       const issuer = trust.cas.find((ca) => leaf?.checkIssued(ca) && leaf.verify(ca.publicKey));
-      const revoked = issuer && trust.revoked.get(issuer.subject);
+      const revoked = issuer && trust.revoked.get(issuer.fingerprint256);
       if (!revoked) return refuse('authenticate', 'no valid CRL for the issuing CA');
       if (revoked.has(normalizeSerial(leaf.serialNumber)))
         return refuse('authenticate', 'certificate revoked');

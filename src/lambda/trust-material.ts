@@ -53,9 +53,11 @@ export async function buildTrustMaterial(
       const next = crl.nextUpdate?.getTime();
       if (next === undefined || next < now) continue; // expired: this CA's clients are denied
       validUntil = Math.min(validUntil, next);
-      const set = revoked.get(ca.subject) ?? new Set<string>();
+      // Keyed by the CA's fingerprint, not its name: two CAs with one name
+      // (a re-keyed CA during a rollover) never share a revocation list.
+      const set = revoked.get(ca.fingerprint256) ?? new Set<string>();
       for (const e of crl.entries) set.add(normalizeSerial(e.serialNumber));
-      revoked.set(ca.subject, set);
+      revoked.set(ca.fingerprint256, set);
     }
   }
   return { cas, revoked, validUntil };

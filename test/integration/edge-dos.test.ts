@@ -158,6 +158,28 @@ describe('DoS limits', () => {
     assert.equal(countFindings(t.dir, 'org2'), 0);
   });
 
+  it('closes a connection refused before its body arrived, however slowly the body trickles', async () => {
+    // 415 comes from a hook, before the body is read; the body deadline ends
+    // with that answer, so the connection must not live on while the client
+    // sends a few bytes now and then (it would hold a connection slot forever).
+    const body = Buffer.alloc(100_000, 'a');
+    let timer: NodeJS.Timeout | undefined;
+    const r = await rawTls(srv.port, { ...opts(), maxMs: 12_000 }, (s) => {
+      timer = trickle(
+        s,
+        'POST /vuln HTTP/1.1\r\nhost: localhost\r\ncontent-type: text/plain\r\n' +
+          `content-length: ${body.length}\r\n\r\n`,
+        body,
+        10,
+        200,
+      );
+    });
+    clearInterval(timer);
+    assert.equal(statusOf(r.data), 415);
+    assert.ok(r.closed, 'the server closed the connection');
+    assert.ok(r.ms < 6000, `closed after ${r.ms} ms`);
+  });
+
   it('refuses Content-Length with Transfer-Encoding (request smuggling) and closes the connection', async () => {
     const smuggled = 'GET /vuln?org=org1 HTTP/1.1\r\nhost: localhost\r\n\r\n';
     const r = await rawTls(srv.port, opts(), (s) => {

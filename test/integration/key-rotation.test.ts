@@ -10,6 +10,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { runCliAsync, startCli, type Served } from '../helpers/cli.js';
+import { rawTls } from '../helpers/edge.js';
 import { get, uploadScan, type Client } from '../helpers/scans.js';
 import {
   countFindings,
@@ -170,5 +171,49 @@ describe('key rotation while serving', () => {
       back = await get(reader, `/v1/orgs/org1/findings/${id}`);
     }
     assert.equal(back.status, 200);
+  });
+
+  it('stops an upload that is running when its key is disabled; nothing of it is stored', async () => {
+    const body = Buffer.from(
+      JSON.stringify({
+        findings: Array.from({ length: 200 }, (_, i) => ({
+          asset: `long-upload-${i}`,
+          scanner: 'load',
+          pluginId: 'p-1',
+          port: 1,
+          protocol: 'tcp',
+          title: 'load check',
+          severity: 'low',
+          evidence: `secret-long-${i}`,
+        })),
+      }),
+    );
+    const before = countFindings(t.dir, 'org1');
+    let timer: NodeJS.Timeout | undefined;
+    // The body trickles in over about 4 s; the key is disabled after 1 s,
+    // while the import (which took the key at its start) is still running.
+    const upload = rawTls(s.port, { ca: t.ca.certPem, cert: t.scanner, maxMs: 20_000 }, (sock) => {
+      sock.write(
+        'POST /v1/orgs/org1/scans HTTP/1.1\r\nhost: localhost\r\n' +
+          `content-type: application/json\r\ncontent-length: ${body.length}\r\n\r\n`,
+      );
+      const piece = Math.ceil(body.length / 20);
+      let sent = 0;
+      timer = setInterval(() => {
+        if (sent >= body.length || !sock.writable) return clearInterval(timer);
+        sock.write(body.subarray(sent, sent + piece));
+        sent += piece;
+      }, 200);
+    });
+    await new Promise((res) => setTimeout(res, 1000));
+    const off = await runCliAsync(['keys', 'disable', '--version', '2', '--dir', t.dir]);
+    assert.equal(off.status, 0, off.stderr);
+    const r = await upload;
+    clearInterval(timer);
+    assert.match(r.data, /^HTTP\/1\.1 503 /, r.data.slice(0, 200));
+    assert.match(r.data, /"code":"key_unavailable"/);
+    assert.equal(countFindings(t.dir, 'org1'), before, 'nothing of the upload was stored');
+    const on = await runCliAsync(['keys', 'enable', '--version', '2', '--dir', t.dir]);
+    assert.equal(on.status, 0, on.stderr);
   });
 });

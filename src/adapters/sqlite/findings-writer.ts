@@ -8,7 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import { SqliteError } from 'better-sqlite3';
 import { VaultError } from '../../core/errors.js';
-import type { FindingsWriter, NewSeedFinding, ScanMeta } from '../../core/ports.js';
+import type { FindingsWriter, NewSeedFinding, ScanImport, ScanMeta } from '../../core/ports.js';
 import type { FindingSealer } from '../../crypto/envelope.js';
 import type { FindingCiphers } from '../../crypto/finding-ciphers.js';
 import type { Db } from './database.js';
@@ -81,7 +81,10 @@ export function createSqliteFindingsWriter(
   return {
     async beginScanImport(meta: ScanMeta) {
       const { sealer, dek } = await options.ciphers.forWrite(meta.org);
-      return worker ? worker.begin(meta, dek, sealer.hashSalt) : inProcess(meta, sealer);
+      const imp = await (worker
+        ? worker.begin(meta, dek, sealer.hashSalt)
+        : inProcess(meta, sealer));
+      return keepKeyChecked(imp, () => options.ciphers.forWrite(meta.org));
     },
     async close() {
       await worker?.close();
@@ -98,6 +101,35 @@ export function createSqliteFindingsWriter(
         throw storeError(err);
       }
     },
+  };
+}
+
+/** How often a running scan import asks again whether its org's key may still be used. */
+const KEY_RECHECK_MS = 5000;
+
+/**
+ * An import seals with the data key it was given at its start, and may run
+ * for up to limits.uploadTimeoutMs. So that a key disabled meanwhile stops
+ * being used as promised (once the cached key is older than keys.cacheSeconds),
+ * the import asks the key provider again every few seconds and before commit;
+ * when the key is no longer available it fails (503 key_unavailable) and the
+ * caller aborts it: nothing of the upload is stored.
+ */
+function keepKeyChecked(imp: ScanImport, check: () => Promise<unknown>): ScanImport {
+  let checkedAt = Date.now();
+  return {
+    async stage(findings, assets) {
+      if (Date.now() - checkedAt >= KEY_RECHECK_MS) {
+        await check();
+        checkedAt = Date.now();
+      }
+      return imp.stage(findings, assets);
+    },
+    async commit(received) {
+      await check();
+      return imp.commit(received);
+    },
+    abort: () => imp.abort(),
   };
 }
 
