@@ -39,7 +39,7 @@ const LINGER_MS = 2000;
  * for a moment, then close. Closing at once would make the kernel reset the
  * connection while the client is writing, and a reset can eat the answer.
  */
-export function lingerThenClose(req: IncomingMessage, socket: Socket): void {
+function lingerThenClose(req: IncomingMessage, socket: Socket): void {
   if (socket.destroyed) return;
   req.resume();
   const timer = setTimeout(() => socket.destroy(), LINGER_MS);

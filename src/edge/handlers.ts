@@ -73,7 +73,7 @@ export function createHandlers(deps: HandlerDeps): Record<string, Handler> {
         );
         return send(reply, result);
       } catch (err) {
-        closeIfUnread(request, reply);
+        closeIfUnread(request);
         throw err;
       }
     },

@@ -5,7 +5,7 @@
 // ingest function counts bytes itself against the upload limit). The media
 // types are the route's, from the contract; anything else is 415 as usual.
 
-import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
+import type { FastifyInstance, FastifyRequest, RouteOptions } from 'fastify';
 import { loadOpenApi, deref, type OpenApiDoc } from './openapi.js';
 import { compileValidator } from './validation.js';
 import type { ItemValidator } from '../formats/native-json.js';
@@ -38,7 +38,7 @@ export function scanFormatOf(request: FastifyRequest): ScanFormat {
  * and once the answer is out the connection lingers briefly and is closed
  * (body-deadline.ts does that for every answer given before its body).
  */
-export function closeIfUnread(request: FastifyRequest, _reply: FastifyReply): void {
+export function closeIfUnread(request: FastifyRequest): void {
   const req = request.raw;
   if (!req.complete) req.resume();
 }

@@ -1,26 +1,8 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { defaultConfigFile, loadConfig } from '../../src/config/config.js';
+import { loadChangedConfig } from '../helpers/config.js';
 
-function load(mutate: (c: any) => void): {
-  config?: ReturnType<typeof loadConfig>;
-  error?: string;
-} {
-  const dir = mkdtempSync(join(tmpdir(), 'vv-config-'));
-  try {
-    const c: any = JSON.parse(JSON.stringify(defaultConfigFile()));
-    mutate(c);
-    writeFileSync(join(dir, 'vulnvault.json'), JSON.stringify(c));
-    return { config: loadConfig(dir) };
-  } catch (err) {
-    return { error: (err as Error).message };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
+const load = loadChangedConfig;
 
 describe('edge configuration', () => {
   it('fills the edge sections for a config written before they existed', () => {
