@@ -10,6 +10,8 @@
 import { spawn, spawnSync } from 'node:child_process';
 import {
   createReadStream,
+  createWriteStream,
+  readdirSync,
   existsSync,
   mkdirSync,
   readFileSync,
@@ -49,6 +51,33 @@ async function bareSaxes(file: string): Promise<{ secs: number; items: number }>
   return { secs: Number(process.hrtime.bigint() - t0) / 1e9, items };
 }
 
+/** CPU seconds (user + system) a process has used so far, from /proc/PID/stat. */
+function cpuSecs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // utime and stime are fields 14 and 15 of stat(5), in clock ticks (100/s on Linux).
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/** CPU seconds per thread name (comm), summed, from /proc/PID/task/*. */
+function threadCpu(pid: number): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      out.set(
+        `${name}#${tid}`,
+        (out.get(`${name}#${tid}`) ?? 0) + (Number(f[11]) + Number(f[12])) / 100,
+      );
+    } catch {
+      // the thread ended
+    }
+  }
+  return out;
+}
+
 function peakRssMb(pid: number): { peak: number; now: number } {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = (k: string) => Number(new RegExp(`${k}:\\s+(\\d+) kB`).exec(status)?.[1] ?? NaN);
@@ -76,9 +105,11 @@ async function main() {
   const profile = process.env.BENCH_CPU_PROF
     ? ['--cpu-prof', `--cpu-prof-dir=${join(OUT, 'prof')}`]
     : [];
+  // Experiments only (e.g. BENCH_NODE_ARGS='--trace-gc'): the table is for the server as it ships.
+  const extraNodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
   const server = spawn(
     process.execPath,
-    [...profile, ...NODE_ARGS, 'serve', '--dir', dir, '--port', '0'],
+    [...profile, ...extraNodeArgs, ...NODE_ARGS, 'serve', '--dir', dir, '--port', '0'],
     {
       stdio: ['ignore', 'pipe', 'inherit'],
       env: { ...process.env, VULNVAULT_LOG_LEVEL: 'warn' },
@@ -86,7 +117,9 @@ async function main() {
   );
   const url = await new Promise<string>((resolve, reject) => {
     let out = '';
+    const log = extraNodeArgs.length > 0 ? createWriteStream(join(OUT, 'server-stdout.log')) : null;
     server.stdout.on('data', (c: Buffer) => {
+      log?.write(c);
       out += c.toString();
       const m = /listening on (https:\/\/\S+)/.exec(out);
       if (m) resolve(m[1] as string);
@@ -103,9 +136,18 @@ async function main() {
     ca: readFileSync(join(pki, 'ca.crt'), 'utf8'),
   };
 
-  const runs: { secs: number; body: Record<string, number>; peak: number }[] = [];
+  const runs: {
+    secs: number;
+    body: Record<string, number>;
+    peak: number;
+    serverCpu: number;
+    clientCpu: number;
+  }[] = [];
   try {
     for (let i = 0; i < 2; i++) {
+      const server0 = cpuSecs(pid);
+      const threads0 = threadCpu(pid);
+      const client0 = process.cpuUsage();
       const t0 = process.hrtime.bigint();
       const res = await uploadScan({
         ...target,
@@ -115,7 +157,20 @@ async function main() {
       });
       const secs = Number(process.hrtime.bigint() - t0) / 1e9;
       if (res.status !== 201) throw new Error(`upload ${i + 1}: HTTP ${res.status} ${res.text}`);
-      runs.push({ secs, body: res.body as Record<string, number>, peak: peakRssMb(pid).peak });
+      const client = process.cpuUsage(client0);
+      if (process.env.BENCH_THREADS) {
+        const d = [...threadCpu(pid)]
+          .filter(([k, v]) => v - (threads0.get(k) ?? 0) >= 0.01)
+          .map(([k, v]) => `${k} ${(v - (threads0.get(k) ?? 0)).toFixed(2)}`);
+        process.stderr.write(`upload ${i + 1} server threads: ${d.join(', ')}\n`);
+      }
+      runs.push({
+        secs,
+        body: res.body as Record<string, number>,
+        peak: peakRssMb(pid).peak,
+        serverCpu: cpuSecs(pid) - server0,
+        clientCpu: (client.user + client.system) / 1e6,
+      });
     }
   } finally {
     server.kill('SIGTERM');
@@ -132,6 +187,8 @@ async function main() {
       findingsPerSec: (r.body.received ?? 0) / r.secs,
       ratio: mbs / bareMBs,
       peakRssMb: r.peak,
+      serverCpuSecs: r.serverCpu,
+      clientCpuSecs: r.clientCpu,
       counts: r.body,
     };
   });
@@ -146,6 +203,10 @@ async function main() {
         `${pad(`vulnvault ${r.run}`, 34)}${pad(r.seconds.toFixed(2), 10)}${pad(r.mbPerSec.toFixed(1), 9)}${pad(r.findingsPerSec.toFixed(0), 12)}${pad(`${(r.ratio * 100).toFixed(0)} %`, 9)}${r.peakRssMb.toFixed(0)} MiB`,
     ),
     '',
+    ...rows.map(
+      (r) =>
+        `${r.run}: CPU seconds used on the ${cpus().length} cores: server ${r.serverCpuSecs.toFixed(2)}, upload client ${r.clientCpuSecs.toFixed(2)}`,
+    ),
     `server RSS when idle before the uploads: ${idle.now.toFixed(0)} MiB`,
     `upload 1: ${JSON.stringify(rows[0]?.counts)}`,
     `upload 2: ${JSON.stringify(rows[1]?.counts)}`,

@@ -1,17 +1,22 @@
 // The sealed content of one finding: its sensitive fields packed into one
-// blob, encrypted with AES-256-GCM under the org's data key, one cipher
-// operation per finding. The AAD binds the blob to its org and finding id, so
-// a blob copied to another row or org fails to open.
+// blob, encrypted under the org's data key, one AEAD operation per finding.
+// The AAD binds the blob to its org and finding id, so a blob copied to
+// another row or org fails to open.
 //
-//   blob  = 0x01 | iv (12) | ciphertext | tag (16)
+//   blob  = 0x02 | nonce (24) | ciphertext | tag (16)   XChaCha20-Poly1305 (aead.ts)
+//           0x01 | iv (12)    | ciphertext | tag (16)   AES-256-GCM: written before
+//                                                      0.2, still opened
 //   plain = for description, solution, evidence: u32 byte length | UTF-8
 //   aad   = "vulnvault-finding/v1" NUL org NUL id
+//
+// Data keys themselves are wrapped with AES-256-GCM (wrapKey below).
 //
 // Store-independent: the SQLite adapter uses it today, a DynamoDB adapter can
 // use it as is.
 
 import { createCipheriv, createDecipheriv, createHmac, randomFillSync } from 'node:crypto';
 import { VaultError } from '../core/errors.js';
+import { aead, NONCE_BYTES, TAG_BYTES } from './aead.js';
 
 /** The fields of a finding that are stored only as ciphertext. */
 export interface SealedFields {
@@ -30,28 +35,29 @@ export interface FindingSealer {
   open(org: string, id: string, blob: Uint8Array): SealedFields;
 }
 
-const VERSION = 1;
+const VERSION = 1; // AES-256-GCM: wrapped data keys; finding blobs before 0.2
+const SEALED_VERSION = 2; // XChaCha20-Poly1305
 const IV = 12;
 const TAG = 16;
 export const DEK_BYTES = 32;
 
-// IVs are random (96 bits), drawn in bulk: one randomFill per 4096 findings
-// instead of one per finding.
-const pool = Buffer.alloc(IV * 4096);
+// Nonces are random (192 bits for findings, 96 for key wrapping), drawn in
+// bulk: one randomFill per 4096 findings instead of one per finding.
+const pool = Buffer.alloc(NONCE_BYTES * 4096);
 let poolAt = pool.length;
-/** Copies the next unused IV into `out` at `at`; returns that view of `out`. */
-function takeIv(out: Buffer, at: number): Buffer {
-  if (poolAt === pool.length) {
+/** Copies the next n unused random bytes into `out` at `at`; returns that view of `out`. */
+function takeRandom(out: Buffer, at: number, n: number): Buffer {
+  if (poolAt + n > pool.length) {
     randomFillSync(pool);
     poolAt = 0;
   }
-  pool.copy(out, at, poolAt, poolAt + IV);
-  poolAt += IV;
-  return out.subarray(at, at + IV);
+  pool.copy(out, at, poolAt, poolAt + n);
+  poolAt += n;
+  return out.subarray(at, at + n);
 }
 
 function nextIv(): Buffer {
-  return takeIv(Buffer.allocUnsafe(IV), 0);
+  return takeRandom(Buffer.allocUnsafe(IV), 0, IV);
 }
 
 /** The sealed fields as length-prefixed UTF-8 (no escaping pass, unlike JSON). */
@@ -122,40 +128,49 @@ function cannotOpen(cause?: unknown): VaultError {
   });
 }
 
-export function aesFindingSealer(dek: Uint8Array): FindingSealer {
+export function findingSealer(dek: Uint8Array): FindingSealer {
   if (dek.length !== DEK_BYTES) throw new Error('a data key must be 32 bytes');
   const key = Buffer.from(dek);
   // Hot path (every finding of every upload): one output buffer, filled in
   // place; no intermediate concatenation.
   const sealPacked = (org: string, id: string, plain: Uint8Array): Buffer => {
-    const out = Buffer.allocUnsafe(1 + IV + plain.length + TAG);
-    out[0] = VERSION;
-    const c = createCipheriv('aes-256-gcm', key, takeIv(out, 1));
-    c.setAAD(aad(org, id));
-    const body = c.update(plain);
-    body.copy(out, 1 + IV);
-    // GCM is a stream mode: final() adds no bytes, update() returned them all.
-    if (c.final().length !== 0 || body.length !== plain.length) throw new Error('AES-GCM length');
-    c.getAuthTag().copy(out, 1 + IV + plain.length);
+    const out = Buffer.allocUnsafe(1 + NONCE_BYTES + plain.length + TAG_BYTES);
+    out[0] = SEALED_VERSION;
+    const nonce = takeRandom(out, 1, NONCE_BYTES);
+    aead.seal(out.subarray(1 + NONCE_BYTES), plain, aad(org, id), nonce, key);
     return out;
+  };
+  const openAesGcm = (org: string, id: string, b: Buffer): Buffer => {
+    if (b.length < 1 + IV + TAG) throw new Error('truncated');
+    const d = createDecipheriv('aes-256-gcm', key, b.subarray(1, 1 + IV));
+    d.setAAD(aad(org, id));
+    d.setAuthTag(b.subarray(b.length - TAG));
+    const body = d.update(b.subarray(1 + IV, b.length - TAG));
+    const last = d.final();
+    return last.length === 0 ? body : Buffer.concat([body, last]);
+  };
+  const openXChaCha = (org: string, id: string, b: Buffer): Buffer => {
+    if (b.length < 1 + NONCE_BYTES + TAG_BYTES) throw new Error('truncated');
+    return aead.open(
+      b.subarray(1 + NONCE_BYTES),
+      aad(org, id),
+      b.subarray(1, 1 + NONCE_BYTES),
+      key,
+    );
   };
   return {
     hashSalt: createHmac('sha256', key).update('vulnvault-content-hash/v1').digest('base64'),
     seal: (org, id, fields) => sealPacked(org, id, packFields(fields)),
     sealPacked,
     open(org, id, blob) {
-      if (blob.length < 1 + IV + TAG || blob[0] !== VERSION) throw cannotOpen();
       const b = Buffer.from(blob.buffer, blob.byteOffset, blob.byteLength);
       try {
-        const d = createDecipheriv('aes-256-gcm', key, b.subarray(1, 1 + IV));
-        d.setAAD(aad(org, id));
-        d.setAuthTag(b.subarray(b.length - TAG));
-        const body = d.update(b.subarray(1 + IV, b.length - TAG));
-        const last = d.final();
-        return unpackFields(last.length === 0 ? body : Buffer.concat([body, last]));
+        if (b[0] === SEALED_VERSION) return unpackFields(openXChaCha(org, id, b));
+        if (b[0] === VERSION) return unpackFields(openAesGcm(org, id, b));
       } catch (err) {
         throw cannotOpen(err);
       }
+      throw cannotOpen();
     },
   };
 }

@@ -4,7 +4,7 @@
 // its own (the SQLite scan import).
 
 import type { DataKeys } from './data-keys.js';
-import { aesFindingSealer, type FindingSealer } from './envelope.js';
+import { findingSealer, type FindingSealer } from './envelope.js';
 import { plaintextSealerForBenchmark } from './plaintext-sealer.js';
 
 export interface FindingCiphers {
@@ -18,7 +18,7 @@ export function createFindingCiphers(keys: DataKeys): FindingCiphers {
   const sealerOf = (dek: Buffer): FindingSealer => {
     let s = sealers.get(dek);
     if (!s) {
-      s = aesFindingSealer(dek);
+      s = findingSealer(dek);
       sealers.set(dek, s);
     }
     return s;

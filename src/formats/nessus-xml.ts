@@ -53,6 +53,10 @@ export function nessusXmlParser(sink: ScanSink): FormatParser {
   let text = '';
   let itemCount = 0;
 
+  const onText = (t: string) => {
+    if (field !== undefined && text.length < FIELD_LIMITS.text) text += t;
+  };
+
   const where = () => `line ${parser.line}, column ${parser.column + 1}`;
   const fail = (message: string): never => {
     throw new VaultError('xml_malformed', `${message} at ${where()}; nothing was stored`);
@@ -82,17 +86,18 @@ export function nessusXmlParser(sink: ScanSink): FormatParser {
       if (host === '') fail('ReportHost has no name');
       sink.asset(SCANNER, host);
     } else if (tag.name === 'ReportItem' && host !== undefined && depth === 4) {
-      item = { attrs: { ...tag.attributes }, fields: new Map(), cves: [] };
+      // saxes makes a new attributes object for every tag: kept, not copied.
+      item = { attrs: tag.attributes, fields: new Map(), cves: [] };
+      // Text is only listened to inside a ReportItem: saxes then skips
+      // building strings for all other text (host properties, policy, the
+      // whitespace between hosts). Per item, not per field: each on/off is a
+      // keyed store in saxes that costs about as much as the text it saves.
+      parser.on('text', onText);
+      parser.on('cdata', onText);
     } else if (item && depth === 5 && FIELDS.has(tag.name)) {
       field = tag.name;
       text = '';
     }
-  });
-  parser.on('text', (t) => {
-    if (field !== undefined && text.length < FIELD_LIMITS.text) text += t;
-  });
-  parser.on('cdata', (t) => {
-    if (field !== undefined && text.length < FIELD_LIMITS.text) text += t;
   });
   parser.on('closetag', (tag: SaxesTagPlain) => {
     if (depth === 5 && field !== undefined && item) {
@@ -105,6 +110,8 @@ export function nessusXmlParser(sink: ScanSink): FormatParser {
       text = '';
     } else if (depth === 4 && tag.name === 'ReportItem' && item && host !== undefined) {
       itemCount++;
+      parser.off('text');
+      parser.off('cdata');
       sink.finding(toFinding(host, item, itemCount));
       item = undefined;
     } else if (depth === 3 && tag.name === 'ReportHost') {

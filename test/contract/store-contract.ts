@@ -469,6 +469,16 @@ export function storeContract(name: string, open: () => Promise<ContractStore>):
           [scanned(1, { cves: ['CVE-2024-0009'], title: 'last wins' })],
         ]);
         assert.deepEqual(again, { new: 0, updated: 0, unchanged: 1, fixed: 0, reopened: 0 });
+        // Unchanged at its first row, changed by a later one: updated, once.
+        const all3 = ['CVE-2024-0001', 'CVE-2024-0005', 'CVE-2024-0009'];
+        const grown = await importScan(s.writer, org, [
+          [scanned(1, { cves: all3, title: 'last wins' })],
+          [scanned(1, { cves: ['CVE-2024-0010'], title: 'last wins' })],
+          [scanned(1, { cves: ['CVE-2024-0011'], title: 'last wins' })],
+        ]);
+        assert.deepEqual(grown, { new: 0, updated: 1, unchanged: 0, fixed: 0, reopened: 0 });
+        const [g] = await all(s.reader, org);
+        assert.deepEqual(g?.cves, [...all3, 'CVE-2024-0010', 'CVE-2024-0011']);
       });
 
       it("leaves seed records alone (they are no scanner's findings)", async () => {

@@ -3,13 +3,14 @@
 // cache unwraps again when the key state changes or the entry is too old.
 
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
+import { createCipheriv, randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import type { DataKeyStore, KeyProvider, WrappedDataKey } from '../../src/core/keys.js';
 import { createDataKeys } from '../../src/crypto/data-keys.js';
 import {
-  aesFindingSealer,
+  findingSealer,
   packBatch,
+  packFields,
   unpackFields,
   unwrapKey,
   wrapKey,
@@ -20,7 +21,7 @@ const fields = { description: 'd', solution: 's', evidence: 'e\n"quoted"\u0000' 
 
 describe('finding envelope', () => {
   const dek = randomBytes(32);
-  const sealer = aesFindingSealer(dek);
+  const sealer = findingSealer(dek);
 
   it('round-trips the sealed fields and never stores them in clear', () => {
     const blob = sealer.seal('org1', 'id-1', fields);
@@ -36,8 +37,8 @@ describe('finding envelope', () => {
       assert.throws(f, { code: 'key_unavailable', message: /cannot be read/ });
     fails(() => sealer.open('org1', 'id-2', blob));
     fails(() => sealer.open('org2', 'id-1', blob));
-    fails(() => aesFindingSealer(randomBytes(32)).open('org1', 'id-1', blob));
-    for (const at of [1, 13, blob.length - 1]) {
+    fails(() => findingSealer(randomBytes(32)).open('org1', 'id-1', blob));
+    for (const at of [0, 1, 13, 25, blob.length - 1]) {
       const bad = Buffer.from(blob);
       bad[at] = (bad[at] as number) ^ 1;
       fails(() => sealer.open('org1', 'id-1', bad));
@@ -64,9 +65,26 @@ describe('finding envelope', () => {
     });
   });
 
+  it('seals with XChaCha20-Poly1305 (version 2) and still opens AES-256-GCM blobs (version 1)', () => {
+    const blob = sealer.seal('org1', 'id-1', fields);
+    assert.equal(blob[0], 2);
+    assert.equal(blob.length, 1 + 24 + packFields(fields).length + 16);
+    // A version-1 blob, as vulnvault 0.1 wrote it: 0x01 | iv (12) | AES-256-GCM | tag.
+    const iv = randomBytes(12);
+    const c = createCipheriv('aes-256-gcm', dek, iv);
+    c.setAAD(Buffer.from('vulnvault-finding/v1\u0000org1\u0000id-1'));
+    const body = Buffer.concat([c.update(packFields(fields)), c.final()]);
+    const v1 = Buffer.concat([Buffer.of(1), iv, body, c.getAuthTag()]);
+    assert.deepEqual(sealer.open('org1', 'id-1', v1), fields);
+    assert.throws(() => sealer.open('org1', 'id-2', v1), { code: 'key_unavailable' });
+    const v3 = Buffer.from(blob);
+    v3[0] = 3;
+    assert.throws(() => sealer.open('org1', 'id-1', v3), { code: 'key_unavailable' });
+  });
+
   it('derives a content-hash salt from the key, not from the content', () => {
-    assert.equal(sealer.hashSalt, aesFindingSealer(dek).hashSalt);
-    assert.notEqual(sealer.hashSalt, aesFindingSealer(randomBytes(32)).hashSalt);
+    assert.equal(sealer.hashSalt, findingSealer(dek).hashSalt);
+    assert.notEqual(sealer.hashSalt, findingSealer(randomBytes(32)).hashSalt);
   });
 });
 

@@ -10,10 +10,12 @@
 //   same content hash    → lastSeen only                  → unchanged or updated
 //   otherwise            → update content                 → unchanged or updated
 //
-// Whether a seen finding counts as updated or unchanged is decided at commit,
-// against its content hash before this upload: a finding reported twice in
-// one upload (a CSV row per CVE) is merged, and only the merged result says
-// whether anything changed.
+// Whether a seen finding counts as updated or unchanged is decided against
+// its content hash before this upload, and revised when the same identity
+// comes again in the upload (a CSV row per CVE): the finding is merged, and
+// only the merged result says whether anything changed. The hash before the
+// upload is kept in a temp table only for findings that change (rare): for
+// one seen unchanged it is still the stored hash.
 //
 // commit() then marks fixed every open finding of the covered assets that
 // this upload did not touch (last_scan_id ≠ this scan). Static SQL only.
@@ -68,7 +70,8 @@ export function idGenerator(): () => string {
  * are then ignored).
  */
 export interface Prepared {
-  hashes: readonly string[];
+  /** Absent: this side computes them (from the packed fields). */
+  hashes?: readonly string[] | undefined;
   packed: Uint8Array;
   ends: readonly number[];
 }
@@ -84,12 +87,16 @@ export interface HashedScanImport extends ScanImport {
 export type ScanImporter = (meta: ScanMeta, sealer: FindingSealer) => Promise<HashedScanImport>;
 
 export function createScanImporter(db: Db, lock: WriteLock): ScanImporter {
+  // scan_assets.fresh: the asset had no finding of this scanner before this
+  // import, so none of its findings can become fixed (commit skips it).
   db.exec(`CREATE TEMP TABLE IF NOT EXISTS scan_assets (
              upload TEXT NOT NULL, scanner TEXT NOT NULL, asset TEXT NOT NULL,
+             fresh INTEGER NOT NULL,
              PRIMARY KEY (upload, scanner, asset)
            ) WITHOUT ROWID;
            CREATE TEMP TABLE IF NOT EXISTS scan_prior (
              upload TEXT NOT NULL, seq INTEGER NOT NULL, prior_hash TEXT,
+             reopened INTEGER NOT NULL,
              PRIMARY KEY (upload, seq)
            ) WITHOUT ROWID;`);
   const prior = db.prepare<unknown[], Prior>(
@@ -119,15 +126,19 @@ export function createScanImporter(db: Db, lock: WriteLock): ScanImporter {
   const dropCves = db.prepare(`DELETE FROM finding_cves WHERE seq = ?`);
   const addCve = db.prepare(`INSERT OR IGNORE INTO finding_cves (seq, org, cve) VALUES (?, ?, ?)`);
   const addAsset = db.prepare(
-    `INSERT OR IGNORE INTO scan_assets (upload, scanner, asset) VALUES (?, ?, ?)`,
+    `INSERT OR IGNORE INTO scan_assets (upload, scanner, asset, fresh) VALUES (?, ?, ?, ?)`,
   );
+  // CROSS JOIN fixes the join order: from the covered assets into each one's
+  // findings (findings_identity), never a walk over all the org's findings
+  // probing the assets, which the planner picks otherwise (no statistics on
+  // the temp table).
   const markFixed = db.prepare(
     `UPDATE findings SET status = 'fixed', fixed_at = @now, last_scan_id = @scanId
       WHERE seq IN (
         SELECT f.seq FROM scan_assets a
-          JOIN findings f ON f.org = @org AND f.scanner = a.scanner AND f.asset = a.asset
-                         AND f.vuln_id IS NULL
-         WHERE a.upload = @upload AND f.status IN ('open', 'reopened')
+          CROSS JOIN findings f ON f.org = @org AND f.scanner = a.scanner AND f.asset = a.asset
+                               AND f.vuln_id IS NULL
+         WHERE a.upload = @upload AND a.fresh = 0 AND f.status IN ('open', 'reopened')
            AND f.last_scan_id IS NOT @scanId)`,
   );
   const insertScan = db.prepare(
@@ -138,13 +149,25 @@ export function createScanImporter(db: Db, lock: WriteLock): ScanImporter {
   );
   const clearAssets = db.prepare(`DELETE FROM scan_assets WHERE upload = ?`);
   const addPrior = db.prepare(
-    `INSERT OR IGNORE INTO scan_prior (upload, seq, prior_hash) VALUES (?, ?, ?)`,
+    `INSERT OR IGNORE INTO scan_prior (upload, seq, prior_hash, reopened) VALUES (?, ?, ?, ?)`,
   );
-  const countSeen = db.prepare<[string], { seen: number; unchanged: number }>(
-    `SELECT count(*) AS seen, coalesce(sum(f.content_hash IS p.prior_hash), 0) AS unchanged
-       FROM scan_prior p JOIN findings f ON f.seq = p.seq WHERE p.upload = ?`,
+  const getPrior = db.prepare<[string, number], { prior_hash: string | null; reopened: number }>(
+    `SELECT prior_hash, reopened FROM scan_prior WHERE upload = ? AND seq = ?`,
   );
   const clearPrior = db.prepare(`DELETE FROM scan_prior WHERE upload = ?`);
+  const lastSeq = db.prepare<[], { seq: number }>(
+    `SELECT coalesce(max(seq), 0) AS seq FROM findings`,
+  );
+  // The CVE rows of the findings a batch inserted (seq above the largest
+  // before it: the import holds the write lock), in one statement at the end
+  // of the batch instead of a bound INSERT per CVE: SQLite walks the new
+  // rows' CVE lists itself. INSERT OR IGNORE: a finding merged within the
+  // batch may have some already.
+  const addNewCves = db.prepare(
+    `INSERT OR IGNORE INTO finding_cves (seq, org, cve)
+     SELECT f.seq, f.org, c.value FROM findings f, json_each(f.cves) c
+      WHERE f.seq > @after`,
+  );
 
   return async (meta, sealer) => {
     const salt = sealer.hashSalt;
@@ -154,10 +177,17 @@ export function createScanImporter(db: Db, lock: WriteLock): ScanImporter {
     const nextId = idGenerator();
     const now = new Date().toISOString();
     const counts: ScanCounts = { new: 0, updated: 0, unchanged: 0, fixed: 0, reopened: 0 };
+    let priorRows = false;
     let open = false;
+    // Findings above this seq were inserted by this import.
+    let seqBefore = 0;
+    // Findings up to this seq have their CVE rows.
+    let cvesUpTo = 0;
     try {
       db.exec('BEGIN IMMEDIATE');
       open = true;
+      cvesUpTo = (lastSeq.get() as { seq: number }).seq;
+      seqBefore = cvesUpTo;
     } catch (err) {
       release();
       throw storeError(err);
@@ -181,7 +211,12 @@ export function createScanImporter(db: Db, lock: WriteLock): ScanImporter {
     // findings are all new, so the per-finding lookup is skipped (a repeated
     // identity then hits the unique index and takes the lookup path).
     const freshAssets = new Map<string, boolean>();
+    // Findings come grouped by asset: the last answer is asked again most.
+    let lastScanner = '';
+    let lastAsset = '';
+    let lastFresh = false;
     const isFresh = (scanner: string, asset: string): boolean => {
+      if (asset === lastAsset && scanner === lastScanner) return lastFresh;
       const k = `${scanner}\n${asset}`;
       let fresh = freshAssets.get(k);
       if (fresh === undefined) {
@@ -189,11 +224,17 @@ export function createScanImporter(db: Db, lock: WriteLock): ScanImporter {
         fresh = assetKnown.get(meta.org, scanner, asset) === undefined;
         freshAssets.set(k, fresh);
       }
+      lastScanner = scanner;
+      lastAsset = asset;
+      lastFresh = fresh;
       return fresh;
     };
 
     // The finding's packed sealed fields, when the caller prepared them.
     let packedOf: ((i: number) => Buffer) | undefined;
+    // Findings with packed fields carry empty description, solution and evidence.
+    const hashFor = (f: ScannedFinding, cves: string, packed: Buffer | undefined) =>
+      contentHash(salt, packed ? { ...f, ...unpackFields(packed) } : f, cves);
     const content = (
       id: string,
       f: ScannedFinding,
@@ -223,23 +264,20 @@ export function createScanImporter(db: Db, lock: WriteLock): ScanImporter {
       const cves = JSON.stringify(f.cves);
       const id = nextId();
       try {
-        const seq = Number(
-          insert.run(
-            id,
-            meta.org,
-            f.asset,
-            f.scanner,
-            f.pluginId,
-            f.port,
-            f.protocol,
-            ...content(id, f, cves, given ?? contentHash(salt, f, cves), packed),
-            now,
-            now,
-            meta.scanId,
-          ).lastInsertRowid,
+        insert.run(
+          id,
+          meta.org,
+          f.asset,
+          f.scanner,
+          f.pluginId,
+          f.port,
+          f.protocol,
+          ...content(id, f, cves, given ?? hashFor(f, cves, packed), packed),
+          now,
+          now,
+          meta.scanId,
         );
-        writeCves(seq, f.cves, false);
-        counts.new++;
+        counts.new++; // its CVE rows are written at the end of the batch (addNewCves)
         return true;
       } catch (err) {
         if (err instanceof SqliteError && err.code === 'SQLITE_CONSTRAINT_UNIQUE') return false;
@@ -254,19 +292,39 @@ export function createScanImporter(db: Db, lock: WriteLock): ScanImporter {
         insertNew(f, given, packed);
         return;
       }
+      const again = p.last_scan_id === meta.scanId;
       let cveList = f.cves;
       let hashOf = given;
-      if (p.last_scan_id === meta.scanId) {
+      if (again) {
         // Same identity twice in one upload (e.g. a CSV row per CVE): unite CVEs.
         cveList = [...new Set([...(JSON.parse(p.cves) as string[]), ...f.cves])].sort();
         hashOf = undefined;
       }
       const cves = JSON.stringify(cveList);
-      const hash =
-        hashOf ?? contentHash(salt, packed ? { ...f, ...unpackFields(packed) } : f, cves);
+      const hash = hashOf ?? hashFor(f, cves, packed);
       const rewrite = (status: string) =>
         update.run(...content(p.id, f, cves, hash, packed), status, now, meta.scanId, p.seq);
-      if (p.last_scan_id === meta.scanId) {
+      if (again) {
+        if (p.seq > seqBefore) {
+          // New in this upload: counted as new whatever the merge gives.
+          rewrite(p.status);
+          // A finding new in this batch gets its CVE rows at the end of it.
+          if (p.seq <= cvesUpTo) writeCves(p.seq, cveList, false);
+          return;
+        }
+        const was = getPrior.get(upload, p.seq);
+        if (was?.reopened !== 1) {
+          // Seen before in this upload, counted unchanged or updated against
+          // its hash before the upload: count it again for the merged result.
+          const before = was ? was.prior_hash : p.content_hash;
+          if (!was) {
+            addPrior.run(upload, p.seq, before, 0);
+            priorRows = true;
+          }
+          const count = (h: string | null) => (h === before ? 'unchanged' : 'updated');
+          counts[count(p.content_hash)]--;
+          counts[count(hash)]++;
+        }
         rewrite(p.status);
         writeCves(p.seq, cveList, false);
         return;
@@ -274,15 +332,20 @@ export function createScanImporter(db: Db, lock: WriteLock): ScanImporter {
       if (p.status === 'fixed') {
         rewrite('reopened');
         writeCves(p.seq, cveList, true);
+        addPrior.run(upload, p.seq, p.content_hash, 1);
+        priorRows = true;
         counts.reopened++;
         return;
       }
-      addPrior.run(upload, p.seq, p.content_hash);
       if (p.content_hash === hash) {
         touch.run(now, meta.scanId, p.seq);
+        counts.unchanged++;
       } else {
+        addPrior.run(upload, p.seq, p.content_hash, 0);
+        priorRows = true;
         rewrite(p.status);
         writeCves(p.seq, cveList, true);
+        counts.updated++;
       }
     };
 
@@ -290,7 +353,9 @@ export function createScanImporter(db: Db, lock: WriteLock): ScanImporter {
       stage(findings, assets, prepared) {
         try {
           if (!open) throw new Error('scan import already finished');
-          for (const a of assets) addAsset.run(upload, a.scanner, a.asset);
+          for (const a of assets) {
+            addAsset.run(upload, a.scanner, a.asset, isFresh(a.scanner, a.asset) ? 1 : 0);
+          }
           if (prepared) {
             const bytes = Buffer.from(
               prepared.packed.buffer,
@@ -301,7 +366,13 @@ export function createScanImporter(db: Db, lock: WriteLock): ScanImporter {
             packedOf = (i) => bytes.subarray(i === 0 ? 0 : ends[i - 1], ends[i]);
           } else packedOf = undefined;
           const at = packedOf;
-          findings.forEach((f, i) => stageOne(f, prepared?.hashes[i], at?.(i)));
+          const newBefore = counts.new;
+          const hashes = prepared?.hashes;
+          findings.forEach((f, i) => stageOne(f, hashes?.[i], at?.(i)));
+          if (counts.new > newBefore) {
+            addNewCves.run({ after: cvesUpTo });
+            cvesUpTo = (lastSeq.get() as { seq: number }).seq;
+          }
           return Promise.resolve();
         } catch (err) {
           return Promise.reject(storeError(err));
@@ -310,9 +381,6 @@ export function createScanImporter(db: Db, lock: WriteLock): ScanImporter {
       commit(received) {
         try {
           if (!open) throw new Error('scan import already finished');
-          const seen = countSeen.get(upload) ?? { seen: 0, unchanged: 0 };
-          counts.unchanged = seen.unchanged;
-          counts.updated = seen.seen - seen.unchanged;
           counts.fixed = markFixed.run({
             upload,
             org: meta.org,
@@ -330,7 +398,7 @@ export function createScanImporter(db: Db, lock: WriteLock): ScanImporter {
             received,
           });
           clearAssets.run(upload);
-          clearPrior.run(upload);
+          if (priorRows) clearPrior.run(upload);
           finish('COMMIT');
           return Promise.resolve({ ...counts });
         } catch (err) {

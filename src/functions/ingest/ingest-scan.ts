@@ -22,7 +22,7 @@ import {
   type Replayable,
 } from '../idempotency.js';
 
-const BATCH = 2000;
+const BATCH = 250;
 
 export interface IngestDeps {
   authorize: Authorize;
