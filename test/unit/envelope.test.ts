@@ -31,6 +31,14 @@ describe('finding envelope', () => {
     assert.notDeepEqual(sealer.seal('org1', 'id-1', fields), blob);
   });
 
+  it('binds org and id of any length, non-ASCII too', () => {
+    for (const org of ['o', 'ørg-€', 'x'.repeat(400)]) {
+      const blob = sealer.seal(org, 'id-9', fields);
+      assert.deepEqual(sealer.open(org, 'id-9', blob), fields);
+      assert.throws(() => sealer.open(`${org}x`, 'id-9', blob), { code: 'key_unavailable' });
+    }
+  });
+
   it('refuses another finding id, another org, another key, and any changed byte', () => {
     const blob = sealer.seal('org1', 'id-1', fields);
     const fails = (f: () => unknown) =>

@@ -83,6 +83,19 @@ const FINDINGS_MIGRATIONS: readonly string[] = [
      created_at   TEXT NOT NULL,
      rewrapped_at TEXT
    ) STRICT;`,
+  // 4: finding_cves as one B-tree keyed (org, cve, seq) instead of a table
+  // keyed (seq, cve) plus an index (org, cve): it answers the same lookups
+  // (a CVE filter probes (org, cve, seq); top CVEs walk (org, cve)), and a
+  // large import writes one B-tree per CVE instead of two.
+  `CREATE TABLE finding_cves_v4 (
+     org TEXT NOT NULL,
+     cve TEXT NOT NULL,
+     seq INTEGER NOT NULL,
+     PRIMARY KEY (org, cve, seq)
+   ) STRICT, WITHOUT ROWID;
+   INSERT INTO finding_cves_v4 (org, cve, seq) SELECT org, cve, seq FROM finding_cves;
+   DROP TABLE finding_cves;
+   ALTER TABLE finding_cves_v4 RENAME TO finding_cves;`,
 ];
 
 const IDEMPOTENCY_MIGRATIONS: readonly string[] = [
@@ -133,6 +146,11 @@ function migrate(db: Db, migrations: readonly string[], upTo = migrations.length
 export function openFindingsDb(file: string, schemaVersion?: number): Db {
   mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
   const db = new Database(file);
+  // 16 KiB pages for a new database (an existing one keeps its size): a
+  // finding row is about 1 KB, and a large import writes a quarter as many
+  // WAL frames and B-tree pages as with 4 KiB. npm run bench:ingest: about
+  // 0.2 s less server CPU per 100 MB upload.
+  db.pragma('page_size = 16384');
   db.pragma('journal_mode = WAL');
   // FULL: an acknowledged 201 survives power loss, not only a process crash.
   db.pragma('synchronous = FULL');

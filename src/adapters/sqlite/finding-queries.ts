@@ -123,7 +123,8 @@ export function createFindingQueries(
         AND (@severities IS NULL OR f.severity IN (SELECT value FROM json_each(@severities)))
         AND (@status IS NULL OR f.status = @status)
         AND (@cve IS NULL OR EXISTS (
-              SELECT 1 FROM finding_cves c WHERE c.seq = f.seq AND c.cve = @cve))
+              SELECT 1 FROM finding_cves c
+               WHERE c.org = f.org AND c.cve = @cve AND c.seq = f.seq))
         AND (@asset IS NULL OR f.asset = @asset)
         AND (@since IS NULL OR f.last_seen >= @since)
         AND (@q IS NULL OR instr(lower(f.title), lower(@q)) > 0)

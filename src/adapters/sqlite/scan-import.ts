@@ -123,8 +123,13 @@ export function createScanImporter(db: Db, lock: WriteLock): ScanImporter {
       WHERE org = ? AND scanner = ? AND asset = ? AND vuln_id IS NULL LIMIT 1`,
   );
   const touch = db.prepare(`UPDATE findings SET last_seen = ?, last_scan_id = ? WHERE seq = ?`);
-  const dropCves = db.prepare(`DELETE FROM finding_cves WHERE seq = ?`);
-  const addCve = db.prepare(`INSERT OR IGNORE INTO finding_cves (seq, org, cve) VALUES (?, ?, ?)`);
+  // A finding's CVE rows are found from its stored CVE list (the key is
+  // (org, cve, seq)).
+  const dropCves = db.prepare(
+    `DELETE FROM finding_cves
+      WHERE org = ? AND seq = ? AND cve IN (SELECT value FROM json_each(?))`,
+  );
+  const addCve = db.prepare(`INSERT OR IGNORE INTO finding_cves (org, cve, seq) VALUES (?, ?, ?)`);
   const addAsset = db.prepare(
     `INSERT OR IGNORE INTO scan_assets (upload, scanner, asset, fresh) VALUES (?, ?, ?, ?)`,
   );
@@ -164,8 +169,8 @@ export function createScanImporter(db: Db, lock: WriteLock): ScanImporter {
   // rows' CVE lists itself. INSERT OR IGNORE: a finding merged within the
   // batch may have some already.
   const addNewCves = db.prepare(
-    `INSERT OR IGNORE INTO finding_cves (seq, org, cve)
-     SELECT f.seq, f.org, c.value FROM findings f, json_each(f.cves) c
+    `INSERT OR IGNORE INTO finding_cves (org, cve, seq)
+     SELECT f.org, c.value, f.seq FROM findings f, json_each(f.cves) c
       WHERE f.seq > @after`,
   );
 
@@ -202,9 +207,10 @@ export function createScanImporter(db: Db, lock: WriteLock): ScanImporter {
       }
     };
 
-    const writeCves = (seq: number, cves: readonly string[], replace: boolean) => {
-      if (replace) dropCves.run(seq);
-      for (const c of cves) addCve.run(seq, meta.org, c);
+    /** oldCves: the stored JSON list, whose rows are replaced; undefined: only add. */
+    const writeCves = (seq: number, cves: readonly string[], oldCves?: string) => {
+      if (oldCves !== undefined) dropCves.run(meta.org, seq, oldCves);
+      for (const c of cves) addCve.run(meta.org, c, seq);
     };
 
     // Assets with no finding of this scanner before this import: their
@@ -309,7 +315,7 @@ export function createScanImporter(db: Db, lock: WriteLock): ScanImporter {
           // New in this upload: counted as new whatever the merge gives.
           rewrite(p.status);
           // A finding new in this batch gets its CVE rows at the end of it.
-          if (p.seq <= cvesUpTo) writeCves(p.seq, cveList, false);
+          if (p.seq <= cvesUpTo) writeCves(p.seq, cveList);
           return;
         }
         const was = getPrior.get(upload, p.seq);
@@ -326,12 +332,12 @@ export function createScanImporter(db: Db, lock: WriteLock): ScanImporter {
           counts[count(hash)]++;
         }
         rewrite(p.status);
-        writeCves(p.seq, cveList, false);
+        writeCves(p.seq, cveList);
         return;
       }
       if (p.status === 'fixed') {
         rewrite('reopened');
-        writeCves(p.seq, cveList, true);
+        writeCves(p.seq, cveList, p.cves);
         addPrior.run(upload, p.seq, p.content_hash, 1);
         priorRows = true;
         counts.reopened++;
@@ -344,7 +350,7 @@ export function createScanImporter(db: Db, lock: WriteLock): ScanImporter {
         addPrior.run(upload, p.seq, p.content_hash, 0);
         priorRows = true;
         rewrite(p.status);
-        writeCves(p.seq, cveList, true);
+        writeCves(p.seq, cveList, p.cves);
         counts.updated++;
       }
     };
