@@ -14,7 +14,7 @@
 // Store-independent: the SQLite adapter uses it today, a DynamoDB adapter can
 // use it as is.
 
-import { createCipheriv, createDecipheriv, createHmac, randomFillSync } from 'node:crypto';
+import { createCipheriv, createDecipheriv, randomFillSync } from 'node:crypto';
 import { VaultError } from '../core/errors.js';
 import { aead, NONCE_BYTES, TAG_BYTES } from './aead.js';
 
@@ -26,13 +26,13 @@ export interface SealedFields {
 }
 
 export interface FindingSealer {
-  /** A secret derived from the data key, to salt stored content hashes. */
-  readonly hashSalt: string;
   seal(org: string, id: string, fields: SealedFields): Buffer;
   /** Like seal, for fields already packed with packFields / packBatch. */
   sealPacked(org: string, id: string, packed: Uint8Array): Buffer;
   /** Throws VaultError('key_unavailable') when the blob does not open. */
   open(org: string, id: string, blob: Uint8Array): SealedFields;
+  /** Like open, the fields still packed (as packFields makes them). */
+  openPacked(org: string, id: string, blob: Uint8Array): Buffer;
 }
 
 const VERSION = 1; // AES-256-GCM: wrapped data keys; finding blobs before 0.2
@@ -175,20 +175,28 @@ export function findingSealer(dek: Uint8Array): FindingSealer {
       key,
     );
   };
+  const openPacked = (org: string, id: string, blob: Uint8Array): Buffer => {
+    const b = Buffer.from(blob.buffer, blob.byteOffset, blob.byteLength);
+    try {
+      if (b[0] === SEALED_VERSION) return openXChaCha(org, id, b);
+      if (b[0] === VERSION) return openAesGcm(org, id, b);
+    } catch (err) {
+      throw cannotOpen(err);
+    }
+    throw cannotOpen();
+  };
   return {
-    hashSalt: createHmac('sha256', key).update('vulnvault-content-hash/v1').digest('base64'),
     seal: (org, id, fields) => sealPacked(org, id, packFields(fields)),
     sealPacked,
     open(org, id, blob) {
-      const b = Buffer.from(blob.buffer, blob.byteOffset, blob.byteLength);
+      const packed = openPacked(org, id, blob);
       try {
-        if (b[0] === SEALED_VERSION) return unpackFields(openXChaCha(org, id, b));
-        if (b[0] === VERSION) return unpackFields(openAesGcm(org, id, b));
+        return unpackFields(packed);
       } catch (err) {
         throw cannotOpen(err);
       }
-      throw cannotOpen();
     },
+    openPacked,
   };
 }
 

@@ -453,6 +453,47 @@ export function storeContract(name: string, open: () => Promise<ContractStore>):
         );
       });
 
+      it('counts a change in any content field, sealed or not, as updated', async () => {
+        const changes: Partial<ScannedFinding>[] = [
+          { description: 'other description' },
+          { solution: 'other solution' },
+          { evidence: 'other evidence' },
+          { title: 'other title' },
+          { severity: 'critical', severityRaw: '4' },
+          { cvss3Score: 9.9 },
+          { cvss3Vector: 'CVSS:3.1/AV:L' },
+          { cvss2Score: 1.1 },
+          { cvss2Vector: 'AV:L/AC:H' },
+          { cves: ['CVE-2023-9999'] },
+          { service: 'other' },
+        ];
+        const org = newOrg();
+        const base = changes.map((_, i) => scanned(i + 1));
+        await importScan(s.writer, org, [base]);
+        assert.deepEqual(await importScan(s.writer, org, [base]), {
+          new: 0,
+          updated: 0,
+          unchanged: changes.length,
+          fixed: 0,
+          reopened: 0,
+        });
+        const changed = changes.map((c, i) => scanned(i + 1, c));
+        assert.deepEqual(await importScan(s.writer, org, [changed]), {
+          new: 0,
+          updated: changes.length,
+          unchanged: 0,
+          fixed: 0,
+          reopened: 0,
+        });
+        const stored = await Promise.all(
+          (await all(s.reader, org)).map((f) => s.reader.getFinding(org, f.id)),
+        );
+        assert.equal(stored[0]?.description, 'other description');
+        assert.equal(stored[2]?.evidence, 'other evidence');
+        // The same changed content again: unchanged.
+        assert.equal((await importScan(s.writer, org, [changed])).unchanged, changes.length);
+      });
+
       it('merges the same identity reported twice in one upload, across batches too', async () => {
         const org = newOrg();
         const counts = await importScan(s.writer, org, [
@@ -479,6 +520,28 @@ export function storeContract(name: string, open: () => Promise<ContractStore>):
         assert.deepEqual(grown, { new: 0, updated: 1, unchanged: 0, fixed: 0, reopened: 0 });
         const [g] = await all(s.reader, org);
         assert.deepEqual(g?.cves, [...all3, 'CVE-2024-0010', 'CVE-2024-0011']);
+        // The same within one batch: the second row sees the first one's effect.
+        const all5 = [...all3, 'CVE-2024-0010', 'CVE-2024-0011'];
+        const sameBatch = await importScan(s.writer, org, [
+          [
+            scanned(1, { cves: all5, title: 'last wins' }),
+            scanned(1, { cves: ['CVE-2024-0012'], title: 'last wins' }),
+          ],
+        ]);
+        assert.deepEqual(sameBatch, { new: 0, updated: 1, unchanged: 0, fixed: 0, reopened: 0 });
+        const unchangedTwice = await importScan(s.writer, org, [
+          [
+            scanned(1, { cves: [...all5, 'CVE-2024-0012'], title: 'last wins' }),
+            scanned(1, { cves: ['CVE-2024-0012'], title: 'last wins' }),
+          ],
+        ]);
+        assert.deepEqual(unchangedTwice, {
+          new: 0,
+          updated: 0,
+          unchanged: 1,
+          fixed: 0,
+          reopened: 0,
+        });
       });
 
       it("leaves seed records alone (they are no scanner's findings)", async () => {

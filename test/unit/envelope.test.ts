@@ -90,9 +90,15 @@ describe('finding envelope', () => {
     assert.throws(() => sealer.open('org1', 'id-1', v3), { code: 'key_unavailable' });
   });
 
-  it('derives a content-hash salt from the key, not from the content', () => {
-    assert.equal(sealer.hashSalt, findingSealer(dek).hashSalt);
-    assert.notEqual(sealer.hashSalt, findingSealer(randomBytes(32)).hashSalt);
+  it('opens to the packed fields it sealed', () => {
+    const packed = packFields(fields);
+    assert.deepEqual(
+      sealer.openPacked('org1', 'id-1', sealer.sealPacked('org1', 'id-1', packed)),
+      packed,
+    );
+    assert.throws(() => sealer.openPacked('org1', 'id-2', sealer.seal('org1', 'id-1', fields)), {
+      code: 'key_unavailable',
+    });
   });
 });
 

@@ -81,9 +81,7 @@ export function createSqliteFindingsWriter(
   return {
     async beginScanImport(meta: ScanMeta) {
       const { sealer, dek } = await options.ciphers.forWrite(meta.org);
-      const imp = await (worker
-        ? worker.begin(meta, dek, sealer.hashSalt)
-        : inProcess(meta, sealer));
+      const imp = await (worker ? worker.begin(meta, dek) : inProcess(meta, sealer));
       return keepKeyChecked(imp, () => options.ciphers.forWrite(meta.org));
     },
     async close() {

@@ -10,12 +10,13 @@
 //   same content hash    → lastSeen only                  → unchanged or updated
 //   otherwise            → update content                 → unchanged or updated
 //
-// Whether a seen finding counts as updated or unchanged is decided against
-// its content hash before this upload, and revised when the same identity
-// comes again in the upload (a CSV row per CVE): the finding is merged, and
-// only the merged result says whether anything changed. The hash before the
-// upload is kept in a temp table only for findings that change (rare): for
-// one seen unchanged it is still the stored hash.
+// Whether a seen finding is unchanged is decided by comparing its content with
+// the stored one: the plaintext columns directly, the sealed fields by opening
+// the stored blob (one AEAD open, cheaper than hashing every incoming finding,
+// and no content digest is ever stored). When the same identity comes again in
+// the upload (a CSV row per CVE) the finding is merged, and only the merged
+// result says whether anything changed: for that rare case a digest of the
+// content before the upload is kept in a temp table for the upload's length.
 //
 // commit() then marks fixed every open finding of the covered assets that
 // this upload did not touch (last_scan_id ≠ this scan). Static SQL only.
@@ -24,14 +25,11 @@
 // finding, bound to org and finding id) by the import's FindingSealer before
 // they reach SQLite: the plaintext columns stay empty (DP 1.1).
 
-import { randomBytes, randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { SqliteError } from 'better-sqlite3';
-import { contentHash } from '../../core/content-hash.js';
-
-export { contentHash };
 import type { ScannedFinding } from '../../core/finding.js';
 import type { ScanCounts, ScanImport, ScanMeta } from '../../core/ports.js';
-import { unpackFields, type FindingSealer } from '../../crypto/envelope.js';
+import { packFields, type FindingSealer } from '../../crypto/envelope.js';
 import type { Db } from './database.js';
 import { storeError } from './store-error.js';
 import type { WriteLock } from './write-lock.js';
@@ -40,9 +38,17 @@ interface Prior {
   seq: number;
   id: string;
   status: string;
-  content_hash: string | null;
   last_scan_id: string | null;
   cves: string;
+  title: string;
+  severity: string;
+  severity_raw: string;
+  cvss3_score: number | null;
+  cvss3_vector: string | null;
+  cvss2_score: number | null;
+  cvss2_vector: string | null;
+  service: string;
+  sealed: Buffer | null;
 }
 
 /**
@@ -63,15 +69,11 @@ export function idGenerator(): () => string {
 }
 
 /**
- * Work a caller on another thread can take off this one: each finding's
- * content hash (with the sealer's salt, over its own CVEs; recomputed when
- * CVEs get merged) and its sealed fields packed into one batch buffer
- * (envelope.packBatch; the findings' own description, solution and evidence
- * are then ignored).
+ * Work a caller on another thread can take off this one: the findings' sealed
+ * fields packed into one batch buffer (envelope.packBatch; the findings' own
+ * description, solution and evidence are then ignored).
  */
 export interface Prepared {
-  /** Absent: this side computes them (from the packed fields). */
-  hashes?: readonly string[] | undefined;
   packed: Uint8Array;
   ends: readonly number[];
 }
@@ -95,12 +97,14 @@ export function createScanImporter(db: Db, lock: WriteLock): ScanImporter {
              PRIMARY KEY (upload, scanner, asset)
            ) WITHOUT ROWID;
            CREATE TEMP TABLE IF NOT EXISTS scan_prior (
-             upload TEXT NOT NULL, seq INTEGER NOT NULL, prior_hash TEXT,
+             upload TEXT NOT NULL, seq INTEGER NOT NULL, prior_digest TEXT,
              reopened INTEGER NOT NULL,
              PRIMARY KEY (upload, seq)
            ) WITHOUT ROWID;`);
   const prior = db.prepare<unknown[], Prior>(
-    `SELECT seq, id, status, content_hash, last_scan_id, cves FROM findings
+    `SELECT seq, id, status, last_scan_id, cves, title, severity, severity_raw, cvss3_score,
+            cvss3_vector, cvss2_score, cvss2_vector, service, sealed
+       FROM findings
       WHERE org = ? AND scanner = ? AND asset = ? AND plugin_id = ? AND port = ?
         AND protocol = ? AND vuln_id IS NULL`,
   );
@@ -109,20 +113,28 @@ export function createScanImporter(db: Db, lock: WriteLock): ScanImporter {
   const insert = db.prepare(
     `INSERT INTO findings (id, org, vuln_id, asset, scanner, plugin_id, port, protocol, title,
        severity, severity_raw, cvss3_score, cvss3_vector, cvss2_score, cvss2_vector, cves,
-       service, content_hash, sealed, status, first_seen, last_seen, last_scan_id)
-     VALUES (?, ?, NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?, ?, ?)`,
+       service, sealed, status, first_seen, last_seen, last_scan_id)
+     VALUES (?, ?, NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?, ?, ?)`,
   );
+  // content_hash (schema 2) is no longer written: unchanged content is found
+  // by comparison (see the top of this file); old values are cleared on rewrite.
   const update = db.prepare(
     `UPDATE findings SET title = ?, severity = ?, severity_raw = ?, cvss3_score = ?,
        cvss3_vector = ?, cvss2_score = ?, cvss2_vector = ?, cves = ?, service = ?,
-       content_hash = ?, sealed = ?, status = ?, fixed_at = NULL, last_seen = ?, last_scan_id = ?
+       content_hash = NULL, sealed = ?, status = ?, fixed_at = NULL, last_seen = ?,
+       last_scan_id = ?
      WHERE seq = ?`,
   );
   const assetKnown = db.prepare<[string, string, string], { one: number }>(
     `SELECT 1 AS one FROM findings
       WHERE org = ? AND scanner = ? AND asset = ? AND vuln_id IS NULL LIMIT 1`,
   );
-  const touch = db.prepare(`UPDATE findings SET last_seen = ?, last_scan_id = ? WHERE seq = ?`);
+  // The unchanged findings of a batch get their new lastSeen in one statement
+  // at the end of it (a JSON list of seqs), not one UPDATE each.
+  const touchAll = db.prepare(
+    `UPDATE findings SET last_seen = ?, last_scan_id = ?
+      WHERE seq IN (SELECT value FROM json_each(?))`,
+  );
   // A finding's CVE rows are found from its stored CVE list (the key is
   // (org, cve, seq)).
   const dropCves = db.prepare(
@@ -154,10 +166,10 @@ export function createScanImporter(db: Db, lock: WriteLock): ScanImporter {
   );
   const clearAssets = db.prepare(`DELETE FROM scan_assets WHERE upload = ?`);
   const addPrior = db.prepare(
-    `INSERT OR IGNORE INTO scan_prior (upload, seq, prior_hash, reopened) VALUES (?, ?, ?, ?)`,
+    `INSERT OR IGNORE INTO scan_prior (upload, seq, prior_digest, reopened) VALUES (?, ?, ?, ?)`,
   );
-  const getPrior = db.prepare<[string, number], { prior_hash: string | null; reopened: number }>(
-    `SELECT prior_hash, reopened FROM scan_prior WHERE upload = ? AND seq = ?`,
+  const getPrior = db.prepare<[string, number], { prior_digest: string | null; reopened: number }>(
+    `SELECT prior_digest, reopened FROM scan_prior WHERE upload = ? AND seq = ?`,
   );
   const clearPrior = db.prepare(`DELETE FROM scan_prior WHERE upload = ?`);
   const lastSeq = db.prepare<[], { seq: number }>(
@@ -175,7 +187,6 @@ export function createScanImporter(db: Db, lock: WriteLock): ScanImporter {
   );
 
   return async (meta, sealer) => {
-    const salt = sealer.hashSalt;
     const release = await lock.acquire();
     // The temp key is private to this import, never taken from input.
     const upload = randomUUID();
@@ -186,6 +197,8 @@ export function createScanImporter(db: Db, lock: WriteLock): ScanImporter {
     let open = false;
     // Findings above this seq were inserted by this import.
     let seqBefore = 0;
+    // Unchanged findings of the current batch, touched at its end (touchAll).
+    const touched = new Set<number>();
     // Findings up to this seq have their CVE rows.
     let cvesUpTo = 0;
     try {
@@ -239,15 +252,52 @@ export function createScanImporter(db: Db, lock: WriteLock): ScanImporter {
     // The finding's packed sealed fields, when the caller prepared them.
     let packedOf: ((i: number) => Buffer) | undefined;
     // Findings with packed fields carry empty description, solution and evidence.
-    const hashFor = (f: ScannedFinding, cves: string, packed: Buffer | undefined) =>
-      contentHash(salt, packed ? { ...f, ...unpackFields(packed) } : f, cves);
-    const content = (
-      id: string,
-      f: ScannedFinding,
-      cves: string,
-      hash: string,
-      packed: Buffer | undefined,
-    ) =>
+    const packedFields = (f: ScannedFinding, packed: Buffer | undefined): Buffer =>
+      packed ?? packFields(f);
+    /** The stored sealed fields, packed; undefined when there are none to compare. */
+    const storedPacked = (p: Prior): Buffer | undefined =>
+      p.sealed === null ? undefined : sealer.openPacked(meta.org, p.id, p.sealed);
+    const sameContent = (p: Prior, f: ScannedFinding, cves: string, packed: Buffer) => {
+      if (
+        p.title !== f.title ||
+        p.severity !== f.severity ||
+        p.severity_raw !== f.severityRaw ||
+        p.cvss3_score !== f.cvss3Score ||
+        p.cvss3_vector !== f.cvss3Vector ||
+        p.cvss2_score !== f.cvss2Score ||
+        p.cvss2_vector !== f.cvss2Vector ||
+        p.cves !== cves ||
+        p.service !== f.service
+      ) {
+        return false;
+      }
+      return storedPacked(p)?.equals(packed) ?? false;
+    };
+    // A digest of content, only to compare the content of one finding before
+    // the upload with what merging made of it: never stored beyond the upload.
+    const digest = (fields: readonly unknown[], packed: Buffer | undefined): string => {
+      const h = createHash('sha256').update(JSON.stringify(fields));
+      return h.update(packed ?? Buffer.alloc(0)).digest('base64url');
+    };
+    const digestPrior = (p: Prior) =>
+      digest(
+        [p.title, p.severity, p.severity_raw, p.cvss3_score, p.cvss3_vector, p.cvss2_score].concat([
+          p.cvss2_vector,
+          p.cves,
+          p.service,
+        ]),
+        storedPacked(p),
+      );
+    const digestNew = (f: ScannedFinding, cves: string, packed: Buffer) =>
+      digest(
+        [f.title, f.severity, f.severityRaw, f.cvss3Score, f.cvss3Vector, f.cvss2Score].concat([
+          f.cvss2Vector,
+          cves,
+          f.service,
+        ]),
+        packed,
+      );
+    const content = (id: string, f: ScannedFinding, cves: string, packed: Buffer | undefined) =>
       [
         f.title,
         f.severity,
@@ -258,15 +308,10 @@ export function createScanImporter(db: Db, lock: WriteLock): ScanImporter {
         f.cvss2Vector,
         cves,
         f.service,
-        hash,
         packed ? sealer.sealPacked(meta.org, id, packed) : sealer.seal(meta.org, id, f),
       ] as const;
 
-    const insertNew = (
-      f: ScannedFinding,
-      given: string | undefined,
-      packed: Buffer | undefined,
-    ): boolean => {
+    const insertNew = (f: ScannedFinding, packed: Buffer | undefined): boolean => {
       const cves = JSON.stringify(f.cves);
       const id = nextId();
       try {
@@ -278,7 +323,7 @@ export function createScanImporter(db: Db, lock: WriteLock): ScanImporter {
           f.pluginId,
           f.port,
           f.protocol,
-          ...content(id, f, cves, given ?? hashFor(f, cves, packed), packed),
+          ...content(id, f, cves, packed),
           now,
           now,
           meta.scanId,
@@ -291,25 +336,21 @@ export function createScanImporter(db: Db, lock: WriteLock): ScanImporter {
       }
     };
 
-    const stageOne = (f: ScannedFinding, given: string | undefined, packed: Buffer | undefined) => {
-      if (isFresh(f.scanner, f.asset) && insertNew(f, given, packed)) return;
+    const stageOne = (f: ScannedFinding, packed: Buffer | undefined) => {
+      if (isFresh(f.scanner, f.asset) && insertNew(f, packed)) return;
       const p = prior.get(meta.org, f.scanner, f.asset, f.pluginId, f.port, f.protocol);
       if (!p) {
-        insertNew(f, given, packed);
+        insertNew(f, packed);
         return;
       }
-      const again = p.last_scan_id === meta.scanId;
-      let cveList = f.cves;
-      let hashOf = given;
-      if (again) {
-        // Same identity twice in one upload (e.g. a CSV row per CVE): unite CVEs.
-        cveList = [...new Set([...(JSON.parse(p.cves) as string[]), ...f.cves])].sort();
-        hashOf = undefined;
-      }
+      const again = p.last_scan_id === meta.scanId || touched.has(p.seq);
+      // Same identity twice in one upload (e.g. a CSV row per CVE): unite CVEs.
+      const cveList = again
+        ? [...new Set([...(JSON.parse(p.cves) as string[]), ...f.cves])].sort()
+        : f.cves;
       const cves = JSON.stringify(cveList);
-      const hash = hashOf ?? hashFor(f, cves, packed);
       const rewrite = (status: string) =>
-        update.run(...content(p.id, f, cves, hash, packed), status, now, meta.scanId, p.seq);
+        update.run(...content(p.id, f, cves, packed), status, now, meta.scanId, p.seq);
       if (again) {
         if (p.seq > seqBefore) {
           // New in this upload: counted as new whatever the merge gives.
@@ -320,16 +361,19 @@ export function createScanImporter(db: Db, lock: WriteLock): ScanImporter {
         }
         const was = getPrior.get(upload, p.seq);
         if (was?.reopened !== 1) {
-          // Seen before in this upload, counted unchanged or updated against
-          // its hash before the upload: count it again for the merged result.
-          const before = was ? was.prior_hash : p.content_hash;
+          // Seen before in this upload and counted unchanged or updated
+          // against its content before the upload: count it again for the
+          // merged result. Without a row it was unchanged: the stored content
+          // is still the content before the upload.
+          const current = digestPrior(p);
+          const before = was ? was.prior_digest : current;
           if (!was) {
             addPrior.run(upload, p.seq, before, 0);
             priorRows = true;
           }
-          const count = (h: string | null) => (h === before ? 'unchanged' : 'updated');
-          counts[count(p.content_hash)]--;
-          counts[count(hash)]++;
+          const count = (d: string | null) => (d === before ? 'unchanged' : 'updated');
+          counts[count(current)]--;
+          counts[count(digestNew(f, cves, packedFields(f, packed)))]++;
         }
         rewrite(p.status);
         writeCves(p.seq, cveList);
@@ -338,16 +382,16 @@ export function createScanImporter(db: Db, lock: WriteLock): ScanImporter {
       if (p.status === 'fixed') {
         rewrite('reopened');
         writeCves(p.seq, cveList, p.cves);
-        addPrior.run(upload, p.seq, p.content_hash, 1);
+        addPrior.run(upload, p.seq, null, 1);
         priorRows = true;
         counts.reopened++;
         return;
       }
-      if (p.content_hash === hash) {
-        touch.run(now, meta.scanId, p.seq);
+      if (sameContent(p, f, cves, packedFields(f, packed))) {
+        touched.add(p.seq);
         counts.unchanged++;
       } else {
-        addPrior.run(upload, p.seq, p.content_hash, 0);
+        addPrior.run(upload, p.seq, digestPrior(p), 0);
         priorRows = true;
         rewrite(p.status);
         writeCves(p.seq, cveList, p.cves);
@@ -373,8 +417,11 @@ export function createScanImporter(db: Db, lock: WriteLock): ScanImporter {
           } else packedOf = undefined;
           const at = packedOf;
           const newBefore = counts.new;
-          const hashes = prepared?.hashes;
-          findings.forEach((f, i) => stageOne(f, hashes?.[i], at?.(i)));
+          findings.forEach((f, i) => stageOne(f, at?.(i)));
+          if (touched.size > 0) {
+            touchAll.run(now, meta.scanId, JSON.stringify([...touched]));
+            touched.clear();
+          }
           if (counts.new > newBefore) {
             addNewCves.run({ after: cvesUpTo });
             cvesUpTo = (lastSeq.get() as { seq: number }).seq;

@@ -14,11 +14,9 @@ import type { ScanImport, ScanMeta, ScanCounts } from '../../core/ports.js';
 import type { ImportReply, ImportRequest } from './import-worker.js';
 import { toTuple } from './finding-tuple.js';
 import { packBatch } from '../../crypto/envelope.js';
-import { contentHash } from './scan-import.js';
 import type { WriteLock } from './write-lock.js';
 
 const MAX_IN_FLIGHT = 16;
-const HASH_HERE_AT = 4;
 // The worker holds a few batches and prepared statements. Its young
 // generation is sized for the short-lived garbage of sealing (a cipher and a
 // few buffers per finding): at 8 MiB the scavenges took about a third of the
@@ -27,7 +25,7 @@ const HASH_HERE_AT = 4;
 const LIMITS = { maxYoungGenerationSizeMb: 24, maxOldGenerationSizeMb: 256 };
 
 export interface ImportWorker {
-  begin(meta: ScanMeta, dek: Buffer | null, hashSalt: string): Promise<ScanImport>;
+  begin(meta: ScanMeta, dek: Buffer | null): Promise<ScanImport>;
   close(): Promise<void>;
 }
 
@@ -82,7 +80,7 @@ export function startImportWorker(file: string, lock: WriteLock): ImportWorker {
   };
 
   return {
-    async begin(meta, dek, hashSalt) {
+    async begin(meta, dek) {
       const release = await lock.acquire();
       // Not awaited: the worker may still be checkpointing the previous
       // import (up to a few hundred ms), and the request body can be parsed
@@ -103,13 +101,6 @@ export function startImportWorker(file: string, lock: WriteLock): ImportWorker {
       return {
         async stage(findings, assets) {
           if (finished) throw new Error('scan import already finished');
-          // The content hashes (a tenth of the import's CPU) go to whichever
-          // thread has time: while the worker keeps up, it computes them; once
-          // it falls HASH_HERE_AT batches behind, this thread does.
-          const hashes =
-            waiting.length >= HASH_HERE_AT
-              ? findings.map((f) => contentHash(hashSalt, f, JSON.stringify(f.cves)))
-              : undefined;
           const { bytes, ends } = packBatch(findings);
           // The sealed fields travel once, in the packed buffer; the rest as
           // tuples, which clone in about half the time of objects (no
@@ -120,7 +111,7 @@ export function startImportWorker(file: string, lock: WriteLock): ImportWorker {
                 op: 'stage',
                 rows: findings.map(toTuple),
                 assets,
-                prepared: { hashes, packed: bytes, ends },
+                prepared: { packed: bytes, ends },
               },
               [bytes.buffer as ArrayBuffer],
             ),
