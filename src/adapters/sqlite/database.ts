@@ -71,7 +71,7 @@ const FINDINGS_MIGRATIONS: readonly string[] = [
    ) STRICT;
    CREATE INDEX scans_org ON scans (org, finished_at);`,
   // 3: envelope encryption (DP 1.1). `sealed` holds description, solution
-  // and evidence as one AES-256-GCM blob under the org's data key; the
+  // and evidence as one AEAD blob under the org's data key (envelope.ts); the
   // plaintext columns stay empty. Rows from before have sealed NULL until
   // sealPlaintextFindings (sealing.ts) encrypts them at the next start.
   // data_keys: each org's DEK, wrapped by a key-encryption key.

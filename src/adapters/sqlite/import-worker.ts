@@ -5,7 +5,7 @@
 // Each gets one reply: {ok: true, value} or {ok: false, error}.
 // begin carries the org's data key: findings are sealed here, on this thread.
 
-import { fdatasync, fstatSync, openSync, statSync } from 'node:fs';
+import { closeSync, fdatasync, fstatSync, openSync, statSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { ScanMeta } from '../../core/ports.js';
 import { findingSealer } from '../../crypto/envelope.js';
@@ -69,22 +69,40 @@ if (port) {
   // import wrote. Syncing in the background (thread pool) each time the WAL
   // has grown by SYNC_STEP leaves it only the last few: it took ~50 of the
   // ~150 ms a 100 MB import's COMMIT cost. Durability is unchanged: COMMIT
-  // still fsyncs. One descriptor for the worker's life, never closed under a
-  // pending sync.
+  // still fsyncs. The descriptor is opened for an import and closed after
+  // it, once no sync is pending on it.
   const SYNC_STEP = 8 * 1024 * 1024;
   let walFd: number | undefined;
+  let syncing = 0;
+  let done = false;
   let syncedAt = 0;
+  const closeWal = () => {
+    if (walFd === undefined || syncing > 0) return;
+    closeSync(walFd);
+    walFd = undefined;
+  };
   const syncAhead = () => {
     try {
+      done = false;
       walFd ??= openSync(wal, 'r');
       const size = fstatSync(walFd).size;
       if (size < syncedAt) syncedAt = 0; // the WAL restarted after a checkpoint
       if (size - syncedAt < SYNC_STEP) return;
       syncedAt = size;
-      fdatasync(walFd, () => undefined); // best effort; COMMIT syncs anyway
+      syncing++;
+      // Best effort: COMMIT syncs anyway.
+      fdatasync(walFd, () => {
+        syncing--;
+        if (done) closeWal();
+      });
     } catch {
       // no WAL yet: the next batch tries again
     }
+  };
+  const endSyncs = () => {
+    done = true;
+    syncedAt = 0;
+    closeWal();
   };
   const begin = createScanImporter(db, new WriteLock());
   let current: HashedScanImport | undefined;
@@ -124,7 +142,7 @@ if (port) {
         const value = await handle(msg);
         port.postMessage({ ok: true, value } satisfies ImportReply);
         if (msg.op === 'commit') afterCommit();
-        else if (msg.op === 'stage') syncAhead();
+        if (msg.op === 'stage') syncAhead();
       } catch (err) {
         const e = err as Error & { code?: string; cause?: { code?: string } };
         port.postMessage({
@@ -132,6 +150,7 @@ if (port) {
           error: { name: e.name, code: e.code ?? e.cause?.code, message: e.message },
         } satisfies ImportReply);
       }
+      if (msg.op === 'commit' || msg.op === 'abort') endSyncs();
     });
   });
 }

@@ -7,8 +7,11 @@
 //   none                 → insert, status open                       → new
 //   seen in this upload  → merge CVEs into it (duplicate identity)
 //   status fixed         → update, status reopened                   → reopened
-//   same content hash    → lastSeen only                  → unchanged or updated
-//   otherwise            → update content                 → unchanged or updated
+//   same content         → lastSeen only (one UPDATE per batch)      → unchanged
+//   otherwise            → update content                            → updated
+//
+// Assets with no finding of this scanner before the import ("fresh") skip
+// the lookup: their findings are inserted straight away.
 //
 // Whether a seen finding is unchanged is decided by comparing its content with
 // the stored one: the plaintext columns directly, the sealed fields by opening
@@ -18,12 +21,13 @@
 // result says whether anything changed: for that rare case a digest of the
 // content before the upload is kept in a temp table for the upload's length.
 //
-// commit() then marks fixed every open finding of the covered assets that
-// this upload did not touch (last_scan_id ≠ this scan). Static SQL only.
+// commit() then marks fixed every open finding of the covered assets (not
+// fresh ones) that this upload did not touch (last_scan_id ≠ this scan).
+// Static SQL only.
 //
-// Description, solution and evidence are sealed (one AES-256-GCM blob per
-// finding, bound to org and finding id) by the import's FindingSealer before
-// they reach SQLite: the plaintext columns stay empty (DP 1.1).
+// Description, solution and evidence are sealed (one XChaCha20-Poly1305 blob
+// per finding, bound to org and finding id) by the import's FindingSealer
+// before they reach SQLite: the plaintext columns stay empty (DP 1.1).
 
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { SqliteError } from 'better-sqlite3';

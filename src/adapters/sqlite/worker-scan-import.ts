@@ -4,9 +4,11 @@
 // request: backpressure end to end). A failure in the worker surfaces at the
 // next stage() or at commit(). The main thread's WriteLock is held for the
 // whole import, so seed writes on the main connection never overlap it.
-// Content hashes and the packed sealed fields (one buffer per batch,
-// transferred, not copied) are prepared here, on the main thread: the worker,
-// which also seals every finding, has the heavier share.
+// Batches are small (250 findings, ingest-scan.ts) so a batch dies young on
+// this thread; the sealed fields travel packed in one buffer per batch
+// (transferred, not copied), the rest as tuples. begin() is not awaited: the
+// worker may still be checkpointing the previous import while this one's
+// body is already being parsed.
 
 import { Worker } from 'node:worker_threads';
 import { VaultError, type ErrorCode } from '../../core/errors.js';
@@ -17,11 +19,10 @@ import { packBatch } from '../../crypto/envelope.js';
 import type { WriteLock } from './write-lock.js';
 
 const MAX_IN_FLIGHT = 16;
-// The worker holds a few batches and prepared statements. Its young
-// generation is sized for the short-lived garbage of sealing (a cipher and a
-// few buffers per finding): at 8 MiB the scavenges took about a third of the
-// encryption cost (npm run bench:crypto: ingest cost 13–18 % → 3–8 %), at
-// 24 MiB the server's peak RSS stays about where it was.
+// Up to MAX_IN_FLIGHT batches (4,000 findings, a few MB) wait for the
+// worker, so a slow moment on either side does not stall the other. The
+// worker's young generation is sized for the short-lived garbage of sealing:
+// at 8 MiB the scavenges took about a third of the encryption cost.
 const LIMITS = { maxYoungGenerationSizeMb: 24, maxOldGenerationSizeMb: 256 };
 
 export interface ImportWorker {

@@ -22,6 +22,11 @@ import {
   type Replayable,
 } from '../idempotency.js';
 
+// Findings go to the store 250 at a time: a batch is gone before the next
+// scavenge, so parsing garbage dies young instead of being promoted (with
+// 2,000 a batch outlived two scavenges: the old generation filled with
+// findings and the GC took a fifth of the upload's CPU; peak RSS fell from
+// about 300 to 190 MiB). The DynamoDB store writes 25-item batches anyway.
 const BATCH = 250;
 
 export interface IngestDeps {
