@@ -5,7 +5,8 @@
 // Each gets one reply: {ok: true, value} or {ok: false, error}.
 // begin carries the org's data key: findings are sealed here, on this thread.
 
-import { closeSync, fdatasync, fstatSync, openSync, statSync } from 'node:fs';
+import { closeSync, fdatasync, fstatSync, openSync, readlinkSync, statSync } from 'node:fs';
+import { getPriority, setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { ScanMeta } from '../../core/ports.js';
 import { findingSealer } from '../../crypto/envelope.js';
@@ -30,8 +31,26 @@ export type ImportReply =
   | { ok: true; value?: unknown }
   | { ok: false; error: { name: string; code?: string; message: string } };
 
+/**
+ * Imports run below the main thread's scheduling priority (nice +NICE, this
+ * thread only): when the cores are busy, the main thread (TLS, parsing, every
+ * other request) goes first, and the import catches up from its queue of
+ * batches. Linux only (/proc/thread-self names this thread); elsewhere, and
+ * if refused, the priority stays as it is.
+ */
+const NICE = 5;
+function lowerThisThreadsPriority(): void {
+  try {
+    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
+    if (Number.isInteger(tid) && tid > 0) setPriority(tid, Math.min(19, getPriority(tid) + NICE));
+  } catch {
+    // not Linux, or not allowed: run at the process's priority
+  }
+}
+
 const port = parentPort;
 if (port) {
+  lowerThisThreadsPriority();
   const db = openFindingsDb((workerData as { file: string }).file);
   // A scan import commits one large transaction. With automatic checkpoints
   // the COMMIT itself would copy the whole WAL into the database file before
