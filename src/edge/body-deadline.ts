@@ -35,12 +35,23 @@ function timeout(server: Server, socket: Socket): void {
 const LINGER_MS = 2000;
 
 /**
- * Like nginx's lingering close: keep discarding what the client still sends
- * for a moment, then close. Closing at once would make the kernel reset the
- * connection while the client is writing, and a reset can eat the answer.
+ * Like nginx's lingering close: after the answer, keep discarding what the
+ * client still sends for a moment, then close. Closing at once would make
+ * the kernel reset the connection while the client is writing, and a reset
+ * can eat the answer.
+ *
+ * Node itself ends a connection after its last response (the client sent
+ * `Connection: close`, as any one-shot client does) with destroySoon: a FIN,
+ * then destroy as soon as it is written, which resets the connection on the
+ * next byte the client sends. So, for a request answered before its body
+ * arrived, destroySoon here only sends the FIN (the answer is complete) and
+ * leaves the read side open until the body ends or LINGER_MS pass.
  */
+const lingering = new WeakSet<Socket>();
+
 function lingerThenClose(req: IncomingMessage, socket: Socket): void {
-  if (socket.destroyed) return;
+  if (socket.destroyed || lingering.has(socket)) return;
+  lingering.add(socket);
   req.resume();
   const timer = setTimeout(() => socket.destroy(), LINGER_MS);
   timer.unref();
@@ -49,6 +60,18 @@ function lingerThenClose(req: IncomingMessage, socket: Socket): void {
     socket.end();
   });
   socket.once('close', () => clearTimeout(timer));
+}
+
+function lingerOnDestroySoon(req: IncomingMessage, socket: Socket): void {
+  const destroySoon = socket.destroySoon.bind(socket);
+  socket.destroySoon = () => {
+    if (req.complete) {
+      destroySoon();
+      return;
+    }
+    socket.end();
+    lingerThenClose(req, socket);
+  };
 }
 
 /** Starts the deadline of one request; cleared when its response ends. */
@@ -70,6 +93,7 @@ export function startBodyDeadline(
   // Answered before its body arrived (refused by a hook: 401, 415, 429, …):
   // the deadlines end with the answer, so the connection must not outlive
   // it, or a client could keep it open forever by trickling the body.
+  lingerOnDestroySoon(req, socket);
   res.once('finish', () => {
     if (!req.complete) lingerThenClose(req, socket);
   });

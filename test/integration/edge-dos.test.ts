@@ -15,7 +15,7 @@ import {
   type RunningVault,
   type TestDir,
 } from '../helpers/vault.js';
-import type { TLSSocket } from 'node:tls';
+import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import { nativeBatch } from '../helpers/scans.js';
 
 /** Writes `body` after `head` in pieces of `piece` bytes every `everyMs`, up to `stopAt` bytes. */
@@ -177,6 +177,43 @@ describe('DoS limits', () => {
     clearInterval(timer);
     assert.equal(statusOf(r.data), 415);
     assert.ok(r.closed, 'the server closed the connection');
+    assert.ok(r.ms < 6000, `closed after ${r.ms} ms`);
+  });
+
+  it('closes a refused upload without a reset, so a client still sending always reads the answer', async () => {
+    // The client sends `connection: close` (as any one-shot client does) and
+    // 4 MB at once; the server refuses after the headers (403: no grant on
+    // org9). Node alone would destroy the socket with the body unread, and
+    // the kernel would answer with a reset that can eat the 403 (a flaky
+    // `vulnvault upload` in CI). Lingering: a FIN after the answer, the rest
+    // of the body discarded, then the close.
+    const body = Buffer.alloc(4 * 1024 * 1024, 'a');
+    const r = await new Promise<{ data: string; error?: string; ms: number }>((resolve) => {
+      const start = Date.now();
+      let data = '';
+      let error: string | undefined;
+      const socket = tlsConnect({
+        host: '127.0.0.1',
+        port: srv.port,
+        ca: opts().ca,
+        servername: 'localhost',
+        cert: opts().cert.certPem,
+        key: opts().cert.keyPem,
+      });
+      socket.on('secureConnect', () => {
+        socket.write(
+          `POST /v1/orgs/org9/scans HTTP/1.1\r\nhost: localhost\r\nconnection: close\r\n` +
+            `content-type: application/json\r\ncontent-length: ${body.length}\r\n\r\n`,
+        );
+        socket.write(body);
+      });
+      socket.on('data', (c: Buffer) => (data += c.toString('latin1')));
+      socket.on('error', (err: NodeJS.ErrnoException) => (error = err.code ?? err.message));
+      socket.on('close', () => resolve({ data, error, ms: Date.now() - start }));
+      setTimeout(() => socket.destroy(), 10_000).unref();
+    });
+    assert.equal(statusOf(r.data), 403, r.data.slice(0, 200));
+    assert.equal(r.error, undefined, 'no reset or broken pipe on the client');
     assert.ok(r.ms < 6000, `closed after ${r.ms} ms`);
   });
 
