@@ -283,24 +283,33 @@ export function createScanImporter(db: Db, lock: WriteLock): ScanImporter {
       const h = createHash('sha256').update(JSON.stringify(fields));
       return h.update(packed ?? Buffer.alloc(0)).digest('base64url');
     };
-    const digestPrior = (p: Prior) =>
-      digest(
-        [p.title, p.severity, p.severity_raw, p.cvss3_score, p.cvss3_vector, p.cvss2_score].concat([
-          p.cvss2_vector,
-          p.cves,
-          p.service,
-        ]),
-        storedPacked(p),
-      );
+    // The plaintext content fields, in one order, of a stored row and of an
+    // incoming finding (sameContent above compares the same ones).
+    const rowFields = (p: Prior) => [
+      p.title,
+      p.severity,
+      p.severity_raw,
+      p.cvss3_score,
+      p.cvss3_vector,
+      p.cvss2_score,
+      p.cvss2_vector,
+      p.cves,
+      p.service,
+    ];
+    const findingFields = (f: ScannedFinding, cves: string) => [
+      f.title,
+      f.severity,
+      f.severityRaw,
+      f.cvss3Score,
+      f.cvss3Vector,
+      f.cvss2Score,
+      f.cvss2Vector,
+      cves,
+      f.service,
+    ];
+    const digestPrior = (p: Prior) => digest(rowFields(p), storedPacked(p));
     const digestNew = (f: ScannedFinding, cves: string, packed: Buffer) =>
-      digest(
-        [f.title, f.severity, f.severityRaw, f.cvss3Score, f.cvss3Vector, f.cvss2Score].concat([
-          f.cvss2Vector,
-          cves,
-          f.service,
-        ]),
-        packed,
-      );
+      digest(findingFields(f, cves), packed);
     const content = (id: string, f: ScannedFinding, cves: string, packed: Buffer | undefined) =>
       [
         f.title,
