@@ -62,15 +62,22 @@ function lingerThenClose(req: IncomingMessage, socket: Socket): void {
   socket.once('close', () => clearTimeout(timer));
 }
 
+/** The latest request with a body on each connection (keep-alive: one at a time). */
+const bodyRequest = new WeakMap<Socket, IncomingMessage>();
+
 function lingerOnDestroySoon(req: IncomingMessage, socket: Socket): void {
+  const installed = bodyRequest.has(socket);
+  bodyRequest.set(socket, req);
+  if (installed) return; // once per connection, not once per request
   const destroySoon = socket.destroySoon.bind(socket);
   socket.destroySoon = () => {
-    if (req.complete) {
+    const current = bodyRequest.get(socket);
+    if (!current || current.complete) {
       destroySoon();
       return;
     }
     socket.end();
-    lingerThenClose(req, socket);
+    lingerThenClose(current, socket);
   };
 }
 

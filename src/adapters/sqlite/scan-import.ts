@@ -284,7 +284,8 @@ export function createScanImporter(db: Db, lock: WriteLock): ScanImporter {
       return h.update(packed ?? Buffer.alloc(0)).digest('base64url');
     };
     // The plaintext content fields, in one order, of a stored row and of an
-    // incoming finding (sameContent above compares the same ones).
+    // incoming finding (sameContent above compares the same ones, spelt out:
+    // it runs for every finding a re-import sees, and allocates nothing).
     const rowFields = (p: Prior) => [
       p.title,
       p.severity,
@@ -310,19 +311,11 @@ export function createScanImporter(db: Db, lock: WriteLock): ScanImporter {
     const digestPrior = (p: Prior) => digest(rowFields(p), storedPacked(p));
     const digestNew = (f: ScannedFinding, cves: string, packed: Buffer) =>
       digest(findingFields(f, cves), packed);
-    const content = (id: string, f: ScannedFinding, cves: string, packed: Buffer | undefined) =>
-      [
-        f.title,
-        f.severity,
-        f.severityRaw,
-        f.cvss3Score,
-        f.cvss3Vector,
-        f.cvss2Score,
-        f.cvss2Vector,
-        cves,
-        f.service,
-        packed ? sealer.sealPacked(meta.org, id, packed) : sealer.seal(meta.org, id, f),
-      ] as const;
+    // The content columns of the insert and update statements, in their order.
+    const content = (id: string, f: ScannedFinding, cves: string, packed: Buffer | undefined) => [
+      ...findingFields(f, cves),
+      packed ? sealer.sealPacked(meta.org, id, packed) : sealer.seal(meta.org, id, f),
+    ];
 
     const insertNew = (f: ScannedFinding, packed: Buffer | undefined): boolean => {
       const cves = JSON.stringify(f.cves);
