@@ -2,6 +2,7 @@
 import type { FastifyRequest } from 'fastify';
 import { VaultError } from '../core/errors.js';
 import type { CallContext, Principal } from '../core/principal.js';
+import type { Operation } from '../http/core.js';
 import type { RouteMethods } from './credentials.js';
 
 declare module 'fastify' {
@@ -11,8 +12,8 @@ declare module 'fastify' {
     clientIp?: string;
   }
   interface FastifyContextConfig {
-    mediaTypes?: string[];
-    bodyRequired?: boolean;
+    /** The contract operation this route serves (through the HTTP core). */
+    operation?: Operation;
     /** The body is streamed to the handler (scan uploads): rate-based deadline. */
     streamBody?: boolean;
     /** Credentials this route accepts (auth.routes), else auth.methods. */

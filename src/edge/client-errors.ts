@@ -12,7 +12,7 @@ import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { ERROR_STATUS, type ErrorCode } from '../core/errors.js';
 import { socketUsage, type AccessLog } from './access-log.js';
-import { SECURITY_HEADERS } from './security-headers.js';
+import { SECURITY_HEADERS } from '../http/security-headers.js';
 
 function classify(err: Error & { code?: string }): { code: ErrorCode; message: string } {
   switch (err.code) {

@@ -1,11 +1,11 @@
-// Maps every error to the catalog (CSH 1.3): a stable code, the right status
-// and a safe message. Framework errors are translated; anything unexpected is
-// logged with the request id and answered with a generic 500.
+// Errors raised before the core runs (the request guard's refusals, fastify's
+// body reading: 413, bad JSON framing) get the core's error body (CSH 1.3):
+// fastify's own errors are first translated to the catalog; anything else is
+// the core's generic 500.
 
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import type { Logger } from 'pino';
-import { isVaultError, type ErrorBody, type ErrorCode } from '../core/errors.js';
-import { ERROR_STATUS } from '../core/errors.js';
+import { isVaultError, VaultError, type ErrorCode } from '../core/errors.js';
+import type { HttpCore } from '../http/core.js';
 
 function translate(
   err: FastifyError,
@@ -42,36 +42,10 @@ function translate(
   return undefined;
 }
 
-export function createErrorHandler(logger: Logger, bodyLimit: number) {
+export function createErrorHandler(core: HttpCore, bodyLimit: number) {
   return (err: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
-    let code: ErrorCode;
-    let message: string;
-    if (isVaultError(err)) {
-      ({ code, message } = err);
-      if (err.statusCode >= 500) {
-        logger.error(
-          { requestId: request.id, code, cause: describeCause(err.cause) },
-          'request failed',
-        );
-      }
-    } else {
-      const t = translate(err, bodyLimit);
-      if (t) {
-        ({ code, message } = t);
-      } else {
-        code = 'internal_error';
-        message = 'internal error; quote the request id when reporting it';
-        logger.error({ requestId: request.id, err: describeCause(err) }, 'unexpected error');
-      }
-    }
-    const body: ErrorBody = { code, message, requestId: request.id };
-    return reply.code(ERROR_STATUS[code]).send(body);
+    const t = isVaultError(err) ? undefined : translate(err, bodyLimit);
+    const res = core.error(request.id, t ? new VaultError(t.code, t.message) : err);
+    return reply.code(res.status).headers(res.headers).send(res.body);
   };
-}
-
-/** Error chain summary for internal logs: names, codes, messages; no data. */
-function describeCause(err: unknown): unknown {
-  if (!(err instanceof Error)) return err === undefined ? undefined : typeof err;
-  const e = err as Error & { code?: unknown };
-  return { name: e.name, code: e.code, message: e.message, cause: describeCause(e.cause) };
 }

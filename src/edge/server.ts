@@ -1,4 +1,5 @@
-// The local edge: fastify on node:https. Request lifecycle
+// The local edge: fastify on node:https, the listener in front of the HTTP
+// core (src/http/). Request lifecycle:
 //   TCP connection: IP policy, connections per IP (NS 1.1, DoS; no crypto yet)
 //   → TLS handshake (NS 1.2) → connection gate (cert verified against CA +
 //     CRL, lifetime, IAM 1.1; no cert at all passes only when tokens are on)
@@ -6,15 +7,17 @@
 //     no CL+TE smuggling; refusals in client-errors.ts)
 //   → onRequest: request id, security headers, request guard (header count,
 //     IP policy + trusted X-Forwarded-For, global throttle, principal from the
-//     certificate's DER or a bearer JWT, usage plan), 415 from the contract
-//   → body parse with size limit (413) → validation from the contract (400)
-//   → handler → function (authorize → store)
+//     certificate's DER or a bearer JWT, usage plan), 415 from the core
+//   → body read with size limit (413), or streamed (scan uploads)
+//   → the core: validation from the contract, the operation's function
+//     (authorize → store), serialisation, error bodies
 //   → onResponse: access log (LO 1.2)
-// Routes, schemas and media types come only from openapi/vulnvault.yaml.
+// fastify only routes and reads bodies here; what an operation accepts and
+// answers is the core's, the same as behind API Gateway.
 
 import { randomUUID } from 'node:crypto';
 import type { TLSSocket, TlsOptions } from 'node:tls';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { LimitSettings } from '../config/config.js';
 import { VaultError } from '../core/errors.js';
@@ -25,7 +28,10 @@ import type {
   IdempotencyStore,
   PolicyReader,
 } from '../core/ports.js';
-import { createAuthorize, type Authorize } from '../functions/authorize.js';
+import { createHttpCore, type HttpCore, type Operation } from '../http/core.js';
+import { describeCause } from '../http/errors.js';
+import { publicOperations, readOperations, writeOperations } from '../http/operations.js';
+import { SECURITY_HEADERS } from '../http/security-headers.js';
 import { logPath, socketUsage, type AccessLog } from './access-log.js';
 import { createAuthenticator } from './authenticate.js';
 import { createCredentialResolver, type RouteMethods } from './credentials.js';
@@ -33,19 +39,15 @@ import type { TokenVerifier } from './token-verifier.js';
 import './call-context.js';
 import { createClientErrorHandler } from './client-errors.js';
 import { startBodyDeadline } from './body-deadline.js';
-import { installJsonParser } from './json-body.js';
 import { connectionRefused, installConnectionGate } from './connection-gate.js';
 import { installIpGate, type IpPolicy } from './ip-policy.js';
 import { applyServerLimits, installConnectionLimit, serverLimitOptions } from './limits.js';
 import { createRequestGuard } from './request-guard.js';
-import { SECURITY_HEADERS } from './security-headers.js';
 import type { Throttle } from './throttle.js';
 import type { Trust } from './trust.js';
 import { createErrorHandler } from './error-handler.js';
-import { createHandlers } from './handlers.js';
-import { loadOpenApi, routesFromOpenApi } from './openapi.js';
-import { registerStreamRoute } from './stream-body.js';
-import { compileValidator, type HttpPart } from './validation.js';
+import { nodeRequest } from './node-request.js';
+import { closeIfUnread, registerStreamRoute } from './stream-body.js';
 
 export interface EdgeDeps {
   policies: PolicyReader;
@@ -83,17 +85,6 @@ export interface EdgeOptions {
   auth?: EdgeAuth;
 }
 
-function mediaTypeOf(header: string | undefined): { type: string; charset?: string } | undefined {
-  if (!header) return undefined;
-  const [type, ...params] = header.split(';');
-  const charset = params
-    .map((p) => p.trim().toLowerCase())
-    .find((p) => p.startsWith('charset='))
-    ?.slice(8)
-    .replace(/"/g, '');
-  return { type: (type ?? '').trim().toLowerCase(), ...(charset ? { charset } : {}) };
-}
-
 export async function buildEdge(opts: EdgeOptions, deps: EdgeDeps): Promise<FastifyInstance> {
   const app = Fastify({
     https: { ...opts.tls, ...serverLimitOptions(opts.limits) },
@@ -122,12 +113,30 @@ export async function buildEdge(opts: EdgeOptions, deps: EdgeDeps): Promise<Fast
     deps.audit.authz(connectionRefused(ip, 'source address not allowed')),
   );
 
-  app.removeContentTypeParser(['text/plain']);
-  installJsonParser(app, opts.bodyLimit);
-  app.setValidatorCompiler(({ schema, httpPart }) =>
-    compileValidator(schema, (httpPart ?? 'body') as HttpPart),
+  const core: HttpCore = createHttpCore({
+    operations: {
+      ...publicOperations(),
+      ...readOperations({ policies: deps.policies, reader: deps.reader, audit: deps.audit }),
+      ...writeOperations({
+        policies: deps.policies,
+        writer: deps.writer,
+        idempotency: deps.idempotency,
+        audit: deps.audit,
+        uploadLimit: opts.uploadLimit,
+      }),
+    },
+    report: (requestId, err) =>
+      deps.logger.error({ requestId, err: describeCause(err) }, 'request failed'),
+  });
+
+  // JSON bodies are read as text under the body limit (413); the core parses them.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser(
+    'application/json',
+    { parseAs: 'string', bodyLimit: opts.bodyLimit },
+    (_request, body, done) => done(null, body),
   );
-  app.setErrorHandler(createErrorHandler(deps.logger, opts.bodyLimit));
+  app.setErrorHandler(createErrorHandler(core, opts.bodyLimit));
 
   const guard = createRequestGuard({
     ipPolicy: opts.ipPolicy,
@@ -148,23 +157,13 @@ export async function buildEdge(opts: EdgeOptions, deps: EdgeDeps): Promise<Fast
     startBodyDeadline(app.server, request.raw, reply.raw, cfg.streamBody === true, opts.limits);
     const pending = guard(request, reply);
     if (pending) await pending; // only while a bearer token is verified
-    if (cfg.mediaTypes && cfg.mediaTypes.length > 0) {
+    const op = cfg.operation;
+    if (op) {
       const hasBody =
-        request.headers['content-length'] !== undefined &&
-        request.headers['content-length'] !== '0';
-      const chunked = request.headers['transfer-encoding'] !== undefined;
-      const mt = mediaTypeOf(request.headers['content-type']);
-      if (!mt && !hasBody && !chunked && !cfg.bodyRequired) return;
-      const ok =
-        mt !== undefined &&
-        cfg.mediaTypes.includes(mt.type) &&
-        (mt.charset === undefined || mt.charset === 'utf-8' || mt.charset === 'utf8');
-      if (!ok) {
-        throw new VaultError(
-          'unsupported_media_type',
-          `Content-Type must be ${cfg.mediaTypes.join(' or ')}${mt?.charset ? ' (UTF-8)' : ''}`,
-        );
-      }
+        (request.headers['content-length'] !== undefined &&
+          request.headers['content-length'] !== '0') ||
+        request.headers['transfer-encoding'] !== undefined;
+      core.mediaType(op, request.headers['content-type'], hasBody);
     }
   });
 
@@ -193,36 +192,24 @@ export async function buildEdge(opts: EdgeOptions, deps: EdgeDeps): Promise<Fast
     done();
   });
 
-  const authorize: Authorize = createAuthorize({ policies: deps.policies, audit: deps.audit });
-  const handlers = createHandlers({
-    authorize,
-    reader: deps.reader,
-    writer: deps.writer,
-    audit: deps.audit,
-    idempotency: deps.idempotency,
-    uploadLimit: opts.uploadLimit,
-  });
   const knownPaths: RegExp[] = [];
   const routeAuth = new Map(
     Object.entries(auth.routes).map(([k, m]) => [k.replace(/\{([^}]+)\}/g, ':$1'), m]),
   );
   const unused = new Set(routeAuth.keys());
 
-  for (const route of routesFromOpenApi(loadOpenApi())) {
-    const handler = handlers[route.operationId];
-    if (!handler) throw new Error(`openapi operation ${route.operationId} has no handler`);
+  for (const op of core.operations) {
+    const route = op.route;
     knownPaths.push(new RegExp(`^${route.url.replace(/:[^/]+/g, '[^/]+')}$`));
     const def = {
       method: route.method,
       url: route.url,
-      schema: route.schema,
       config: {
-        mediaTypes: route.mediaTypes,
-        bodyRequired: route.bodyRequired,
+        operation: op,
         streamBody: route.streamBody,
         auth: routeAuth.get(`${route.method} ${route.url}`) ?? auth.defaults,
       },
-      handler,
+      handler: serve(core, op),
     };
     unused.delete(`${route.method} ${route.url}`);
     if (route.streamBody) registerStreamRoute(app, def, route.mediaTypes);
@@ -245,4 +232,14 @@ export async function buildEdge(opts: EdgeOptions, deps: EdgeDeps): Promise<Fast
 
   await app.ready();
   return app;
+}
+
+/** The fastify handler of one operation: the request converted, the core's answer sent. */
+function serve(core: HttpCore, op: Operation) {
+  return async (request: FastifyRequest, reply: FastifyReply) => {
+    const res = await core.handle(op, nodeRequest(request));
+    // A refused upload is not parsed further: the rest of its body is discarded.
+    if (op.route.streamBody && res.status >= 400) closeIfUnread(request);
+    return reply.code(res.status).headers(res.headers).send(res.body);
+  };
 }

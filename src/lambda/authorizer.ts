@@ -22,7 +22,8 @@ import { createStdoutAudit } from './audit-stdout.js';
 import { readEnv } from './env.js';
 import type { AuthorizerEvent, AuthorizerResult } from './events.js';
 import { principalContext } from './principal.js';
-import { routesByResource } from './routes.js';
+import { OPENAPI_DOC } from '../contract/bundle.js';
+import { routesFromOpenApi } from '../contract/routes.js';
 import { createTrustSource, type TrustMaterial } from './trust-material.js';
 
 export interface AuthorizerDeps {
@@ -32,7 +33,8 @@ export interface AuthorizerDeps {
   audit: AuditSink;
 }
 
-const ROUTES = routesByResource();
+/** Every contract route by "METHOD /resource/{param}", as API Gateway names resources. */
+const ROUTES = new Map(routesFromOpenApi(OPENAPI_DOC).map((r) => [`${r.method} ${r.path}`, r]));
 
 function result(principalId: string, effect: 'Allow' | 'Deny', methodArn: string, p?: Principal) {
   const r: AuthorizerResult = {

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ERROR_CODES, ERROR_STATUS } from '../../src/core/errors.js';
-import { loadOpenApi } from '../../src/edge/openapi.js';
+import { loadOpenApi } from '../../src/contract/load.js';
 
 describe('error catalog', () => {
   it('documents exactly the codes the code can return', () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { loadOpenApi, routesFromOpenApi } from '../../src/edge/openapi.js';
+import { loadOpenApi, routesFromOpenApi } from '../../src/contract/load.js';
 
 describe('openapi routes', () => {
   const routes = routesFromOpenApi(loadOpenApi());

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { deref, loadOpenApi } from '../../src/edge/openapi.js';
-import { compileValidator } from '../../src/edge/validation.js';
+import { deref, loadOpenApi } from '../../src/contract/load.js';
+import { compileValidator } from '../../src/http/validation.js';
 
 describe('validation messages', () => {
   const doc = loadOpenApi();

@@ -2,7 +2,8 @@
 // Bodies are validated strictly (no type coercion, unknown properties
 // rejected, not dropped); query strings coerce scalars ("100" → 100) but an
 // unknown or repeated parameter is still an error. Messages name the failing
-// field and never echo the value sent.
+// field and the rule in words ("must be an integer between 1 and 1000",
+// "must be one of …"), and never echo the value sent.
 
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { VaultError } from '../core/errors.js';
@@ -10,6 +11,7 @@ import { VaultError } from '../core/errors.js';
 function newAjv(coerce: boolean): Ajv {
   return new Ajv({
     allErrors: false,
+    verbose: true, // errors carry their schema: messages state the whole rule
     coerceTypes: coerce,
     removeAdditional: false,
     useDefaults: true,
@@ -56,7 +58,7 @@ function mostSpecific(errors: ErrorObject[]): ErrorObject | undefined {
   })[0];
 }
 
-function clip(s: string): string {
+export function clip(s: string): string {
   const safe = s.replace(/[^\x20-\x7e]/g, '?');
   return safe.length > 64 ? `${safe.slice(0, 64)}…` : safe;
 }
@@ -77,7 +79,41 @@ export function describe(errors: ErrorObject[], part: HttpPart): string {
         ? `query parameter '${missing}' is required`
         : `${where} is missing required property '${missing}'`;
     }
-    default:
-      return `${where} ${e.message ?? 'is invalid'}`;
+    default: {
+      const rule = part === 'querystring' || part === 'params' ? inWords(e) : undefined;
+      return `${where} ${rule ?? e.message ?? 'is invalid'}`;
+    }
   }
+}
+
+/** A parameter's whole rule, whichever part of it failed: what a caller needs to fix it. */
+function inWords(e: ErrorObject): string | undefined {
+  const s = (e.parentSchema ?? {}) as {
+    type?: string;
+    minimum?: number;
+    maximum?: number;
+    enum?: unknown[];
+    minLength?: number;
+    maxLength?: number;
+    /** The contract's words for a rule a pattern cannot say well. */
+    'x-vulnvault-rule'?: string;
+  };
+  if (s['x-vulnvault-rule'] !== undefined) return `must be ${s['x-vulnvault-rule']}`;
+  const noun = s.type === 'integer' ? 'an integer' : s.type === 'number' ? 'a number' : undefined;
+  if (s.enum) return `must be one of: ${s.enum.map(String).join(', ')}`;
+  if (noun && (e.keyword === 'type' || e.keyword === 'minimum' || e.keyword === 'maximum')) {
+    if (s.minimum !== undefined && s.maximum !== undefined) {
+      return `must be ${noun} between ${s.minimum} and ${s.maximum}`;
+    }
+    if (s.minimum !== undefined) return `must be ${noun} of at least ${s.minimum}`;
+    if (s.maximum !== undefined) return `must be ${noun} of at most ${s.maximum}`;
+    return `must be ${noun}`;
+  }
+  if (e.keyword === 'minLength' || e.keyword === 'maxLength') {
+    const lo = s.minLength ?? 0;
+    return s.maxLength === undefined
+      ? `must be at least ${lo} characters`
+      : `must be ${lo}–${s.maxLength} characters`;
+  }
+  return undefined;
 }

@@ -1,15 +1,17 @@
-// The contract's operations as route definitions: fastify URL, JSON schemas
-// for each request part and response, and the media types a body may have.
-// Pure (no file or YAML access), so a Lambda bundle can use it on the
-// contract it carries.
+// The contract's operations as route definitions: URL template, JSON schemas
+// for each request part and response, the media types a body may have and
+// the action it needs. Pure (no file or YAML access): both runtimes use it
+// on the bundled contract (bundle.ts).
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 type JsonObject = { [k: string]: Json };
 
 export interface RouteDef {
   method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
-  /** fastify form: /v1/orgs/:org */
+  /** Router form: /v1/orgs/:org */
   url: string;
+  /** Contract (and API Gateway resource) form: /v1/orgs/{org} */
+  path: string;
   operationId: string;
   action: string | undefined;
   mediaTypes: string[];
@@ -91,6 +93,7 @@ export function routesFromOpenApi(doc: OpenApiDoc): RouteDef[] {
       routes.push({
         method: m.toUpperCase() as RouteDef['method'],
         url: path.replace(/\{([^}]+)\}/g, ':$1'),
+        path,
         operationId: full.operationId as string,
         action: full['x-vulnvault-action'] as string | undefined,
         mediaTypes,

@@ -1,8 +1,7 @@
-// JSON body parser: fastify's own parser reports every failure as one generic
-// error; this one keeps the reason (syntax error and where, or a forbidden
+// JSON request bodies: parsed without prototype pollution (secure-json-parse),
+// and a failure keeps its reason (syntax error and where, or a forbidden
 // __proto__ / constructor.prototype key) without echoing any of the body.
 
-import type { FastifyInstance } from 'fastify';
 import sjson from 'secure-json-parse';
 import { VaultError } from '../core/errors.js';
 
@@ -25,19 +24,4 @@ export function parseJsonText(text: string): unknown {
       `request body is not valid JSON${at ? ` (at byte ${at})` : ''}`,
     );
   }
-}
-
-export function installJsonParser(app: FastifyInstance, bodyLimit: number): void {
-  app.removeContentTypeParser('application/json');
-  app.addContentTypeParser(
-    'application/json',
-    { parseAs: 'string', bodyLimit },
-    (_req, body, done) => {
-      try {
-        done(null, parseJsonText(body as string));
-      } catch (err) {
-        done(err as Error, undefined);
-      }
-    },
-  );
 }
