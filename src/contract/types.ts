@@ -28,9 +28,12 @@ export interface paths {
       cookie?: never;
     };
     /**
-     * List an org's findings
-     * @description Returns the findings of one org in a stable order (oldest first), one
-     *     page at a time. Pass `next` back as `cursor` to get the following page;
+     * List an org's seed records
+     * @description Returns the seed records of one org (the records stored through
+     *     `POST /vuln`, in the reference demo's shape) in a stable order (oldest
+     *     first), one page at a time. Findings imported from scans do not fit
+     *     this shape and are not listed here: read them with
+     *     `GET /v1/orgs/{org}/findings`. Pass `next` back as `cursor` to get the following page;
      *     `next` is null on the last page. Needs `findings:read` on `org`.
      */
     get: operations['getVuln'];

@@ -65,10 +65,18 @@ export interface FindingsSummary {
 }
 
 export interface FindingsReader {
-  /** Findings of one org with seq > afterSeq, in seq order, at most `limit`. */
-  listByOrg(org: string, afterSeq: number, limit: number): Promise<FindingsPage<StoredSeedFinding>>;
   /**
-   * Like listByOrg with filters. fields 'list' (for list pages) may leave
+   * The seed records (stored through POST /vuln, with a VulnID) of one org
+   * with seq > afterSeq, in seq order, at most `limit`. Scan findings are not
+   * seed records: they do not fit the seed's flat shape.
+   */
+  listSeedRecords(
+    org: string,
+    afterSeq: number,
+    limit: number,
+  ): Promise<FindingsPage<StoredSeedFinding>>;
+  /**
+   * Every finding (seed records and scan findings) with seq > afterSeq, in seq order, with filters. fields 'list' (for list pages) may leave
    * description, solution and evidence empty: a store that seals them then
    * need not decrypt each finding of a page.
    */

@@ -6,8 +6,8 @@
 //   415 (media type) → path and query validation (a repeated parameter is
 //   refused by name) → body: JSON parsed and validated, or handed over as a
 //   stream → the caller's context (principal) → the operation's function →
-//   serialisation with the headers every response carries; any error → the
-//   catalog's error body.
+//   serialisation from the contract's response schema, with the headers every
+//   response carries; any error → the catalog's error body.
 //
 // Routes, schemas and media types come only from the contract (bundle.ts).
 
@@ -22,6 +22,7 @@ import type { OperationId, OperationRequest } from './operation-types.js';
 import { GROUP_OF_ACTION, type BoundOperations } from './operations.js';
 import { singleValuedQuery, type RawQuery } from './query.js';
 import { jsonResponse, type HttpResponse } from './response.js';
+import { responseSerializer, type Serialize } from './serialize.js';
 import { compileValidator, type HttpPart } from './validation.js';
 
 export type { HttpResponse } from './response.js';
@@ -52,6 +53,7 @@ export interface Operation {
 }
 
 interface Compiled extends Operation {
+  serialize: (status: number) => Serialize;
   params: () => Check | undefined;
   query: () => Check | undefined;
   body: () => Check | undefined;
@@ -95,6 +97,7 @@ export function createHttpCore(o: HttpCoreOptions): HttpCore {
     byKey.set(`${route.method} ${route.path}`, {
       id,
       route,
+      serialize: responseSerializer(route),
       params: lazy(route.schema.params, 'params'),
       query: lazy(route.schema.querystring, 'querystring'),
       body: lazy(route.schema.body, 'body'),
@@ -151,7 +154,7 @@ export function createHttpCore(o: HttpCoreOptions): HttpCore {
           header: (name: string) => req.header(name),
         } as OperationRequest<OperationId>;
         const r = await handler(typed, ctx);
-        return jsonResponse(req.requestId, r.status, JSON.stringify(r.body), r.headers);
+        return jsonResponse(req.requestId, r.status, c.serialize(r.status)(r.body), r.headers);
       } catch (err) {
         return errorResponse(req.requestId, err, o.report);
       }

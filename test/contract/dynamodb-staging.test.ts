@@ -136,7 +136,7 @@ describe('dynamodb staged batches after a crash', () => {
       (e) => e instanceof VaultError && e.code === 'store_unavailable',
     );
     assert.deepEqual(
-      (await reader.listByOrg(org, 0, 10)).items.map((i) => i.vulnId),
+      (await reader.listSeedRecords(org, 0, 10)).items.map((i) => i.vulnId),
       ['V-DEAD'],
     );
   });

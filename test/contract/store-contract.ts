@@ -112,7 +112,7 @@ export function storeContract(name: string, open: () => Promise<ContractStore>):
         const [a, b] = [newOrg(), newOrg()];
         const r = await s.writer.insertSeedBatch([seed(a, 1), seed(b, 1), seed(a, 2)]);
         assert.deepEqual(r, { stored: 3 });
-        const page = await s.reader.listByOrg(a, 0, 10);
+        const page = await s.reader.listSeedRecords(a, 0, 10);
         assert.deepEqual(
           page.items.map((i) => [
             i.vulnId,
@@ -129,13 +129,27 @@ export function storeContract(name: string, open: () => Promise<ContractStore>):
           ],
         );
         assert.equal(page.lastSeq, undefined);
-        assert.equal((await s.reader.listByOrg(b, 0, 10)).items.length, 1);
+        assert.equal((await s.reader.listSeedRecords(b, 0, 10)).items.length, 1);
         const f = (await all(s.reader, a))[0];
         assert.ok(f);
         assert.equal(f.scanner, 'seed');
         assert.equal(f.status, 'open');
         assert.equal(f.severity, 'info');
         assert.deepEqual(f.cves, []);
+      });
+
+      it('lists only seed records as seed records, never the scan findings of the same org', async () => {
+        const org = newOrg();
+        await importScan(s.writer, org, [[scanned(1), scanned(2)]]);
+        await s.writer.insertSeedBatch([seed(org, 1)]);
+        await importScan(s.writer, org, [[scanned(1), scanned(2), scanned(3)]]);
+        const page = await s.reader.listSeedRecords(org, 0, 2);
+        assert.deepEqual(
+          page.items.map((i) => i.vulnId),
+          ['V-1'],
+        );
+        assert.equal(page.lastSeq, undefined);
+        assert.equal((await all(s.reader, org)).length, 4);
       });
 
       it('refuses a batch naming a stored VulnID with vuln_exists and stores none of it', async () => {
@@ -145,7 +159,7 @@ export function storeContract(name: string, open: () => Promise<ContractStore>):
           s.writer.insertSeedBatch([seed(org, 2), seed(org, 1, { asset: 'other' })]),
           isCode('vuln_exists', /^record 1:/),
         );
-        const page = await s.reader.listByOrg(org, 0, 10);
+        const page = await s.reader.listSeedRecords(org, 0, 10);
         assert.deepEqual(
           page.items.map((i) => i.vulnId),
           ['V-1'],
@@ -159,11 +173,11 @@ export function storeContract(name: string, open: () => Promise<ContractStore>):
         await s.writer.insertSeedBatch([seed(org, 299)]);
         const big = Array.from({ length: 300 }, (_, i) => seed(org, i));
         await assert.rejects(s.writer.insertSeedBatch(big), isCode('vuln_exists', /^record 299:/));
-        assert.equal((await s.reader.listByOrg(org, 0, 1000)).items.length, 1);
+        assert.equal((await s.reader.listSeedRecords(org, 0, 1000)).items.length, 1);
         const org2 = newOrg();
         const ok = Array.from({ length: 300 }, (_, i) => seed(org2, i));
         assert.deepEqual(await s.writer.insertSeedBatch(ok), { stored: 300 });
-        const items = (await s.reader.listByOrg(org2, 0, 1000)).items;
+        const items = (await s.reader.listSeedRecords(org2, 0, 1000)).items;
         assert.deepEqual(
           items.map((i) => i.vulnId),
           ok.map((r) => r.vulnId),
@@ -179,7 +193,7 @@ export function storeContract(name: string, open: () => Promise<ContractStore>):
         let after = 0;
         let pages = 0;
         for (;;) {
-          const p = await s.reader.listByOrg(org, after, 3);
+          const p = await s.reader.listSeedRecords(org, after, 3);
           pages++;
           seen.push(...p.items.map((i) => i.vulnId));
           if (p.lastSeq === undefined) break;

@@ -45,6 +45,7 @@ export function createDynamoFindingsReader(
     filter: FindingFilter,
     afterSeq: number,
     limit: number,
+    seedOnly = false,
   ): Promise<{ items: Item[]; more: boolean }> {
     const markers = markerView(doc, table);
     const pre = findingsPrefilter(filter);
@@ -87,7 +88,7 @@ export function createDynamoFindingsReader(
       await markers.load(items);
       for (const it of items) {
         const cur = currentVersion(it, markers.committed);
-        if (cur && matches(cur, filter)) out.push(cur);
+        if (cur && matches(cur, filter) && (!seedOnly || cur.vulnId !== undefined)) out.push(cur);
         if (out.length > limit) return { items: out.slice(0, limit), more: true };
       }
       start = r.LastEvaluatedKey;
@@ -99,13 +100,13 @@ export function createDynamoFindingsReader(
     more ? items.at(-1)?.seq : undefined;
 
   return {
-    async listByOrg(org, afterSeq, limit): Promise<FindingsPage<StoredSeedFinding>> {
+    async listSeedRecords(org, afterSeq, limit): Promise<FindingsPage<StoredSeedFinding>> {
       try {
-        const r = await page(org, {}, afterSeq, limit);
+        const r = await page(org, {}, afterSeq, limit, true);
         const items = r.items.map((it): StoredSeedFinding => ({
           seq: it.seq as number,
           id: it.id as string,
-          vulnId: (it.vulnId as string | undefined) ?? (it.id as string),
+          vulnId: it.vulnId as string,
           org: it.org as string,
           asset: it.asset as string,
           dueDate: (it.dueDate as string | null) ?? '',

@@ -25,13 +25,13 @@ export function createSqliteFindingsReader(db: Db, ciphers: FindingCiphers): Fin
   const page = db.prepare<[string, number, number], Row>(
     `SELECT seq, id, vuln_id, org, asset, due_date, plugin_id, title, priority
        FROM findings
-      WHERE org = ? AND seq > ?
+      WHERE org = ? AND seq > ? AND vuln_id IS NOT NULL
       ORDER BY seq
       LIMIT ?`,
   );
   return {
     ...createFindingQueries(db, ciphers),
-    async listByOrg(org, afterSeq, limit) {
+    async listSeedRecords(org, afterSeq, limit) {
       let rows: Row[];
       try {
         rows = page.all(org, afterSeq, limit + 1);
@@ -43,7 +43,7 @@ export function createSqliteFindingsReader(db: Db, ciphers: FindingCiphers): Fin
       const items: StoredSeedFinding[] = rows.slice(0, limit).map((r) => ({
         seq: r.seq,
         id: r.id,
-        vulnId: r.vuln_id ?? r.id,
+        vulnId: r.vuln_id as string,
         org: r.org,
         asset: r.asset,
         dueDate: r.due_date ?? '',

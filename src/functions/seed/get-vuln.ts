@@ -1,4 +1,6 @@
-// GET /vuln?org=ORG: one page of an org's findings in the demo's shape.
+// GET /vuln?org=ORG: one page of an org's seed records (those stored through
+// POST /vuln) in the demo's shape; scan findings are served by
+// /v1/orgs/{org}/findings, their fields do not fit this one.
 // The cursor is opaque to clients: it carries the last ordering key and a
 // tag of the org it belongs to, so a cursor cannot be replayed on another org.
 
@@ -57,17 +59,17 @@ export async function getVuln(
   // but read nothing until authorize has allowed it.
   const afterSeq = req.cursor === undefined ? 0 : decodeCursor(req.org, req.cursor);
   await deps.authorize(ctx, 'findings:read', [req.org]);
-  const page = await deps.reader.listByOrg(req.org, afterSeq, req.limit);
+  const page = await deps.reader.listSeedRecords(req.org, afterSeq, req.limit);
   deps.audit.dataAccess(dataAccessEvent(ctx, 'findings:read', req.org, page.items.length));
   return {
     org: req.org,
+    // Only seed records: every field is what POST /vuln stored, in its shape.
     items: page.items.map((f) => ({
       VulnID: f.vulnId,
       Org: f.org,
       AssetName: f.asset,
-      DueDate: f.dueDate ? formatDueDate(f.dueDate) : '',
-      // Scanned findings may carry a non-numeric rule id (SARIF): 0 in the demo's shape.
-      PluginId: /^\d{1,10}$/.test(f.pluginId) ? Number(f.pluginId) : 0,
+      DueDate: formatDueDate(f.dueDate),
+      PluginId: Number(f.pluginId),
       PluginName: f.title,
       Priority: f.priority,
     })),
