@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { deref, loadOpenApi } from '../../src/contract/load.js';
+import { deref, loadOpenApi, routesFromOpenApi } from '../../src/contract/load.js';
+import { singleValuedQuery } from '../../src/http/query.js';
 import { compileValidator } from '../../src/http/validation.js';
 
 describe('validation messages', () => {
@@ -45,5 +46,52 @@ describe('validation messages', () => {
     const msg = message({ ...rec, ['k\n'.repeat(100)]: 1 });
     assert.ok(msg.length < 120);
     assert.doesNotMatch(msg, /\n/);
+  });
+});
+
+describe('query validation messages', () => {
+  const doc = loadOpenApi();
+  const route = (op: string) => {
+    const r = routesFromOpenApi(doc).find((x) => x.operationId === op);
+    assert.ok(r?.schema.querystring);
+    return compileValidator(r.schema.querystring, 'querystring');
+  };
+  const message = (check: ReturnType<typeof compileValidator>, q: Record<string, unknown>) => {
+    const r = check(q);
+    assert.notEqual(r, true);
+    return (r as { error: Error }).error.message;
+  };
+
+  it('states a numeric range in words, whichever bound failed', () => {
+    const check = route('listFindings');
+    for (const limit of ['0', '1001', 'abc', '1.5']) {
+      assert.equal(
+        message(check, { limit }),
+        "query parameter 'limit' must be an integer between 1 and 1000",
+      );
+    }
+  });
+
+  it('lists the allowed values of an enumeration', () => {
+    assert.equal(
+      message(route('listFindings'), { status: 'closed' }),
+      "query parameter 'status' must be one of: open, fixed, reopened",
+    );
+  });
+
+  it('lists the allowed severities when one is not recognised', () => {
+    assert.equal(
+      message(route('listFindings'), { severity: 'HIGH' }),
+      "query parameter 'severity' must be a comma-separated list of: info, low, medium, high, critical",
+    );
+    assert.equal(route('listFindings')({ severity: 'high,critical', limit: '5' }), true);
+  });
+
+  it('refuses a repeated parameter by name and count', () => {
+    assert.throws(
+      () => singleValuedQuery({ severity: ['high', 'low'] }),
+      /query parameter 'severity' was given 2 times; give it once/,
+    );
+    assert.deepEqual(singleValuedQuery({ a: 'x', b: ['y'] }), { a: 'x', b: 'y' });
   });
 });
