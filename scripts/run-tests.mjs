@@ -1,6 +1,6 @@
 // Runs the test files with Node's own test runner through the tsx loader.
 // Node 20's runner has no glob support, so the files are listed here.
-// Usage: node scripts/run-tests.mjs [unit|contract|integration|infra]
+// Usage: node scripts/run-tests.mjs [unit|contract|conformance|integration|infra]
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,6 +11,7 @@ const roots = which
   : [
       join('test', 'unit'),
       join('test', 'contract'),
+      join('test', 'conformance'),
       join('test', 'integration'),
       join('test', 'infra'),
     ];
