@@ -18,7 +18,7 @@ export function singleValuedQuery(raw: RawQuery): Record<string, string> {
     if (v.length > 1) {
       throw new VaultError(
         'validation_failed',
-        `query parameter '${clip(k)}' was given ${v.length} times; give it once`,
+        `query parameter '${clip(k)}' was given ${v.length === 2 ? 'twice' : `${v.length} times`}; give it once`,
       );
     }
     if (v[0] !== undefined) out[k] = v[0];

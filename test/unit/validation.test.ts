@@ -90,8 +90,9 @@ describe('query validation messages', () => {
   it('refuses a repeated parameter by name and count', () => {
     assert.throws(
       () => singleValuedQuery({ severity: ['high', 'low'] }),
-      /query parameter 'severity' was given 2 times; give it once/,
+      /query parameter 'severity' was given twice; give it once/,
     );
+    assert.throws(() => singleValuedQuery({ q: ['a', 'b', 'c'] }), /'q' was given 3 times/);
     assert.deepEqual(singleValuedQuery({ a: 'x', b: ['y'] }), { a: 'x', b: 'y' });
   });
 });
