@@ -30,8 +30,9 @@ import type {
 } from '../core/ports.js';
 import { createHttpCore, type HttpCore, type Operation } from '../http/core.js';
 import { describeCause } from '../http/errors.js';
-import { publicOperations, readOperations, writeOperations } from '../http/operations.js';
+import { publicOperations, readOperations, writeOperations } from '../http/operations/index.js';
 import { SECURITY_HEADERS } from '../http/security-headers.js';
+import { schemaSerializer } from '../http/serialize-schema.js';
 import { logPath, socketUsage, type AccessLog } from './access-log.js';
 import { createAuthenticator } from './authenticate.js';
 import { createCredentialResolver, type RouteMethods } from './credentials.js';
@@ -127,6 +128,7 @@ export async function buildEdge(opts: EdgeOptions, deps: EdgeDeps): Promise<Fast
     },
     report: (requestId, err) =>
       deps.logger.error({ requestId, err: describeCause(err) }, 'request failed'),
+    serializer: schemaSerializer,
   });
 
   // JSON bodies are read as text under the body limit (413); the core parses them.

@@ -6,8 +6,8 @@
 //   415 (media type) → path and query validation (a repeated parameter is
 //   refused by name) → body: JSON parsed and validated, or handed over as a
 //   stream → the caller's context (principal) → the operation's function →
-//   serialisation from the contract's response schema, with the headers every
-//   response carries; any error → the catalog's error body.
+//   serialisation, with the headers every response carries; any error → the
+//   catalog's error body.
 //
 // Routes, schemas and media types come only from the contract (bundle.ts).
 
@@ -19,10 +19,10 @@ import { errorResponse, type ErrorReporter } from './errors.js';
 import { parseJsonText } from './json-body.js';
 import { checkMediaType } from './media-type.js';
 import type { OperationId, OperationRequest } from './operation-types.js';
-import { GROUP_OF_ACTION, type BoundOperations } from './operations.js';
+import { GROUP_OF_ACTION, type BoundOperations } from './operations/table.js';
 import { singleValuedQuery, type RawQuery } from './query.js';
 import { jsonResponse, type HttpResponse } from './response.js';
-import { responseSerializer, type Serialize } from './serialize.js';
+import { jsonSerializer, type SerializerFactory, type Serialize } from './serialize.js';
 import { compileValidator, type HttpPart } from './validation.js';
 
 export type { HttpResponse } from './response.js';
@@ -81,6 +81,13 @@ export interface HttpCore {
 export interface HttpCoreOptions {
   operations: BoundOperations;
   report: ErrorReporter;
+  /**
+   * How response bodies become bytes: JSON.stringify by default (the Lambda
+   * entries: small bundles, fast cold starts); the local edge compiles the
+   * contract's response schemas (serialize-schema.ts). Either way the
+   * conformance suite checks what leaves against the contract.
+   */
+  serializer?: SerializerFactory;
 }
 
 export function createHttpCore(o: HttpCoreOptions): HttpCore {
@@ -97,7 +104,7 @@ export function createHttpCore(o: HttpCoreOptions): HttpCore {
     byKey.set(`${route.method} ${route.path}`, {
       id,
       route,
-      serialize: responseSerializer(route),
+      serialize: (o.serializer ?? jsonSerializer)(route),
       params: lazy(route.schema.params, 'params'),
       query: lazy(route.schema.querystring, 'querystring'),
       body: lazy(route.schema.body, 'body'),

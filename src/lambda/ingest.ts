@@ -10,7 +10,7 @@ import { createDynamoIdempotencyStore } from '../adapters/dynamodb/idempotency-s
 import { createDynamoPolicyReader } from '../adapters/dynamodb/policy-store.js';
 import type { AuditSink } from '../core/ports.js';
 import { createHttpCore } from '../http/core.js';
-import { writeOperations } from '../http/operations.js';
+import { writeOperations } from '../http/operations/write.js';
 import { createStdoutAudit, logError, type LineWriter } from './audit-stdout.js';
 import { readEnv } from './env.js';
 import type { ProxyEvent, ProxyResult } from './events.js';

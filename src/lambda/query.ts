@@ -9,7 +9,8 @@ import { createDynamoFindingsReader } from '../adapters/dynamodb/findings-reader
 import { createDynamoPolicyReader } from '../adapters/dynamodb/policy-store.js';
 import type { AuditSink } from '../core/ports.js';
 import { createHttpCore } from '../http/core.js';
-import { publicOperations, readOperations } from '../http/operations.js';
+import { publicOperations } from '../http/operations/public.js';
+import { readOperations } from '../http/operations/read.js';
 import { createStdoutAudit, logError, type LineWriter } from './audit-stdout.js';
 import { readEnv } from './env.js';
 import type { ProxyEvent, ProxyResult } from './events.js';

@@ -1,0 +1,39 @@
+// The read group (findings:read): given a findings reader only, never a
+// writer (IAM 1.3), so a runtime that deploys it alone cannot write.
+
+import type { AuditSink, FindingsReader, PolicyReader } from '../../core/ports.js';
+import { createAuthorize, type Authorize } from '../../functions/authorize.js';
+import { getFinding, getSummary, listFindings } from '../../functions/query/findings.js';
+import { getVuln } from '../../functions/seed/get-vuln.js';
+import { bind, type BoundOperations, type Table } from './table.js';
+
+/** What the read group needs: policies, a findings reader, the audit sink. */
+export interface ReadPorts {
+  policies: PolicyReader;
+  reader: FindingsReader;
+  audit: AuditSink;
+}
+
+interface ReadDeps {
+  authorize: Authorize;
+  reader: FindingsReader;
+  audit: AuditSink;
+}
+
+export const READ = {
+  getVuln: async (req, ctx, d) => ({ status: 200, body: await getVuln(ctx, req.query, d) }),
+  listFindings: async (req, ctx, d) => ({
+    status: 200,
+    body: await listFindings(ctx, { org: req.params.org, ...req.query }, d),
+  }),
+  getFinding: async (req, ctx, d) => ({ status: 200, body: await getFinding(ctx, req.params, d) }),
+  getSummary: async (req, ctx, d) => ({
+    status: 200,
+    body: await getSummary(ctx, { org: req.params.org, top: req.query.top }, d),
+  }),
+} satisfies Table<ReadDeps>;
+
+export function readOperations(p: ReadPorts): BoundOperations {
+  const authorize = createAuthorize({ policies: p.policies, audit: p.audit });
+  return bind<ReadDeps>(READ, { reader: p.reader, audit: p.audit, authorize });
+}
