@@ -37,7 +37,6 @@ import {
   type AuthSettings,
   type Config,
 } from './config/config.js';
-import { CliError } from './core/cli-error.js';
 import type { KeyProvider } from './core/keys.js';
 import type { UsageCounter } from './core/ports.js';
 import { createDataKeys } from './crypto/data-keys.js';
@@ -77,6 +76,17 @@ export function edgeAuthOf(a: AuthSettings): EdgeAuth {
   };
 }
 
+/**
+ * Why the server cannot start (TLS material, network policy, a store, the
+ * edge), in one line for the operator; the command line prints it as is.
+ */
+export class StartupError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'StartupError';
+  }
+}
+
 export interface Vault {
   app: FastifyInstance;
   /** Re-reads the TLS files now if they changed (SIGHUP); they are also polled. */
@@ -105,7 +115,7 @@ export async function openVault(
   try {
     tls = loadTls(config.tls.policy, files);
   } catch (err) {
-    throw new CliError((err as Error).message);
+    throw new StartupError((err as Error).message);
   }
   if (!tls.hasCrl) {
     logger.warn({ crl: files.crl }, 'no CRL file: no certificate is revoked until one is written');
@@ -122,7 +132,7 @@ export async function openVault(
   try {
     ipPolicy = createIpPolicy(config.network);
   } catch (err) {
-    throw new CliError(`config: ${(err as Error).message}`);
+    throw new StartupError(`config: ${(err as Error).message}`);
   }
 
   // Refuses to start when the keyring is missing, readable by others or not
@@ -165,7 +175,7 @@ export async function openVault(
       });
       ciphers = createFindingCiphers(dataKeys);
       const sealed = await sealPlaintextFindings(writerDb, ciphers).catch((err: unknown) => {
-        throw new CliError(
+        throw new StartupError(
           `cannot encrypt the findings stored before encryption: ${(err as Error).message}`,
         );
       });
@@ -182,7 +192,7 @@ export async function openVault(
     try {
       policyDb = openPolicyDbReadOnly(resolvePath(config, config.storage.policies));
     } catch (err) {
-      throw new CliError(
+      throw new StartupError(
         `cannot open policy store ${config.storage.policies}: ${(err as Error).message}`,
       );
     }
@@ -192,7 +202,7 @@ export async function openVault(
         logger.error({ err: (err as Error).message }, 'usage counts not persisted; will retry'),
       );
     } catch (err) {
-      throw new CliError(
+      throw new StartupError(
         `cannot open usage store ${config.storage.usage}: ${(err as Error).message}`,
       );
     }
@@ -218,7 +228,7 @@ export async function openVault(
         logger,
       },
     ).catch((err: unknown) => {
-      throw new CliError(`cannot start the edge: ${(err as Error).message}`);
+      throw new StartupError(`cannot start the edge: ${(err as Error).message}`);
     });
     reloader = await startTlsReloader({
       files: [files.cert, files.key, files.clientCa, files.crl],
