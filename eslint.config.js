@@ -1,6 +1,7 @@
 // Lint: type-aware rules that catch the mistakes that matter in a security
 // service (floating promises, unsafe any) and no focused/skipped tests.
-// Import cycles are checked by scripts/check-cycles.mjs.
+// Import cycles and the layer rules are checked by dependency-cruiser
+// (.dependency-cruiser.mjs).
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 

@@ -37,15 +37,10 @@ import {
   type AuthSettings,
   type Config,
 } from './config/config.js';
-import { CliError } from './core/cli-error.js';
 import type { KeyProvider } from './core/keys.js';
 import type { UsageCounter } from './core/ports.js';
 import { createDataKeys } from './crypto/data-keys.js';
-import {
-  createFindingCiphers,
-  plaintextCiphersForBenchmark,
-  type FindingCiphers,
-} from './crypto/finding-ciphers.js';
+import { createFindingCiphers, type FindingCiphers } from './crypto/finding-ciphers.js';
 import { openKeyProvider } from './crypto/key-provider-from-config.js';
 import { createAccessLog } from './edge/access-log.js';
 import { createIpPolicy, type IpPolicy } from './edge/ip-policy.js';
@@ -77,6 +72,17 @@ export function edgeAuthOf(a: AuthSettings): EdgeAuth {
   };
 }
 
+/**
+ * Why the server cannot start (TLS material, network policy, a store, the
+ * edge), in one line for the operator; the command line prints it as is.
+ */
+export class StartupError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'StartupError';
+  }
+}
+
 export interface Vault {
   app: FastifyInstance;
   /** Re-reads the TLS files now if they changed (SIGHUP); they are also polled. */
@@ -84,16 +90,59 @@ export interface Vault {
   close(): Promise<void>;
 }
 
-/** Not in the config and no flag: only bench/crypto-server.ts sets it. */
-export interface InternalOptions {
-  /** NOT FOR PRODUCTION: store findings unencrypted, the benchmark's baseline. */
-  benchmarkPlaintext?: boolean;
+/**
+ * How the stores seal findings, in two steps: the source is opened before
+ * any file is written (so a bad keyring stops the start first), and gives
+ * the ciphers once the findings databases are open.
+ */
+export interface CipherSource {
+  ciphers(findings: { writerDb: Db; readerDb: Db; lock: WriteLock }): Promise<FindingCiphers>;
+  close(): void;
 }
 
-export async function openVault(
+/** The server `vulnvault serve` runs. */
+export function openVault(
   config: Config,
   logger: Logger = pino({ level: 'info' }),
-  internal: InternalOptions = {},
+): Promise<Vault> {
+  return assembleVault(config, logger, () => keyProviderCiphers(config, logger));
+}
+
+/**
+ * Per-org data keys wrapped by the configured key provider (DP 1.1). Refuses
+ * to start when the keyring is missing, readable by others or not signed by
+ * the key-admin key; seals rows stored before encryption before serving.
+ */
+async function keyProviderCiphers(config: Config, logger: Logger): Promise<CipherSource> {
+  const keys: KeyProvider = await openKeyProvider(config, logger);
+  return {
+    async ciphers({ writerDb, readerDb, lock }) {
+      const store = createSqliteDataKeyStore(writerDb, lock, readerDb);
+      const dataKeys = createDataKeys(keys, store, {
+        maxAgeMs: config.keys.cacheSeconds * 1000,
+      });
+      const ciphers = createFindingCiphers(dataKeys);
+      const sealed = await sealPlaintextFindings(writerDb, ciphers).catch((err: unknown) => {
+        throw new StartupError(
+          `cannot encrypt the findings stored before encryption: ${(err as Error).message}`,
+        );
+      });
+      if (sealed > 0) logger.warn({ sealed }, 'encrypted findings stored before encryption');
+      return ciphers;
+    },
+    close: () => keys.close(),
+  };
+}
+
+/**
+ * openVault with the sealing given by the caller: openVault passes the key
+ * provider's ciphers; the crypto benchmark (bench/crypto-server.ts) passes
+ * its own unencrypted baseline, which exists only in bench/.
+ */
+export async function assembleVault(
+  config: Config,
+  logger: Logger,
+  openCiphers: () => Promise<CipherSource>,
 ): Promise<Vault> {
   const files: TlsFiles = {
     cert: resolvePath(config, config.tls.cert),
@@ -105,7 +154,7 @@ export async function openVault(
   try {
     tls = loadTls(config.tls.policy, files);
   } catch (err) {
-    throw new CliError((err as Error).message);
+    throw new StartupError((err as Error).message);
   }
   if (!tls.hasCrl) {
     logger.warn({ crl: files.crl }, 'no CRL file: no certificate is revoked until one is written');
@@ -122,14 +171,10 @@ export async function openVault(
   try {
     ipPolicy = createIpPolicy(config.network);
   } catch (err) {
-    throw new CliError(`config: ${(err as Error).message}`);
+    throw new StartupError(`config: ${(err as Error).message}`);
   }
 
-  // Refuses to start when the keyring is missing, readable by others or not
-  // signed by the key-admin key.
-  const keys: KeyProvider | undefined = internal.benchmarkPlaintext
-    ? undefined
-    : await openKeyProvider(config, logger);
+  const cipherSource = await openCiphers();
 
   const dbs: Db[] = [];
   let writer: SqliteFindingsWriter | undefined;
@@ -157,20 +202,7 @@ export async function openVault(
     const readerDb = openFindingsDbReadOnly(findingsFile);
     dbs.push(readerDb);
     const lock = new WriteLock();
-    let ciphers: FindingCiphers = plaintextCiphersForBenchmark;
-    if (keys) {
-      const store = createSqliteDataKeyStore(writerDb, lock, readerDb);
-      const dataKeys = createDataKeys(keys, store, {
-        maxAgeMs: config.keys.cacheSeconds * 1000,
-      });
-      ciphers = createFindingCiphers(dataKeys);
-      const sealed = await sealPlaintextFindings(writerDb, ciphers).catch((err: unknown) => {
-        throw new CliError(
-          `cannot encrypt the findings stored before encryption: ${(err as Error).message}`,
-        );
-      });
-      if (sealed > 0) logger.warn({ sealed }, 'encrypted findings stored before encryption');
-    }
+    const ciphers = await cipherSource.ciphers({ writerDb, readerDb, lock });
     writer = createSqliteFindingsWriter(writerDb, {
       ciphers,
       importWorkerFile: findingsFile,
@@ -182,7 +214,7 @@ export async function openVault(
     try {
       policyDb = openPolicyDbReadOnly(resolvePath(config, config.storage.policies));
     } catch (err) {
-      throw new CliError(
+      throw new StartupError(
         `cannot open policy store ${config.storage.policies}: ${(err as Error).message}`,
       );
     }
@@ -192,7 +224,7 @@ export async function openVault(
         logger.error({ err: (err as Error).message }, 'usage counts not persisted; will retry'),
       );
     } catch (err) {
-      throw new CliError(
+      throw new StartupError(
         `cannot open usage store ${config.storage.usage}: ${(err as Error).message}`,
       );
     }
@@ -218,7 +250,7 @@ export async function openVault(
         logger,
       },
     ).catch((err: unknown) => {
-      throw new CliError(`cannot start the edge: ${(err as Error).message}`);
+      throw new StartupError(`cannot start the edge: ${(err as Error).message}`);
     });
     reloader = await startTlsReloader({
       files: [files.cert, files.key, files.clientCa, files.crl],
@@ -251,11 +283,11 @@ export async function openVault(
         await accessLog.close();
         await audit.close();
         for (const db of dbs) db.close();
-        keys?.close();
+        cipherSource.close();
       },
     };
   } catch (err) {
-    keys?.close();
+    cipherSource.close();
     reloader?.stop();
     usage?.close();
     await writer?.close();

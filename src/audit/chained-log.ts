@@ -7,7 +7,7 @@
 import { closeSync, fdatasyncSync, mkdirSync, openSync, writeSync, type PathLike } from 'node:fs';
 import { dirname } from 'node:path';
 import type { KeyObject } from 'node:crypto';
-import { CliError } from '../core/cli-error.js';
+import { AuditError } from './audit-error.js';
 import { formatRecord, GENESIS, hashLine, signCheckpoint } from './chain.js';
 import { readLogTail } from './log-lines.js';
 
@@ -49,14 +49,14 @@ export function openChainedLog(opts: ChainedLogOptions): ChainedLog {
     } catch {
       closeSync(fd);
       closeSync(cpFd);
-      throw new CliError(
+      throw new AuditError(
         `audit log ${opts.file} ends with an unreadable record; run 'vulnvault audit verify' and keep a copy before moving it aside`,
       );
     }
     if (typeof last.seq !== 'number') {
       closeSync(fd);
       closeSync(cpFd);
-      throw new CliError(`audit log ${opts.file} is not a vulnvault chained log`);
+      throw new AuditError(`audit log ${opts.file} is not a vulnvault chained log`);
     }
     seq = last.seq;
     prev = hashLine(lastLine);

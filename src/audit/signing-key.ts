@@ -10,7 +10,7 @@ import {
 } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { CliError } from '../core/cli-error.js';
+import { AuditError } from './audit-error.js';
 
 export function createSigningKey(privateFile: string, publicFile: string): void {
   const { privateKey, publicKey } = generateKeyPairSync('ed25519');
@@ -24,29 +24,29 @@ export function loadSigningKey(privateFile: string): KeyObject {
   try {
     mode = statSync(privateFile).mode & 0o777;
   } catch (err) {
-    throw new CliError(
+    throw new AuditError(
       `cannot read the audit signing key ${privateFile}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`,
     );
   }
   if ((mode & 0o077) !== 0) {
-    throw new CliError(
+    throw new AuditError(
       `the audit signing key ${privateFile} is readable by others (mode ${mode.toString(8)}); chmod 600 it`,
     );
   }
   try {
     return createPrivateKey(readFileSync(privateFile));
   } catch {
-    throw new CliError(`the audit signing key ${privateFile} is not a valid private key`);
+    throw new AuditError(`the audit signing key ${privateFile} is not a valid private key`);
   }
 }
 
 export function loadVerifyKey(publicFile: string): KeyObject {
   if (!existsSync(publicFile)) {
-    throw new CliError(`no audit verify key at ${publicFile}`);
+    throw new AuditError(`no audit verify key at ${publicFile}`);
   }
   try {
     return createPublicKey(readFileSync(publicFile));
   } catch {
-    throw new CliError(`the audit verify key ${publicFile} is not a valid public key`);
+    throw new AuditError(`the audit verify key ${publicFile} is not a valid public key`);
   }
 }

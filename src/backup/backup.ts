@@ -21,7 +21,7 @@ import { basename, dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import * as tar from 'tar';
 import { resolvePath, type Config } from '../config/config.js';
-import { CliError } from '../core/cli-error.js';
+import { BackupError } from './backup-error.js';
 
 export const BACKUP_FORMAT = 'vulnvault-backup/1';
 
@@ -99,10 +99,10 @@ function readManifest(work: string): Manifest {
   try {
     m = JSON.parse(readFileSync(join(work, 'manifest.json'), 'utf8')) as Manifest;
   } catch {
-    throw new CliError('not a vulnvault backup: manifest.json missing or unreadable');
+    throw new BackupError('not a vulnvault backup: manifest.json missing or unreadable');
   }
   if (m.format !== BACKUP_FORMAT || !Array.isArray(m.stores)) {
-    throw new CliError(`not a vulnvault backup (format ${String(m.format)})`);
+    throw new BackupError(`not a vulnvault backup (format ${String(m.format)})`);
   }
   return m;
 }
@@ -129,30 +129,32 @@ export async function restoreBackup(
           /^(manifest\.json|[a-z]+\.db)$/.test(p) && (entry as { type?: string }).type === 'File',
       });
     } catch (err) {
-      throw new CliError(`cannot read backup ${file}: ${(err as Error).message}`);
+      throw new BackupError(`cannot read backup ${file}: ${(err as Error).message}`);
     }
     const manifest = readManifest(work);
     const extracted = new Set(readdirSync(work));
     for (const s of manifest.stores) {
       if (!known.has(s.store) || basename(s.file) !== s.file || !extracted.has(s.file)) {
-        throw new CliError(
+        throw new BackupError(
           `backup lists an unknown or missing store '${String(s.store)}'; nothing restored`,
         );
       }
       if (sha256(join(work, s.file)) !== s.sha256) {
-        throw new CliError(`backup file ${s.file} does not match its checksum; nothing restored`);
+        throw new BackupError(
+          `backup file ${s.file} does not match its checksum; nothing restored`,
+        );
       }
       const db = new Database(join(work, s.file), { readonly: true });
       const ok = db.pragma('integrity_check', { simple: true });
       db.close();
       if (ok !== 'ok')
-        throw new CliError(`backup file ${s.file} fails integrity_check; nothing restored`);
+        throw new BackupError(`backup file ${s.file} fails integrity_check; nothing restored`);
     }
     if (!opts.force) {
       for (const s of manifest.stores) {
         const target = known.get(s.store) as string;
         if (existsSync(target) && hasRows(target)) {
-          throw new CliError(`${s.store} store already holds data; use --force to replace it`);
+          throw new BackupError(`${s.store} store already holds data; use --force to replace it`);
         }
       }
     }

@@ -1,7 +1,7 @@
 // Thin wrapper over node:util parseArgs that turns its errors into one-line
 // CliErrors naming the command.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { CliError } from '../core/cli-error.js';
+import { CliError } from './cli-error.js';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 

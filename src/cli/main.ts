@@ -2,7 +2,13 @@
 // vulnvault command line. Every failure is one line on stderr and a non-zero
 // exit code; stack traces only with VULNVAULT_DEBUG=1.
 
-import { CliError } from '../core/cli-error.js';
+import { StartupError } from '../app.js';
+import { AuditError } from '../audit/audit-error.js';
+import { BackupError } from '../backup/backup-error.js';
+import { ConfigError } from '../config/config-error.js';
+import { KeyringError } from '../crypto/keyring-error.js';
+import { PkiError } from '../pki/pki-error.js';
+import { CliError } from './cli-error.js';
 import { auditCommand } from './commands/audit.js';
 import { backupCommand, restoreCommand } from './commands/backup.js';
 import { initCommand } from './commands/init.js';
@@ -38,6 +44,19 @@ usage:
   vulnvault upload FILE --org ORG [--type nessus|xml|csv|sarif|cyclonedx|json]
                    [--dir DIR | --url U --cert C --key K --ca CA] [--idempotency-key K]
 `;
+
+/**
+ * The errors the layers below raise for the operator: their message is one
+ * complete line (what is wrong, where, what to do), printed as is.
+ */
+const OPERATOR_ERRORS = [
+  ConfigError,
+  KeyringError,
+  AuditError,
+  PkiError,
+  BackupError,
+  StartupError,
+] as const;
 
 async function main(argv: string[]): Promise<void> {
   // Keys, databases and logs are for this user only.
@@ -81,6 +100,10 @@ main(process.argv.slice(2)).then(
     if (err instanceof CliError) {
       process.stderr.write(`vulnvault: ${err.message}\n`);
       process.exit(err.exitCode);
+    }
+    if (OPERATOR_ERRORS.some((type) => err instanceof type)) {
+      process.stderr.write(`vulnvault: ${(err as Error).message}\n`);
+      process.exit(1);
     }
     const e = err as Error;
     process.stderr.write(`vulnvault: unexpected error: ${e?.message ?? String(err)}\n`);

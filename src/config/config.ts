@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { Ajv } from 'ajv';
 import { parseCidr } from '../core/cidr.js';
-import { CliError } from '../core/cli-error.js';
+import { ConfigError } from './config-error.js';
 
 export const CONFIG_FILE = 'vulnvault.json';
 export const DEFAULT_DIR = '.vulnvault';
@@ -588,7 +588,7 @@ function deepFreeze<T>(o: T): T {
   return o;
 }
 
-/** Reads and validates DIR/vulnvault.json; throws CliError with one clear line. */
+/** Reads and validates DIR/vulnvault.json; throws ConfigError with one clear line. */
 export function loadConfig(dir: string): Config {
   const abs = resolve(dir);
   const file = join(abs, CONFIG_FILE);
@@ -598,15 +598,15 @@ export function loadConfig(dir: string): Config {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') {
-      throw new CliError(`no config at ${file}: run 'vulnvault init --dir ${dir}' first`);
+      throw new ConfigError(`no config at ${file}: run 'vulnvault init --dir ${dir}' first`);
     }
-    throw new CliError(`cannot read config ${file}: ${code ?? 'unknown error'}`);
+    throw new ConfigError(`cannot read config ${file}: ${code ?? 'unknown error'}`);
   }
   let data: unknown;
   try {
     data = JSON.parse(text);
   } catch (err) {
-    throw new CliError(`config ${file} is not valid JSON: ${(err as Error).message}`);
+    throw new ConfigError(`config ${file} is not valid JSON: ${(err as Error).message}`);
   }
   data = withDefaults(data);
   if (!validate(data)) {
@@ -616,10 +616,10 @@ export function loadConfig(dir: string): Config {
       e?.keyword === 'additionalProperties'
         ? ` '${String((e.params as { additionalProperty?: string }).additionalProperty)}'`
         : '';
-    throw new CliError(`config ${file}: ${where} ${e?.message ?? 'is invalid'}${extra}`);
+    throw new ConfigError(`config ${file}: ${where} ${e?.message ?? 'is invalid'}${extra}`);
   }
   const semantic = semanticError(data);
-  if (semantic) throw new CliError(`config ${file}: ${semantic}`);
+  if (semantic) throw new ConfigError(`config ${file}: ${semantic}`);
   return deepFreeze({ ...data, dir: abs });
 }
 

@@ -1,5 +1,6 @@
-// Ports: the narrow interfaces functions depend on. Adapters (SQLite today,
-// DynamoDB later) implement them; the read path is only ever given a reader.
+// Ports: the narrow interfaces functions depend on. Adapters (SQLite on one
+// machine, DynamoDB on AWS) implement them; the read path is only ever given
+// a reader.
 
 import type { CoveredAsset, FindingStatus, ScannedFinding, Severity } from './finding.js';
 import type { Action, PrincipalRef, PrincipalType } from './principal.js';

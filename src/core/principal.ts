@@ -1,5 +1,5 @@
-// Who is calling. Every authenticator (client certificate today; bearer token
-// and cloud IAM later) yields one Principal, so authorization has one path.
+// Who is calling. Every authenticator (client certificate, bearer token, AWS
+// IAM identity) yields one Principal, so authorization has one path.
 
 /**
  * What a policy entry names: an OU from a client certificate (`ou`), an OAuth2

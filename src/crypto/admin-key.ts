@@ -12,7 +12,7 @@ import {
 } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { CliError } from '../core/cli-error.js';
+import { KeyringError } from './keyring-error.js';
 
 /** Default place of the admin key: beside the data directory, never in it. */
 export function defaultAdminKeyFile(dataDir: string): string {
@@ -44,14 +44,14 @@ export function loadAdminKey(privateFile: string): KeyObject {
     mode = statSync(privateFile).mode & 0o777;
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new CliError(
+    throw new KeyringError(
       code === 'ENOENT'
         ? `no key-admin key at ${privateFile}: key administration needs it (--admin-key FILE); the server does not hold it`
         : `cannot read the key-admin key ${privateFile}: ${code ?? 'error'}`,
     );
   }
   if ((mode & 0o077) !== 0) {
-    throw new CliError(
+    throw new KeyringError(
       `the key-admin key ${privateFile} is readable by others (mode ${mode.toString(8)}); chmod 600 it`,
     );
   }
@@ -60,7 +60,7 @@ export function loadAdminKey(privateFile: string): KeyObject {
     if (k.asymmetricKeyType !== 'ed25519') throw new Error('not ed25519');
     return k;
   } catch {
-    throw new CliError(`the key-admin key ${privateFile} is not an Ed25519 private key`);
+    throw new KeyringError(`the key-admin key ${privateFile} is not an Ed25519 private key`);
   }
 }
 
@@ -69,7 +69,7 @@ export function loadAdminPublicKey(publicFile: string): KeyObject {
     return createPublicKey(readFileSync(publicFile));
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new CliError(
+    throw new KeyringError(
       code === 'ENOENT'
         ? `no key-admin public key at ${publicFile}: run 'vulnvault keys init'`
         : `the key-admin public key ${publicFile} is not a valid public key`,

@@ -6,7 +6,7 @@
 // whose deletion date has passed lose their material at the next change.
 
 import { createPublicKey, type KeyObject } from 'node:crypto';
-import { CliError } from '../core/cli-error.js';
+import { KeyringError } from './keyring-error.js';
 import type { DataKeyStore, WrappedDataKey } from '../core/keys.js';
 import { unwrapKey, wrapKey } from './envelope.js';
 import {
@@ -45,7 +45,7 @@ export function checkAdminKey(ctx: KeyAdminContext, adminKey: KeyObject): void {
   const given = createPublicKey(adminKey).export({ type: 'spki', format: 'der' });
   const pinned = ctx.adminPublicKey.export({ type: 'spki', format: 'der' });
   if (!given.equals(pinned)) {
-    throw new CliError(
+    throw new KeyringError(
       'the --admin-key given is not the key-admin key of this keyring (keys.adminPublicKey)',
     );
   }
@@ -81,7 +81,7 @@ function change(
 
 function versionOf(ring: Keyring, version: number): KeyVersion {
   const v = ring.versions.find((x) => x.version === version);
-  if (!v) throw new CliError(`the keyring has no version ${version}`);
+  if (!v) throw new KeyringError(`the keyring has no version ${version}`);
   return v;
 }
 
@@ -95,7 +95,7 @@ export async function rewrapAll(ring: Keyring, store: DataKeyStore): Promise<Rew
   const primaryId = kekId(ring.primary);
   const primary = versionOf(ring, ring.primary);
   if (primary.material === null || primary.state !== 'enabled') {
-    throw new CliError(`the primary version ${ring.primary} is ${primary.state}`);
+    throw new KeyringError(`the primary version ${ring.primary} is ${primary.state}`);
   }
   const kek = Buffer.from(primary.material, 'base64');
   const result: RewrapResult = { rewrapped: 0, skipped: [] };
@@ -168,7 +168,7 @@ export function changeState(
     const v = versionOf(ring, version);
     const state = effectiveState(v, now);
     const refuse = (why: string) => {
-      throw new CliError(`cannot ${op} version ${version}: ${why}`);
+      throw new KeyringError(`cannot ${op} version ${version}: ${why}`);
     };
     switch (op) {
       case 'disable':

@@ -19,7 +19,7 @@ import {
   writeSync,
 } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { CliError } from '../core/cli-error.js';
+import { KeyringError } from './keyring-error.js';
 
 export const KEYRING_FORMAT = 'vulnvault-keyring/1';
 
@@ -98,14 +98,14 @@ export function checkKeyringMode(file: string): void {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') {
-      throw new CliError(
+      throw new KeyringError(
         `no keyring at ${file}: run 'vulnvault keys init' (or 'vulnvault init' for a new directory)`,
       );
     }
-    throw new CliError(`cannot read the keyring ${file}: ${code ?? 'error'}`);
+    throw new KeyringError(`cannot read the keyring ${file}: ${code ?? 'error'}`);
   }
   if ((mode & 0o077) !== 0) {
-    throw new CliError(
+    throw new KeyringError(
       `the keyring ${file} is readable by group or others (mode ${mode.toString(8)}); chmod 600 it`,
     );
   }
@@ -118,7 +118,7 @@ export function readKeyring(file: string, adminPublicKey: KeyObject): Keyring {
   try {
     k = JSON.parse(readFileSync(file, 'utf8')) as Keyring;
   } catch {
-    throw new CliError(`the keyring ${file} is not valid JSON`);
+    throw new KeyringError(`the keyring ${file} is not valid JSON`);
   }
   if (
     k?.format !== KEYRING_FORMAT ||
@@ -127,7 +127,7 @@ export function readKeyring(file: string, adminPublicKey: KeyObject): Keyring {
     !Array.isArray(k.versions) ||
     typeof k.signature !== 'string'
   ) {
-    throw new CliError(`the keyring ${file} is not a ${KEYRING_FORMAT} file`);
+    throw new KeyringError(`the keyring ${file} is not a ${KEYRING_FORMAT} file`);
   }
   let ok = false;
   try {
@@ -136,12 +136,12 @@ export function readKeyring(file: string, adminPublicKey: KeyObject): Keyring {
     ok = false;
   }
   if (!ok) {
-    throw new CliError(
+    throw new KeyringError(
       `the keyring ${file} is not signed by the key-admin key (keys.adminPublicKey); refusing to use it`,
     );
   }
   if (!k.versions.some((v) => v.version === k.primary)) {
-    throw new CliError(`the keyring ${file} names a primary version it does not hold`);
+    throw new KeyringError(`the keyring ${file} names a primary version it does not hold`);
   }
   return k;
 }

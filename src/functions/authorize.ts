@@ -2,7 +2,8 @@
 // an org only through an explicit grant in the policy store. Every decision
 // is written to the authorization log (LO 1.1). If the store cannot answer,
 // the request is denied with 503; nothing is read or written.
-// The same function backs the local edge and (later) the Lambda authorizer.
+// The same function backs the local edge and, on AWS, the Lambda authorizer
+// and the ingest and query Lambdas (which decide again: defense in depth).
 
 import { VaultError } from '../core/errors.js';
 import type { Action, CallContext } from '../core/principal.js';

@@ -3,7 +3,7 @@
 
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { CliError } from '../core/cli-error.js';
+import { PkiError } from './pki-error.js';
 import { issueCertificate, type NameParts, type PemPair } from './issue.js';
 
 /**
@@ -27,7 +27,7 @@ export function readPemPair(certFile: string, keyFile: string, what: string): Pe
     return { certPem: readFileSync(certFile, 'utf8'), keyPem: readFileSync(keyFile, 'utf8') };
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? 'unknown error';
-    throw new CliError(`cannot read ${what} (${certFile}, ${keyFile}): ${code}`);
+    throw new PkiError(`cannot read ${what} (${certFile}, ${keyFile}): ${code}`);
   }
 }
 
@@ -50,7 +50,7 @@ export async function issueClientCertificate(
 /** Client certificate names become file names: keep them plain. */
 export function checkClientName(name: string): void {
   if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/.test(name)) {
-    throw new CliError(
+    throw new PkiError(
       `invalid --name '${name}': use letters, digits, '.', '_' or '-' (max 64, not starting with '.')`,
     );
   }

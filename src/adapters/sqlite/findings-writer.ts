@@ -74,7 +74,7 @@ export function createSqliteFindingsWriter(
   const lock = options.lock ?? new WriteLock();
   const worker =
     options.importWorkerFile !== undefined
-      ? startImportWorker(options.importWorkerFile, lock)
+      ? startImportWorker(options.importWorkerFile, lock, options.ciphers.workerSealerModule)
       : undefined;
   const inProcess = createScanImporter(db, lock);
 

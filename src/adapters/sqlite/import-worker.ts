@@ -3,21 +3,30 @@
 // decrypting and parsing the stream. Messages are handled strictly in order:
 //   begin(meta) · stage(findings, assets)* · commit(received) | abort
 // Each gets one reply: {ok: true, value} or {ok: false, error}.
-// begin carries the org's data key: findings are sealed here, on this thread.
+// begin carries the org's data key: findings are sealed here, on this thread,
+// with envelope.ts's findingSealer (or the `sealerFor` of the module the
+// ciphers name in workerSealerModule: only the crypto benchmark's baseline).
 
 import { closeSync, fdatasync, fstatSync, openSync, readlinkSync, statSync } from 'node:fs';
 import { getPriority, setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { ScanMeta } from '../../core/ports.js';
-import { findingSealer } from '../../crypto/envelope.js';
-import { plaintextSealerForBenchmark } from '../../crypto/plaintext-sealer.js';
+import { findingSealer, type FindingSealer } from '../../crypto/envelope.js';
 import { openFindingsDb } from './database.js';
 import { createScanImporter, type HashedScanImport, type Prepared } from './scan-import.js';
 import { WriteLock } from './write-lock.js';
 import { fromTuple, type FindingTuple } from './finding-tuple.js';
 
+/** What the worker is started with (workerData). */
+export interface ImportWorkerData {
+  /** The findings database file. */
+  file: string;
+  /** See FindingCiphers.workerSealerModule; unset: findingSealer. */
+  sealerModule?: string;
+}
+
 export type ImportRequest =
-  | { op: 'begin'; meta: ScanMeta; dek: Uint8Array | null }
+  | { op: 'begin'; meta: ScanMeta; dek: Uint8Array }
   | {
       op: 'stage';
       rows: FindingTuple[];
@@ -51,7 +60,8 @@ function lowerThisThreadsPriority(): void {
 const port = parentPort;
 if (port) {
   lowerThisThreadsPriority();
-  const db = openFindingsDb((workerData as { file: string }).file);
+  const { file, sealerModule } = workerData as ImportWorkerData;
+  const db = openFindingsDb(file);
   // A scan import commits one large transaction. With automatic checkpoints
   // the COMMIT itself would copy the whole WAL into the database file before
   // the client gets its answer; instead the commit is made durable in the WAL
@@ -72,7 +82,7 @@ if (port) {
   // WAL_LIMIT is checkpointed right after the commit whatever comes next.
   const IDLE_MS = 250;
   const WAL_LIMIT = 512 * 1024 * 1024;
-  const wal = `${(workerData as { file: string }).file}-wal`;
+  const wal = `${file}-wal`;
   let idleTimer: NodeJS.Timeout | undefined;
   const afterCommit = () => {
     let size = 0;
@@ -126,17 +136,20 @@ if (port) {
   const begin = createScanImporter(db, new WriteLock());
   let current: HashedScanImport | undefined;
   let chain = Promise.resolve();
+  type SealerFor = (dek: Uint8Array) => FindingSealer;
+  let sealerFor: Promise<SealerFor> | undefined;
+  const loadSealerFor = (): Promise<SealerFor> =>
+    (sealerFor ??=
+      sealerModule === undefined
+        ? Promise.resolve(findingSealer)
+        : import(sealerModule).then((m: { sealerFor: SealerFor }) => m.sealerFor));
 
   const handle = async (msg: ImportRequest): Promise<unknown> => {
     switch (msg.op) {
       case 'begin':
         clearTimeout(idleTimer);
         if (current) await current.abort();
-        // dek null: only the benchmark's plaintext baseline (finding-ciphers.ts).
-        current = await begin(
-          msg.meta,
-          msg.dek ? findingSealer(msg.dek) : plaintextSealerForBenchmark,
-        );
+        current = await begin(msg.meta, (await loadSealerFor())(msg.dek));
         return undefined;
       case 'stage':
         if (!current) throw new Error('no import in progress');

@@ -13,7 +13,7 @@
 import { Worker } from 'node:worker_threads';
 import { VaultError, type ErrorCode } from '../../core/errors.js';
 import type { ScanImport, ScanMeta, ScanCounts } from '../../core/ports.js';
-import type { ImportReply, ImportRequest } from './import-worker.js';
+import type { ImportReply, ImportRequest, ImportWorkerData } from './import-worker.js';
 import { toTuple } from './finding-tuple.js';
 import { packBatch } from '../../crypto/envelope.js';
 import type { WriteLock } from './write-lock.js';
@@ -26,14 +26,14 @@ const MAX_IN_FLIGHT = 16;
 const LIMITS = { maxYoungGenerationSizeMb: 24, maxOldGenerationSizeMb: 256 };
 
 export interface ImportWorker {
-  begin(meta: ScanMeta, dek: Buffer | null): Promise<ScanImport>;
+  begin(meta: ScanMeta, dek: Buffer): Promise<ScanImport>;
   close(): Promise<void>;
 }
 
-function spawnWorker(file: string): Worker {
+function spawnWorker(workerData: ImportWorkerData): Worker {
   if (!import.meta.url.endsWith('.ts')) {
     return new Worker(new URL('./import-worker.js', import.meta.url), {
-      workerData: { file },
+      workerData,
       resourceLimits: LIMITS,
     });
   }
@@ -43,12 +43,16 @@ function spawnWorker(file: string): Worker {
   const entry = new URL('./import-worker.ts', import.meta.url).href;
   return new Worker(
     `import(${JSON.stringify(tsx)}).then((t) => { t.register(); return import(${JSON.stringify(entry)}); })`,
-    { eval: true, workerData: { file }, resourceLimits: LIMITS },
+    { eval: true, workerData, resourceLimits: LIMITS },
   );
 }
 
-export function startImportWorker(file: string, lock: WriteLock): ImportWorker {
-  const worker = spawnWorker(file);
+export function startImportWorker(
+  file: string,
+  lock: WriteLock,
+  sealerModule?: string,
+): ImportWorker {
+  const worker = spawnWorker({ file, sealerModule });
   worker.unref();
   const waiting: ((r: ImportReply) => void)[] = [];
   let dead: Error | undefined;

@@ -11,7 +11,7 @@ import { verifyChain } from '../../audit/chain.js';
 import { readLogLines, readSmallLogLines } from '../../audit/log-lines.js';
 import { loadVerifyKey } from '../../audit/signing-key.js';
 import { DEFAULT_DIR, loadConfig, resolvePath } from '../../config/config.js';
-import { CliError } from '../../core/cli-error.js';
+import { CliError } from '../cli-error.js';
 import { loadAdminPublicKey } from '../../crypto/admin-key.js';
 import { KEY_ADMIN_LOG, keyAdminLogFile } from '../../crypto/key-admin-log.js';
 import { parse } from '../args.js';

@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import { createBackup, restoreBackup } from '../../backup/backup.js';
 import { DEFAULT_DIR, loadConfig } from '../../config/config.js';
-import { CliError } from '../../core/cli-error.js';
+import { CliError } from '../cli-error.js';
 import { parse, required } from '../args.js';
 import { runningServer } from '../pid-file.js';
 

@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path';
 import { openFindingsDb, openPolicyDb } from '../../adapters/sqlite/database.js';
 import { createSqlitePolicyWriter } from '../../adapters/sqlite/policy-store.js';
 import { CONFIG_FILE, DEFAULT_DIR, defaultConfigFile, resolvePath } from '../../config/config.js';
-import { CliError } from '../../core/cli-error.js';
+import { CliError } from '../cli-error.js';
 import { createSigningKey } from '../../audit/signing-key.js';
 import { createAdminKey, defaultAdminKeyFile } from '../../crypto/admin-key.js';
 import { createKeyring } from '../../crypto/key-admin.js';

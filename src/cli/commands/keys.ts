@@ -11,7 +11,7 @@ import { existsSync } from 'node:fs';
 import { openFindingsDb, type Db } from '../../adapters/sqlite/database.js';
 import { createSqliteDataKeyStore } from '../../adapters/sqlite/data-key-store.js';
 import { DEFAULT_DIR, loadConfig, resolvePath, type Config } from '../../config/config.js';
-import { CliError } from '../../core/cli-error.js';
+import { CliError } from '../cli-error.js';
 import {
   createAdminKey,
   defaultAdminKeyFile,

@@ -9,7 +9,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULT_DIR, loadConfig, resolvePath, type Config } from '../../config/config.js';
-import { CliError } from '../../core/cli-error.js';
+import { CliError } from '../cli-error.js';
 import { CRL_VALIDITY_MS, createCrl, entriesFor, normalizeSerial } from '../../pki/crl.js';
 import {
   checkClientName,

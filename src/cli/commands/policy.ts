@@ -3,7 +3,7 @@
 import { openPolicyDb } from '../../adapters/sqlite/database.js';
 import { createSqlitePolicyWriter } from '../../adapters/sqlite/policy-store.js';
 import { DEFAULT_DIR, loadConfig, resolvePath } from '../../config/config.js';
-import { CliError } from '../../core/cli-error.js';
+import { CliError } from '../cli-error.js';
 import { actionFromShort, type Action, type PrincipalRef } from '../../core/principal.js';
 import type { Grant } from '../../core/ports.js';
 import { parse, required } from '../args.js';

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { destination, pino } from 'pino';
 import { openVault } from '../../app.js';
 import { CONFIG_FILE, DEFAULT_DIR, loadConfig, type Config } from '../../config/config.js';
-import { CliError } from '../../core/cli-error.js';
+import { CliError } from '../cli-error.js';
 import { parse } from '../args.js';
 import { writePidFile } from '../pid-file.js';
 import { initDir } from './init.js';
