@@ -16,6 +16,7 @@ import { createCa, issueCertificate, parseDuration } from '../../pki/issue.js';
 import { CRL_VALIDITY_MS, createCrl } from '../../pki/crl.js';
 import { issueClientCertificate, writeFileAtomic, writePemPair } from '../../pki/dev-pki.js';
 import { parse } from '../args.js';
+import { gitWorkTreeOf, ignoredByGit } from '../git-work-tree.js';
 
 const DEMO_O = 'vulnvault-demo';
 const YEAR_MS = 365 * 86_400_000;
@@ -25,11 +26,18 @@ export interface InitResult {
   adminKey: string;
 }
 
+type Out = { write(text: string): unknown };
+
+/**
+ * Writes DIR and prints what is where on `out`; warnings (private keys left
+ * where git would commit them) go to `warn`.
+ */
 export async function initDir(
   dirArg: string,
   force: boolean,
-  out: { write(text: string): unknown } = process.stdout,
+  out: Out = process.stdout,
   adminKeyArg?: string,
+  warn: Out = process.stderr,
 ): Promise<InitResult> {
   const dir = resolve(dirArg);
   const adminKeyFile = resolve(adminKeyArg ?? defaultAdminKeyFile(dir));
@@ -112,7 +120,40 @@ export async function initDir(
   writeFileSync(join(dir, CONFIG_FILE), JSON.stringify(cfg, null, 2) + '\n', { mode: 0o600 });
   logKeyEvent(keyAdminLogFile({ ...cfg, dir }), adminKey, { event: 'create', version: 1 });
   out.write(initSummary(dirArg, cfg.server.port, adminKeyFile));
+  for (const w of keyPlacementWarnings(dir, adminKeyFile)) warn.write(`vulnvault: warning: ${w}\n`);
   return { dir, adminKey: adminKeyFile };
+}
+
+/**
+ * One warning per place init wrote private keys into a git work tree that
+ * does not ignore it (or where git cannot tell), saying how to move them.
+ */
+function keyPlacementWarnings(dir: string, adminKeyFile: string): string[] {
+  const warnings: string[] = [];
+  const check = (path: string, what: string, remedy: string) => {
+    const tree = gitWorkTreeOf(path);
+    if (tree === undefined) return;
+    const ignored = ignoredByGit(tree, path);
+    if (ignored === true) return;
+    const why =
+      ignored === false ? 'git does not ignore it' : 'git could not tell whether it is ignored';
+    warnings.push(
+      `${what} is inside the git work tree ${tree} and ${why}: 'git add -A' would commit it. ${remedy}`,
+    );
+  };
+  check(
+    dir,
+    `the data directory ${dir} (it holds private keys: pki/, keys/)`,
+    'Add it to .gitignore, or use --dir with a directory outside the work tree.',
+  );
+  check(
+    adminKeyFile,
+    `the key-admin private key ${adminKeyFile}`,
+    'Move it out of the work tree (e.g. to ~/vulnvault-key-admin.pem) and give that path to ' +
+      "'vulnvault keys … --admin-key FILE'; 'vulnvault init --admin-key FILE' writes it elsewhere " +
+      'from the start. Or add its directory to .gitignore.',
+  );
+  return warnings;
 }
 
 export function initSummary(dirArg: string, port: number, adminKeyFile: string): string {
