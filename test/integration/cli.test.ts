@@ -61,6 +61,8 @@ describe('vulnvault CLI', () => {
       assert.equal(mode(join(work, 'vv', k)), 0o600, k);
     }
     assert.match(r.stdout, /curl --cacert vv\/pki\/ca\.crt --cert vv\/pki\/clients\/scanner\.crt/);
+    // Nothing serves yet: init says to start the server first.
+    assert.match(r.stdout, /\nStart the server \(vulnvault serve\), then try:\n {2}curl /);
     const cert = readFileSync(join(work, 'vv/pki/clients/scanner.crt'), 'utf8');
     assert.match(
       openssl(['x509', '-noout', '-subject', '-nameopt', 'RFC2253'], cert),
@@ -331,9 +333,27 @@ describe('vulnvault CLI', () => {
     assert.match(s.stdout(), /SIGTERM received, draining/);
   });
 
-  it('start initialises a missing directory, then serves', async () => {
+  it('start initialises a missing directory, then serves and says so', async () => {
     const s = await startCli(['start', '--dir', 'fresh', '--port', '0'], { cwd: work });
     assert.match(s.stdout(), /initialised fresh/);
+    const since = Date.now();
+    while (!/try:\n(.*\n){3}/.test(s.stdout()) && Date.now() - since < 5000) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    // It is already serving, on the port it got: no "start the server" advice.
+    assert.match(s.stdout(), new RegExp(`\nvulnvault is serving on ${s.url}; try:\n`));
+    assert.doesNotMatch(s.stdout(), /Start the server/);
+    const printed = s
+      .stdout()
+      .split('\n')
+      .filter((l) => l.trim().startsWith('curl '));
+    assert.equal(printed.length, 3);
+    for (const l of printed) assert.ok(l.includes(`${s.url}/vuln`), l);
+    const org5 = spawnSync('bash', ['-c', `${printed[2]?.replace(/\s+#.*$/, '')} -sS`], {
+      cwd: work,
+      encoding: 'utf8',
+    });
+    assert.match(org5.stdout, /"code":"forbidden"/);
     const res = curl(
       [
         '--cacert',

@@ -24,13 +24,15 @@ const YEAR_MS = 365 * 86_400_000;
 export interface InitResult {
   dir: string;
   adminKey: string;
+  port: number;
 }
 
 type Out = { write(text: string): unknown };
 
 /**
  * Writes DIR and prints what is where on `out`; warnings (private keys left
- * where git would commit them) go to `warn`.
+ * where git would commit them) go to `warn`. What to run next is the
+ * caller's to say: `init` and `start` differ there.
  */
 export async function initDir(
   dirArg: string,
@@ -119,9 +121,9 @@ export async function initDir(
 
   writeFileSync(join(dir, CONFIG_FILE), JSON.stringify(cfg, null, 2) + '\n', { mode: 0o600 });
   logKeyEvent(keyAdminLogFile({ ...cfg, dir }), adminKey, { event: 'create', version: 1 });
-  out.write(initSummary(dirArg, cfg.server.port, adminKeyFile));
+  out.write(initSummary(dirArg, adminKeyFile));
   for (const w of keyPlacementWarnings(dir, adminKeyFile)) warn.write(`vulnvault: warning: ${w}\n`);
-  return { dir, adminKey: adminKeyFile };
+  return { dir, adminKey: adminKeyFile, port: cfg.server.port };
 }
 
 /**
@@ -156,13 +158,9 @@ function keyPlacementWarnings(dir: string, adminKeyFile: string): string[] {
   return warnings;
 }
 
-export function initSummary(dirArg: string, port: number, adminKeyFile: string): string {
+/** The files init wrote, in the directory's own spelling. */
+export function initSummary(dirArg: string, adminKeyFile: string): string {
   const d = dirArg.replace(/\/+$/, '');
-  const url = `https://127.0.0.1:${port}`;
-  const as = (who: string) =>
-    `curl --cacert ${d}/pki/ca.crt --cert ${d}/pki/clients/${who}.crt --key ${d}/pki/clients/${who}.key`;
-  const record =
-    '{"VulnID":"VULN-0001","Org":"org1","AssetName":"web-01","DueDate":"12-31-2026","PluginId":19506,"PluginName":"Nessus Scan Information","Priority":"P1"}';
   return [
     `vulnvault: initialised ${d}`,
     `  config        ${d}/${CONFIG_FILE}`,
@@ -173,7 +171,18 @@ export function initSummary(dirArg: string, port: number, adminKeyFile: string):
     `  keyring       ${d}/keys/keyring.json (mode 0600): wraps each org's data key`,
     `  key-admin key ${adminKeyFile} (mode 0600): needed only by 'vulnvault keys'; move it off this host`,
     '',
-    'Start the server (vulnvault serve), then try:',
+    '',
+  ].join('\n');
+}
+
+/** curl commands for the demo record against `url` (the first write, a read, a refusal). */
+export function tryCommands(dirArg: string, url: string): string {
+  const d = dirArg.replace(/\/+$/, '');
+  const as = (who: string) =>
+    `curl --cacert ${d}/pki/ca.crt --cert ${d}/pki/clients/${who}.crt --key ${d}/pki/clients/${who}.key`;
+  const record =
+    '{"VulnID":"VULN-0001","Org":"org1","AssetName":"web-01","DueDate":"12-31-2026","PluginId":19506,"PluginName":"Nessus Scan Information","Priority":"P1"}';
+  return [
     `  ${as('scanner')} -H 'content-type: application/json' -d '${record}' ${url}/vuln`,
     `  ${as('customer')} '${url}/vuln?org=org1'`,
     `  ${as('customer')} '${url}/vuln?org=org5'    # 403: customer may not read org5`,
@@ -187,5 +196,9 @@ export async function initCommand(argv: string[]): Promise<void> {
     force: { type: 'boolean', default: false },
     'admin-key': { type: 'string' },
   });
-  await initDir(values.dir, values.force, process.stdout, values['admin-key']);
+  const r = await initDir(values.dir, values.force, process.stdout, values['admin-key']);
+  // Nothing listens yet: say so, with the URL the config will serve on.
+  process.stdout.write(
+    `Start the server (vulnvault serve), then try:\n${tryCommands(values.dir, `https://127.0.0.1:${r.port}`)}`,
+  );
 }
