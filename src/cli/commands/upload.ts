@@ -7,7 +7,6 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { DEFAULT_DIR, loadConfig, resolvePath } from '../../config/config.js';
 import { CliError } from '../../core/cli-error.js';
 import {
@@ -16,6 +15,7 @@ import {
   uploadScan,
   type UploadTarget,
 } from '../../client/upload.js';
+import { parse } from '../args.js';
 import { urlOf } from './serve.js';
 
 function read(file: string, what: string): string {
@@ -93,27 +93,21 @@ export function progressReporter(out: NodeJS.WriteStream = process.stderr) {
 }
 
 export async function uploadCommand(argv: string[]): Promise<void> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        org: { type: 'string' },
-        type: { type: 'string' },
-        dir: { type: 'string' },
-        url: { type: 'string' },
-        cert: { type: 'string' },
-        key: { type: 'string' },
-        ca: { type: 'string' },
-        'idempotency-key': { type: 'string' },
-      },
-    });
-  } catch (err) {
-    throw new CliError(`upload: ${(err as Error).message} (see 'vulnvault help')`, 2);
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals } = parse(
+    'upload',
+    argv,
+    {
+      org: { type: 'string' },
+      type: { type: 'string' },
+      dir: { type: 'string' },
+      url: { type: 'string' },
+      cert: { type: 'string' },
+      key: { type: 'string' },
+      ca: { type: 'string' },
+      'idempotency-key': { type: 'string' },
+    },
+    true,
+  );
   const file = positionals[0];
   if (file === undefined || positionals.length > 1) {
     throw new CliError('upload: give exactly one FILE', 2);
