@@ -2,7 +2,7 @@
 // all-or-nothing promise when the server is killed in the middle of an upload.
 
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -69,6 +69,35 @@ describe('vulnvault upload', () => {
     assert.match(r.stdout, /received 49, new 48, updated 0, unchanged 0, fixed 0, reopened 0/);
     assert.match(r.stderr, /upload: 100% .*MiB\/s .*ETA 0s/);
     assert.equal(countFindings(dir, 'org1'), 48);
+  });
+
+  it('prints at most one progress line per 10 % step, and a final one, when stderr is not a terminal', () => {
+    // 12 MiB (48 chunks of 256 KiB) that parse cheaply: one finding, padded
+    // with whitespace inside its host.
+    const file = join(work, 'padded.nessus');
+    const pad = `${' '.repeat(1023)}\n`.repeat(12 * 1024);
+    writeFileSync(
+      file,
+      `<NessusClientData_v2><Report name="r"><ReportHost name="padded-host">${pad}` +
+        '<ReportItem port="1" protocol="tcp" severity="1" pluginID="pad-1" pluginName="x"/>' +
+        '</ReportHost></Report></NessusClientData_v2>',
+    );
+    assert.ok(statSync(file).size / (256 * 1024) > 40, 'many more chunks than 10 % steps');
+    const r = runCli(['upload', file, '--org', 'org4', '--dir', dir]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /received 1, new 1/);
+    const percents = r.stderr
+      .split('\n')
+      .filter((l) => l.startsWith('upload: '))
+      .map((l) => Number(/^upload: (\d+)%/.exec(l)?.[1]));
+    assert.ok(percents.length >= 2 && percents.length <= 11, r.stderr);
+    const steps = percents.map((p) => Math.floor(p / 10));
+    assert.deepEqual(
+      steps,
+      [...new Set(steps)].sort((a, b) => a - b),
+      'one line per step, in order',
+    );
+    assert.equal(percents.at(-1), 100, 'a final line');
   });
 
   it('takes explicit --url/--cert/--key/--ca and --type', () => {
