@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { runCli, startCli, type Served } from '../helpers/cli.js';
 import { SAMPLES } from '../helpers/scans.js';
-import { countFindings } from '../helpers/vault.js';
+import { clientCert, countFindings } from '../helpers/vault.js';
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -143,6 +143,68 @@ describe('vulnvault upload', () => {
     const unknown = runCli(['upload', join(SAMPLES, 'SOURCES.txt'), '--org', 'org1', '--dir', dir]);
     assert.equal(unknown.status, 2);
     assert.match(unknown.stderr, /cannot tell the format .* pass --type/);
+  });
+
+  it('says the server refused the client at the TLS handshake for a revoked or expired certificate', async () => {
+    const clients = join(dir, 'pki', 'clients');
+    const issue = [
+      'pki',
+      'issue',
+      '--dir',
+      dir,
+      '--name',
+      'gone',
+      '--ou',
+      'scanner',
+      '--cn',
+      'gone-1',
+    ];
+    assert.equal(runCli(issue).status, 0);
+    assert.equal(runCli(['pki', 'revoke', '--dir', dir, '--name', 'gone']).status, 0);
+    const ca = {
+      certPem: readFileSync(join(dir, 'pki', 'ca.crt'), 'utf8'),
+      keyPem: readFileSync(join(dir, 'pki', 'ca.key'), 'utf8'),
+    };
+    const old = await clientCert(
+      ca,
+      { cn: 'old-1', ou: ['scanner'], o: 'vulnvault-demo' },
+      {
+        notBefore: new Date(Date.now() - 7_200_000),
+        notAfter: new Date(Date.now() - 3_600_000),
+      },
+    );
+    writeFileSync(join(work, 'old.crt'), old.certPem);
+    writeFileSync(join(work, 'old.key'), old.keyPem, { mode: 0o600 });
+    const upload = (cert: string, key: string) =>
+      runCli([
+        'upload',
+        join(SAMPLES, 'nessus_many_vuln.xml'),
+        '--org',
+        'org1',
+        '--dir',
+        dir,
+        '--cert',
+        cert,
+        '--key',
+        key,
+      ]);
+    const expectRefusal = (r: ReturnType<typeof runCli>) => {
+      assert.equal(r.status, 1, r.stderr);
+      const lines = r.stderr.trim().split('\n');
+      assert.equal(lines.length, 1, r.stderr);
+      assert.match(
+        lines[0] ?? '',
+        /^vulnvault: upload: the server closed the connection during the TLS handshake \([^)]*(ECONNRESET|EPIPE|socket hang up)[^)]*\), before reading the request: it refused this client\. Likely causes: the client certificate is revoked or expired, was not issued by the server's CA, or this source address is not allowed; the server's logs\/authz\.log names the reason$/,
+      );
+    };
+    // The running server picks the new CRL up within about a second.
+    let revoked = upload(join(clients, 'gone.crt'), join(clients, 'gone.key'));
+    for (let i = 0; i < 5 && revoked.status === 0; i++) {
+      await new Promise((r) => setTimeout(r, 1000));
+      revoked = upload(join(clients, 'gone.crt'), join(clients, 'gone.key'));
+    }
+    expectRefusal(revoked);
+    expectRefusal(upload(join(work, 'old.crt'), join(work, 'old.key')));
   });
 
   it('stores nothing from an upload whose server is killed mid-way', async () => {
