@@ -207,6 +207,49 @@ describe('vulnvault upload', () => {
     expectRefusal(upload(join(work, 'old.crt'), join(work, 'old.key')));
   });
 
+  it('says which --type to use for a SARIF log named *.json, and takes it with --type sarif', () => {
+    const file = join(work, 'results.json');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        $schema: 'https://json.schemastore.org/sarif-2.1.0.json',
+        version: '2.1.0',
+        runs: [
+          {
+            tool: { driver: { name: 'lint-x' } },
+            results: [
+              {
+                ruleId: 'R1',
+                level: 'error',
+                message: { text: 'bad' },
+                locations: [
+                  {
+                    physicalLocation: {
+                      artifactLocation: { uri: 'src/a.ts' },
+                      region: { startLine: 3 },
+                    },
+                  },
+                ],
+              },
+            ],
+          },
+        ],
+      }),
+    );
+    const r = runCli(['upload', file, '--org', 'org5', '--dir', dir]);
+    assert.equal(r.status, 1);
+    assert.equal(
+      r.stderr.trim().split('\n').at(-1),
+      'vulnvault: upload refused (400 validation_failed): the findings batch has an unknown top-level ' +
+        'property "$schema": this looks like SARIF; send it as application/sarif+json ' +
+        '(vulnvault upload --type sarif); nothing was stored (sent as a vulnvault JSON batch because ' +
+        'the name ends in .json; --type nessus|xml|csv|sarif|cyclonedx|json chooses the format)',
+    );
+    const sarif = runCli(['upload', file, '--org', 'org5', '--dir', dir, '--type', 'sarif']);
+    assert.equal(sarif.status, 0, sarif.stderr);
+    assert.match(sarif.stdout, /received 1, new 1/);
+  });
+
   it('stores nothing from an upload whose server is killed mid-way', async () => {
     const s = served ?? (await serve());
     const before = countFindings(dir);

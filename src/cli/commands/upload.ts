@@ -114,12 +114,13 @@ export async function uploadCommand(argv: string[]): Promise<void> {
   }
   if (!values.org) throw new CliError('upload: --org is required', 2);
   if (!existsSync(file)) throw new CliError(`upload: no such file ${file}`);
+  const types = Object.keys(TYPE_ALIASES).join('|');
+  if (values.type !== undefined && !Object.hasOwn(TYPE_ALIASES, values.type)) {
+    throw new CliError(`upload: --type must be one of ${types}`, 2);
+  }
   const mediaType = values.type !== undefined ? TYPE_ALIASES[values.type] : mediaTypeForFile(file);
   if (!mediaType) {
-    throw new CliError(
-      `upload: cannot tell the format of ${file}; pass --type ${Object.keys(TYPE_ALIASES).join('|')}`,
-      2,
-    );
+    throw new CliError(`upload: cannot tell the format of ${file}; pass --type ${types}`, 2);
   }
   if (values.dir !== undefined && values.url !== undefined) {
     throw new CliError('upload: give --dir or --url, not both', 2);
@@ -143,7 +144,13 @@ export async function uploadCommand(argv: string[]): Promise<void> {
   if (res.status !== 201 || !body) {
     const code = typeof body?.code === 'string' ? body.code : `HTTP ${res.status}`;
     const msg = typeof body?.message === 'string' ? body.message : res.text.slice(0, 200);
-    throw new CliError(`upload refused (${res.status} ${code}): ${msg}`);
+    // Until uploads detect their format, the name decides: a SARIF or
+    // CycloneDX export called *.json went out as a vulnvault batch.
+    const why =
+      values.type === undefined && mediaType === 'application/json' && res.status === 400
+        ? ` (sent as a vulnvault JSON batch because the name ends in .json; --type ${types} chooses the format)`
+        : '';
+    throw new CliError(`upload refused (${res.status} ${code}): ${msg}${why}`);
   }
   const n = (k: string) => (typeof body[k] === 'number' ? String(body[k]) : '0');
   process.stdout.write(
