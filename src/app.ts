@@ -51,6 +51,9 @@ import { loadTls, type TlsFiles } from './edge/tls-files.js';
 import { startTlsReloader, type TlsReloader } from './edge/tls-reloader.js';
 import { createTrust } from './edge/trust.js';
 import { parseDuration } from './pki/issue.js';
+import { StartupError } from './startup-error.js';
+
+export { StartupError } from './startup-error.js';
 
 /** auth.* of the config → what the edge needs (IAM 1.1 / 1.1b). */
 export function edgeAuthOf(a: AuthSettings): EdgeAuth {
@@ -70,17 +73,6 @@ export function edgeAuthOf(a: AuthSettings): EdgeAuth {
         })
       : undefined,
   };
-}
-
-/**
- * Why the server cannot start (TLS material, network policy, a store, the
- * edge), in one line for the operator; the command line prints it as is.
- */
-export class StartupError extends Error {
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = 'StartupError';
-  }
 }
 
 export interface Vault {

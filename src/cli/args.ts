@@ -1,5 +1,6 @@
 // Thin wrapper over node:util parseArgs that turns its errors into one-line
-// CliErrors naming the command.
+// CliErrors naming the command and where its help is (--help itself never
+// gets here: main answers it first).
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { CliError } from './cli-error.js';
 
@@ -14,7 +15,10 @@ export function parse<O extends Options>(
   try {
     return parseArgs({ args: argv, options, strict: true, allowPositionals });
   } catch (err) {
-    throw new CliError(`${command}: ${(err as Error).message} (see 'vulnvault help')`, 2);
+    // Node appends, for commands with positionals, a hint about '--' whose
+    // nested quotes garble the line; the option's name is what matters.
+    const message = (err as Error).message.replace(/\. To specify a positional argument.*$/s, '');
+    throw new CliError(`${command}: ${message} (see 'vulnvault ${command} --help')`, 2);
   }
 }
 

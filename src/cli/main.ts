@@ -1,49 +1,17 @@
 #!/usr/bin/env node
 // vulnvault command line. Every failure is one line on stderr and a non-zero
-// exit code; stack traces only with VULNVAULT_DEBUG=1.
+// exit code; stack traces only with VULNVAULT_DEBUG=1. Each command's module
+// is loaded only when it runs, so --help (and a small command) does not load
+// SQLite, the server or the AWS SDK first.
 
-import { StartupError } from '../app.js';
 import { AuditError } from '../audit/audit-error.js';
 import { BackupError } from '../backup/backup-error.js';
 import { ConfigError } from '../config/config-error.js';
 import { KeyringError } from '../crypto/keyring-error.js';
 import { PkiError } from '../pki/pki-error.js';
+import { StartupError } from '../startup-error.js';
 import { CliError } from './cli-error.js';
-import { auditCommand } from './commands/audit.js';
-import { backupCommand, restoreCommand } from './commands/backup.js';
-import { initCommand } from './commands/init.js';
-import { keysCommand } from './commands/keys.js';
-import { pkiCommand } from './commands/pki.js';
-import { policyCommand } from './commands/policy.js';
-import { serveCommand, startCommand } from './commands/serve.js';
-import { uploadCommand } from './commands/upload.js';
-
-const HELP = `vulnvault — secure-by-default API for vulnerability data
-
-usage:
-  vulnvault init   [--dir DIR] [--force] [--admin-key FILE]   create DIR (default ./.vulnvault): config, dev PKI, stores,
-                   demo policy, keyring; the key-admin key goes to FILE (default DIR.key-admin/key-admin.pem)
-  vulnvault serve  [--dir DIR] [--host H] [--port P]
-  vulnvault start  [--dir DIR] [--host H] [--port P]   init DIR if missing, then serve (npm start)
-  vulnvault pki issue --name NAME --ou OU --cn CN [--o ORG] [--ttl 24h] [--dir DIR] [--force]
-  vulnvault pki renew --name NAME [--ttl 24h] [--dir DIR]     new key and certificate, same subject
-  vulnvault pki revoke --name NAME [--dir DIR]                add it to the CRL (a running server refuses it)
-  vulnvault pki crl [--dir DIR]                               re-sign the CRL with a fresh validity
-  vulnvault pki rotate-server [--ttl 365d] [--dir DIR]        new server key and certificate
-  vulnvault policy grant|revoke --ou OU|--client CLIENT_ID|--iam ROLE_ARN --action read|write --org ORG [--dir DIR]
-  vulnvault policy list [--ou OU|--client ID|--iam ARN] [--action read|write] [--org ORG] [--json] [--dir DIR]
-  vulnvault audit verify [--dir DIR] [--key PUBLIC_KEY_PEM]   check the audit logs' hash chains and signed checkpoints
-  vulnvault keys status [--json] [--dir DIR]                  key versions, states, which orgs' data keys each protects
-  vulnvault keys rotate [--admin-key FILE] [--dir DIR]        new primary key version; rewraps every data key (online)
-  vulnvault keys disable|enable --version N [--admin-key FILE] [--dir DIR]
-  vulnvault keys schedule-deletion --version N [--days 7-30] [--admin-key FILE] [--dir DIR]
-  vulnvault keys cancel-deletion --version N [--admin-key FILE] [--dir DIR]
-  vulnvault keys init [--admin-key FILE] [--dir DIR]          keyring for a directory made before encryption
-  vulnvault backup --out FILE [--dir DIR] [--force]   consistent online backup of the stores (no keys, PKI or logs)
-  vulnvault restore FILE [--dir DIR] [--force]        restore a backup into a stopped server's DIR
-  vulnvault upload FILE --org ORG [--type nessus|xml|csv|sarif|cyclonedx|json]
-                   [--dir DIR | --url U --cert C --key K --ca CA] [--idempotency-key K]
-`;
+import { helpFor } from './help.js';
 
 /**
  * The errors the layers below raise for the operator: their message is one
@@ -61,36 +29,39 @@ const OPERATOR_ERRORS = [
 async function main(argv: string[]): Promise<void> {
   // Keys, databases and logs are for this user only.
   process.umask(0o077);
+  // --help / -h anywhere (before --) answers before any parser sees it.
+  const help = helpFor(argv);
+  if (help !== undefined) {
+    process.stdout.write(help);
+    return;
+  }
   const [command, ...rest] = argv;
   switch (command) {
     case 'init':
-      return initCommand(rest);
+      return (await import('./commands/init.js')).initCommand(rest);
     case 'serve':
-      return serveCommand(rest);
+      return (await import('./commands/serve.js')).serveCommand(rest);
     case 'start':
-      return startCommand(rest);
+      return (await import('./commands/serve.js')).startCommand(rest);
     case 'pki':
-      return pkiCommand(rest);
+      return (await import('./commands/pki.js')).pkiCommand(rest);
     case 'policy':
-      return policyCommand(rest);
+      return (await import('./commands/policy.js')).policyCommand(rest);
     case 'audit':
-      return auditCommand(rest);
+      return (await import('./commands/audit.js')).auditCommand(rest);
     case 'keys':
-      return keysCommand(rest);
+      return (await import('./commands/keys.js')).keysCommand(rest);
     case 'backup':
-      return backupCommand(rest);
+      return (await import('./commands/backup.js')).backupCommand(rest);
     case 'restore':
-      return restoreCommand(rest);
+      return (await import('./commands/backup.js')).restoreCommand(rest);
     case 'upload':
-      return uploadCommand(rest);
-    case undefined:
-    case 'help':
-    case '--help':
-    case '-h':
-      process.stdout.write(HELP);
-      return;
+      return (await import('./commands/upload.js')).uploadCommand(rest);
     default:
-      throw new CliError(`unknown command '${command}' (see 'vulnvault help')`, 2);
+      throw new CliError(
+        `unknown command '${(command === 'help' ? rest[0] : command) ?? ''}' (see 'vulnvault --help')`,
+        2,
+      );
   }
 }
 

@@ -1,5 +1,10 @@
 // Streams a scan file to POST /v1/orgs/{org}/scans over mTLS and reports
 // progress as bytes leave. Used by `vulnvault upload` and the benchmark.
+//
+// The body waits for `100 Continue` (as curl does for large bodies): a server
+// that refuses the request at once (403, 413, 415) does so before the file is
+// sent, and a connection closed before the server said anything was refused
+// below HTTP, at the TLS handshake, which the error then says.
 
 import { createReadStream, statSync } from 'node:fs';
 import { request } from 'node:https';
@@ -50,11 +55,38 @@ export const TYPE_ALIASES: Readonly<Record<string, string>> = {
   json: 'application/json',
 };
 
+/** How long the body waits for 100 Continue from a server (or proxy) that may not send it. */
+const CONTINUE_WAIT_MS = 1000;
+
+/** How a TLS socket ends when the peer closes it without a word. */
+const CLOSED = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED']);
+
+/**
+ * The error for a connection the server closed before it read the request:
+ * the vulnvault edge does that at the TLS handshake when it refuses the
+ * client (and says why only in its own authz log).
+ */
+export function refusedAtHandshake(err: Error & { code?: string }): Error {
+  if (!CLOSED.has(err.code ?? '')) return err;
+  return new Error(
+    `the server closed the connection during the TLS handshake (${err.message}), before reading the request: ` +
+      "it refused this client. Likely causes: the client certificate is revoked or expired, was not issued by the server's CA, " +
+      "or this source address is not allowed; the server's logs/authz.log names the reason",
+    { cause: err },
+  );
+}
+
 export function uploadScan(o: UploadOptions): Promise<UploadResponse> {
   const total = statSync(o.file).size;
   const url = new URL(`/v1/orgs/${encodeURIComponent(o.org)}/scans`, o.url);
   return new Promise((resolve, reject) => {
     let answered = false;
+    // The server has spoken (100 Continue or a response): it accepted the connection.
+    let heard = false;
+    let sending = false;
+    // The body went without 100 Continue: a later reset says nothing about the handshake.
+    let unprompted = false;
+    let waitTimer: NodeJS.Timeout | undefined;
     const req = request(
       url,
       {
@@ -66,13 +98,18 @@ export function uploadScan(o: UploadOptions): Promise<UploadResponse> {
         headers: {
           'content-type': o.mediaType,
           'content-length': String(total),
+          expect: '100-continue',
           ...(o.idempotencyKey ? { 'idempotency-key': o.idempotencyKey } : {}),
         },
       },
       (res) => {
         answered = true;
+        heard = true;
+        clearTimeout(waitTimer);
         const chunks: Buffer[] = [];
         const done = () => {
+          // Answered before the body was sent: it never will be.
+          if (!sending) req.destroy();
           const text = Buffer.concat(chunks).toString('utf8');
           let body: unknown;
           try {
@@ -97,13 +134,34 @@ export function uploadScan(o: UploadOptions): Promise<UploadResponse> {
         cb(null, chunk);
       },
     });
+    const send = () => {
+      clearTimeout(waitTimer);
+      if (sending || answered) return;
+      sending = true;
+      pipeline(createReadStream(o.file, { highWaterMark: 256 * 1024 }), meter, req).catch(
+        () => undefined,
+      );
+    };
+    req.on('continue', () => {
+      heard = true;
+      send();
+    });
+    // Headers now; the body on 100 Continue, or a while after the handshake
+    // without it (counted from there: a slow handshake is not a silent server).
+    req.on('socket', (socket) =>
+      socket.once('secureConnect', () => {
+        waitTimer = setTimeout(() => {
+          unprompted = true;
+          send();
+        }, CONTINUE_WAIT_MS);
+      }),
+    );
+    req.flushHeaders();
     // The server may answer (and close) before the whole file is sent, e.g.
     // 403 or 413: the response still wins over the write error.
     req.on('error', (err) => {
-      if (!answered) reject(err);
+      clearTimeout(waitTimer);
+      if (!answered) reject(heard || unprompted ? err : refusedAtHandshake(err));
     });
-    pipeline(createReadStream(o.file, { highWaterMark: 256 * 1024 }), meter, req).catch(
-      () => undefined,
-    );
   });
 }

@@ -18,6 +18,13 @@ export interface JsonStreamOptions {
   onValue(path: readonly (string | number)[], value: JsonValue): void;
   /** Top-level keys allowed; others are refused (undefined: any). */
   topLevelKeys?: ReadonlySet<string>;
+  /**
+   * The message refusing a top-level key not in topLevelKeys, given the key
+   * and its value when that is a string (e.g. a `$schema` URL), so that it can
+   * say what the document looks like instead. The message must not echo the
+   * value, nor more of the key than clipKey gives.
+   */
+  unknownTopLevelKey?: (key: string, value: string | undefined) => string;
   /** The error code for a document that is not the expected shape. */
   shapeError: ErrorCode;
   what: string;
@@ -32,8 +39,20 @@ export function jsonStreamParser(o: JsonStreamOptions): FormatParser {
   let sawFirst = false;
   let prevString: string | undefined;
   let prevDepth = 0;
+  // An unknown top-level key whose value is still to come (see unknownTopLevelKey).
+  let unknownKey: string | undefined;
+  const refuseKey = (key: string, value: string | undefined): never => {
+    throw new VaultError(
+      o.shapeError,
+      o.unknownTopLevelKey?.(key, value) ??
+        `${o.what} has an unknown top-level property; allowed: ${[...(o.topLevelKeys ?? [])].join(', ')}`,
+    );
+  };
 
   parser.onToken = ({ token, value }) => {
+    if (unknownKey !== undefined) {
+      refuseKey(unknownKey, token === TokenType.STRING ? (value as string) : undefined);
+    }
     if (!sawFirst) {
       sawFirst = true;
       if (token !== TokenType.LEFT_BRACE) {
@@ -48,10 +67,11 @@ export function jsonStreamParser(o: JsonStreamOptions): FormatParser {
         );
       }
       if (o.topLevelKeys && prevDepth === 1 && !o.topLevelKeys.has(prevString)) {
-        throw new VaultError(
-          o.shapeError,
-          `${o.what} has an unknown top-level property; allowed: ${[...o.topLevelKeys].join(', ')}`,
-        );
+        if (o.unknownTopLevelKey) {
+          unknownKey = prevString;
+          return;
+        }
+        refuseKey(prevString, undefined);
       }
     }
     if (token === TokenType.LEFT_BRACE || token === TokenType.LEFT_BRACKET) depth++;
@@ -84,6 +104,7 @@ export function jsonStreamParser(o: JsonStreamOptions): FormatParser {
       offset += chunk.byteLength;
     },
     end() {
+      if (unknownKey !== undefined) refuseKey(unknownKey, undefined);
       if (!sawFirst) throw new VaultError('invalid_json', `${o.what} is empty; nothing was stored`);
       if (!parser.isEnded) {
         throw new VaultError(
@@ -95,6 +116,12 @@ export function jsonStreamParser(o: JsonStreamOptions): FormatParser {
       // parser.end() now would report a spurious error.
     },
   };
+}
+
+/** A key as it may appear in a message: at most 40 characters of [A-Za-z0-9 $_.:@-], others as '?'. */
+export function clipKey(key: string): string {
+  const safe = key.replace(/[^A-Za-z0-9 $_.:@-]/g, '?');
+  return safe.length > 40 ? `${safe.slice(0, 40)}…` : safe;
 }
 
 export function isObject(v: JsonValue | undefined): v is { [k: string]: JsonValue } {

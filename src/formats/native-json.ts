@@ -6,7 +6,7 @@
 import { VaultError } from '../core/errors.js';
 import { cvesIn, type ScannedFinding, type Severity } from '../core/finding.js';
 import type { FormatParser, ScanSink } from './format.js';
-import { jsonStreamParser, type JsonValue } from './json-stream.js';
+import { clipKey, jsonStreamParser, type JsonValue } from './json-stream.js';
 
 /** Returns undefined when valid, else a message naming the failing field (no values). */
 export type ItemValidator = (item: unknown, index: number) => string | undefined;
@@ -31,12 +31,47 @@ interface NativeFinding {
   service?: string;
 }
 
+/** The other JSON formats, their media type and the upload CLI's --type for them. */
+const OTHER_JSON = {
+  sarif: { name: 'SARIF', mediaType: 'application/sarif+json' },
+  cyclonedx: { name: 'CycloneDX', mediaType: 'application/vnd.cyclonedx+json' },
+} as const;
+
+/**
+ * Refuses a top-level key of a document sent as a vulnvault batch, saying
+ * what it looks like: until uploads detect their format, a SARIF or
+ * CycloneDX file named *.json arrives here. The string value (of `$schema`,
+ * or SARIF's `"version": "2.1.0"`) is only looked at, never echoed.
+ */
+export function notABatch(key: string, value: string | undefined): string {
+  const v = value?.toLowerCase() ?? '';
+  const like =
+    key === 'runs' ||
+    (key === '$schema' && v.includes('sarif')) ||
+    (key === 'version' && v === '2.1.0')
+      ? 'sarif'
+      : key === 'bomFormat' || (key === '$schema' && v.includes('cyclonedx'))
+        ? 'cyclonedx'
+        : undefined;
+  const head = `the findings batch has an unknown top-level property "${clipKey(key)}"`;
+  if (like !== undefined) {
+    const f = OTHER_JSON[like];
+    return `${head}: this looks like ${f.name}; send it as ${f.mediaType} (vulnvault upload --type ${like}); nothing was stored`;
+  }
+  return (
+    `${head}; a vulnvault batch has only "findings". Other formats go with their own media type: ` +
+    'application/sarif+json, application/vnd.cyclonedx+json, application/vnd.tenable.nessus+xml, text/csv ' +
+    '(vulnvault upload --type sarif|cyclonedx|nessus|csv); nothing was stored'
+  );
+}
+
 export function nativeJsonParser(sink: ScanSink, validate: ItemValidator): FormatParser {
   let n = 0;
   let sawFindings = false;
   const inner = jsonStreamParser({
     paths: ['$.findings.*'],
     topLevelKeys: new Set(['findings']),
+    unknownTopLevelKey: notABatch,
     shapeError: 'validation_failed',
     what: 'the findings batch',
     onValue(_path, value: JsonValue) {

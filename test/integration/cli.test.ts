@@ -3,7 +3,16 @@
 // printed curl commands work as printed, and every failure is one clear line.
 
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { connect } from 'node:tls';
 import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
@@ -52,6 +61,8 @@ describe('vulnvault CLI', () => {
       assert.equal(mode(join(work, 'vv', k)), 0o600, k);
     }
     assert.match(r.stdout, /curl --cacert vv\/pki\/ca\.crt --cert vv\/pki\/clients\/scanner\.crt/);
+    // Nothing serves yet: init says to start the server first.
+    assert.match(r.stdout, /\nStart the server \(vulnvault serve\), then try:\n {2}curl /);
     const cert = readFileSync(join(work, 'vv/pki/clients/scanner.crt'), 'utf8');
     assert.match(
       openssl(['x509', '-noout', '-subject', '-nameopt', 'RFC2253'], cert),
@@ -61,6 +72,32 @@ describe('vulnvault CLI', () => {
     const start = Date.parse(/notBefore=(.*)/.exec(dates)![1]!);
     const end = Date.parse(/notAfter=(.*)/.exec(dates)![1]!);
     assert.ok(Math.abs(end - start - 24 * 3_600_000) < 120_000, 'client certificates live 24 h');
+  });
+
+  it('init warns when it writes private keys into a git work tree that does not ignore them', () => {
+    const repo = join(work, 'repo');
+    mkdirSync(repo);
+    // Only the repository's own ignore rules count: no global or system git config.
+    const env = { GIT_CONFIG_GLOBAL: '/dev/null', GIT_CONFIG_NOSYSTEM: '1' };
+    assert.equal(spawnSync('git', ['init', '-q'], { cwd: repo, env }).status, 0);
+    const r = runCli(['init'], { cwd: repo, env });
+    assert.equal(r.status, 0, r.stderr);
+    const warnings = r.stderr.split('\n').filter((l) => l.startsWith('vulnvault: warning: '));
+    assert.equal(warnings.length, 2, r.stderr);
+    assert.match(
+      warnings[0] ?? '',
+      /the data directory \S*\/repo\/\.vulnvault \(it holds private keys.* is inside the git work tree \S*\/repo and git does not ignore it: 'git add -A' would commit it\. .*--dir/,
+    );
+    assert.match(
+      warnings[1] ?? '',
+      /the key-admin private key \S*\/repo\/\.vulnvault\.key-admin\/key-admin\.pem is inside the git work tree \S*\/repo and git does not ignore it: .*Move it out of the work tree .*--admin-key FILE/,
+    );
+
+    // With this project's .gitignore in place, both are ignored: no warning.
+    copyFileSync(join(import.meta.dirname, '..', '..', '.gitignore'), join(repo, '.gitignore'));
+    const again = runCli(['init', '--force'], { cwd: repo, env });
+    assert.equal(again.status, 0, again.stderr);
+    assert.doesNotMatch(again.stderr, /warning/);
   });
 
   it('init refuses to overwrite an existing directory unless --force', () => {
@@ -296,9 +333,27 @@ describe('vulnvault CLI', () => {
     assert.match(s.stdout(), /SIGTERM received, draining/);
   });
 
-  it('start initialises a missing directory, then serves', async () => {
+  it('start initialises a missing directory, then serves and says so', async () => {
     const s = await startCli(['start', '--dir', 'fresh', '--port', '0'], { cwd: work });
     assert.match(s.stdout(), /initialised fresh/);
+    const since = Date.now();
+    while (!/try:\n(.*\n){3}/.test(s.stdout()) && Date.now() - since < 5000) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    // It is already serving, on the port it got: no "start the server" advice.
+    assert.match(s.stdout(), new RegExp(`\nvulnvault is serving on ${s.url}; try:\n`));
+    assert.doesNotMatch(s.stdout(), /Start the server/);
+    const printed = s
+      .stdout()
+      .split('\n')
+      .filter((l) => l.trim().startsWith('curl '));
+    assert.equal(printed.length, 3);
+    for (const l of printed) assert.ok(l.includes(`${s.url}/vuln`), l);
+    const org5 = spawnSync('bash', ['-c', `${printed[2]?.replace(/\s+#.*$/, '')} -sS`], {
+      cwd: work,
+      encoding: 'utf8',
+    });
+    assert.match(org5.stdout, /"code":"forbidden"/);
     const res = curl(
       [
         '--cacert',

@@ -5,13 +5,16 @@
 
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { IDEMPOTENCY_KEEP_MS as DYNAMODB_KEEP_MS } from '../../src/adapters/dynamodb/idempotency-store.js';
+import { IDEMPOTENCY_KEEP_MS as SQLITE_KEEP_MS } from '../../src/adapters/sqlite/idempotency-store.js';
 import { runCli, startCli, type Served } from '../helpers/cli.js';
 
-const README = readFileSync(join(import.meta.dirname, '..', '..', 'README.md'), 'utf8');
+const ROOT = join(import.meta.dirname, '..', '..');
+const README = readFileSync(join(ROOT, 'README.md'), 'utf8');
 
 function bash(script: string, cwd: string) {
   return spawnSync('bash', ['-c', script], { cwd, encoding: 'utf8', timeout: 60_000 });
@@ -95,5 +98,55 @@ describe('documented commands', () => {
     assert.equal(outs[0]?.stdout, '{"stored":1}');
     assert.match(outs[1]?.stdout ?? '', /"VulnID":"VULN-0001"/);
     assert.match(outs[2]?.stdout ?? '', /"code":"forbidden"/);
+  });
+});
+
+describe('README facts', () => {
+  it('states the idempotency retention the stores use, as the contract does', () => {
+    const hours = (re: RegExp, text: string, where: string) => {
+      const m = re.exec(text);
+      assert.ok(m, `${where}: retention not found`);
+      return Number(m[1]) * 3_600_000;
+    };
+    assert.equal(SQLITE_KEEP_MS, DYNAMODB_KEEP_MS);
+    const paragraph = /\*\*Idempotency-Key\*\*[\s\S]*?\n\n/.exec(README)?.[0] ?? '';
+    assert.equal(hours(/kept (\d+) hours/, paragraph, 'Idempotency-Key paragraph'), SQLITE_KEEP_MS);
+    assert.equal(
+      hours(/\|idempotency\|.*`expiresAt` \(TTL\) after (\d+) h\|/, README, 'DynamoDB table'),
+      DYNAMODB_KEEP_MS,
+    );
+    const contract = readFileSync(join(ROOT, 'openapi', 'vulnvault.yaml'), 'utf8');
+    const header = /IdempotencyKey:[\s\S]*?schema:/.exec(contract)?.[0] ?? '';
+    assert.equal(hours(/kept\s+(\d+) h\b/, header, 'contract'), SQLITE_KEEP_MS);
+    assert.doesNotMatch(header, /at least/);
+  });
+
+  it('lists each path of the layout once, and each exists', () => {
+    const block = /## How it is built\n+```\n([\s\S]*?)```/.exec(README)?.[1];
+    assert.ok(block, 'layout block not found');
+    const paths = block
+      .split('\n')
+      .map((l) => /^(\S.*?)\s{2,}/.exec(l)?.[1])
+      .filter((p): p is string => p !== undefined)
+      .flatMap((p) => p.split(', '));
+    assert.ok(paths.length > 10, paths.join(' '));
+    assert.deepEqual(
+      paths.filter((p, i) => paths.indexOf(p) !== i),
+      [],
+      'listed twice',
+    );
+    for (const p of paths) assert.ok(existsSync(join(ROOT, p)), `${p} does not exist`);
+  });
+
+  it('points to no document that is not in the repository, and calls no entry a placeholder', () => {
+    for (const m of README.matchAll(/`?([\w./-]+\.md)\b`?/g)) {
+      const file = m[1] as string;
+      if (file === 'README.md') continue;
+      assert.ok(
+        existsSync(join(ROOT, file)),
+        `README refers to ${file}, which is not in the repository`,
+      );
+    }
+    assert.doesNotMatch(README, /placeholder/i);
   });
 });

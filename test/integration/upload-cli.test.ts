@@ -2,7 +2,7 @@
 // all-or-nothing promise when the server is killed in the middle of an upload.
 
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { runCli, startCli, type Served } from '../helpers/cli.js';
 import { SAMPLES } from '../helpers/scans.js';
-import { countFindings } from '../helpers/vault.js';
+import { clientCert, countFindings } from '../helpers/vault.js';
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -71,6 +71,35 @@ describe('vulnvault upload', () => {
     assert.equal(countFindings(dir, 'org1'), 48);
   });
 
+  it('prints at most one progress line per 10 % step, and a final one, when stderr is not a terminal', () => {
+    // 12 MiB (48 chunks of 256 KiB) that parse cheaply: one finding, padded
+    // with whitespace inside its host.
+    const file = join(work, 'padded.nessus');
+    const pad = `${' '.repeat(1023)}\n`.repeat(12 * 1024);
+    writeFileSync(
+      file,
+      `<NessusClientData_v2><Report name="r"><ReportHost name="padded-host">${pad}` +
+        '<ReportItem port="1" protocol="tcp" severity="1" pluginID="pad-1" pluginName="x"/>' +
+        '</ReportHost></Report></NessusClientData_v2>',
+    );
+    assert.ok(statSync(file).size / (256 * 1024) > 40, 'many more chunks than 10 % steps');
+    const r = runCli(['upload', file, '--org', 'org4', '--dir', dir]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /received 1, new 1/);
+    const percents = r.stderr
+      .split('\n')
+      .filter((l) => l.startsWith('upload: '))
+      .map((l) => Number(/^upload: (\d+)%/.exec(l)?.[1]));
+    assert.ok(percents.length >= 2 && percents.length <= 11, r.stderr);
+    const steps = percents.map((p) => Math.floor(p / 10));
+    assert.deepEqual(
+      steps,
+      [...new Set(steps)].sort((a, b) => a - b),
+      'one line per step, in order',
+    );
+    assert.equal(percents.at(-1), 100, 'a final line');
+  });
+
   it('takes explicit --url/--cert/--key/--ca and --type', () => {
     const pki = join(dir, 'pki');
     const r = runCli([
@@ -114,6 +143,111 @@ describe('vulnvault upload', () => {
     const unknown = runCli(['upload', join(SAMPLES, 'SOURCES.txt'), '--org', 'org1', '--dir', dir]);
     assert.equal(unknown.status, 2);
     assert.match(unknown.stderr, /cannot tell the format .* pass --type/);
+  });
+
+  it('says the server refused the client at the TLS handshake for a revoked or expired certificate', async () => {
+    const clients = join(dir, 'pki', 'clients');
+    const issue = [
+      'pki',
+      'issue',
+      '--dir',
+      dir,
+      '--name',
+      'gone',
+      '--ou',
+      'scanner',
+      '--cn',
+      'gone-1',
+    ];
+    assert.equal(runCli(issue).status, 0);
+    assert.equal(runCli(['pki', 'revoke', '--dir', dir, '--name', 'gone']).status, 0);
+    const ca = {
+      certPem: readFileSync(join(dir, 'pki', 'ca.crt'), 'utf8'),
+      keyPem: readFileSync(join(dir, 'pki', 'ca.key'), 'utf8'),
+    };
+    const old = await clientCert(
+      ca,
+      { cn: 'old-1', ou: ['scanner'], o: 'vulnvault-demo' },
+      {
+        notBefore: new Date(Date.now() - 7_200_000),
+        notAfter: new Date(Date.now() - 3_600_000),
+      },
+    );
+    writeFileSync(join(work, 'old.crt'), old.certPem);
+    writeFileSync(join(work, 'old.key'), old.keyPem, { mode: 0o600 });
+    const upload = (cert: string, key: string) =>
+      runCli([
+        'upload',
+        join(SAMPLES, 'nessus_many_vuln.xml'),
+        '--org',
+        'org1',
+        '--dir',
+        dir,
+        '--cert',
+        cert,
+        '--key',
+        key,
+      ]);
+    const expectRefusal = (r: ReturnType<typeof runCli>) => {
+      assert.equal(r.status, 1, r.stderr);
+      const lines = r.stderr.trim().split('\n');
+      assert.equal(lines.length, 1, r.stderr);
+      assert.match(
+        lines[0] ?? '',
+        /^vulnvault: upload: the server closed the connection during the TLS handshake \([^)]*(ECONNRESET|EPIPE|socket hang up)[^)]*\), before reading the request: it refused this client\. Likely causes: the client certificate is revoked or expired, was not issued by the server's CA, or this source address is not allowed; the server's logs\/authz\.log names the reason$/,
+      );
+    };
+    // The running server picks the new CRL up within about a second.
+    let revoked = upload(join(clients, 'gone.crt'), join(clients, 'gone.key'));
+    for (let i = 0; i < 5 && revoked.status === 0; i++) {
+      await new Promise((r) => setTimeout(r, 1000));
+      revoked = upload(join(clients, 'gone.crt'), join(clients, 'gone.key'));
+    }
+    expectRefusal(revoked);
+    expectRefusal(upload(join(work, 'old.crt'), join(work, 'old.key')));
+  });
+
+  it('says which --type to use for a SARIF log named *.json, and takes it with --type sarif', () => {
+    const file = join(work, 'results.json');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        $schema: 'https://json.schemastore.org/sarif-2.1.0.json',
+        version: '2.1.0',
+        runs: [
+          {
+            tool: { driver: { name: 'lint-x' } },
+            results: [
+              {
+                ruleId: 'R1',
+                level: 'error',
+                message: { text: 'bad' },
+                locations: [
+                  {
+                    physicalLocation: {
+                      artifactLocation: { uri: 'src/a.ts' },
+                      region: { startLine: 3 },
+                    },
+                  },
+                ],
+              },
+            ],
+          },
+        ],
+      }),
+    );
+    const r = runCli(['upload', file, '--org', 'org5', '--dir', dir]);
+    assert.equal(r.status, 1);
+    assert.equal(
+      r.stderr.trim().split('\n').at(-1),
+      'vulnvault: upload refused (400 validation_failed): the findings batch has an unknown top-level ' +
+        'property "$schema": this looks like SARIF; send it as application/sarif+json ' +
+        '(vulnvault upload --type sarif); nothing was stored (sent as a vulnvault JSON batch because ' +
+        'the name ends in .json; --type nessus|xml|csv|sarif|cyclonedx|json chooses the format)',
+    );
+    const sarif = runCli(['upload', file, '--org', 'org5', '--dir', dir, '--type', 'sarif']);
+    assert.equal(sarif.status, 0, sarif.stderr);
+    assert.match(sarif.stdout, /received 1, new 1/);
   });
 
   it('stores nothing from an upload whose server is killed mid-way', async () => {

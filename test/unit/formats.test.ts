@@ -14,6 +14,7 @@ import {
 } from '../../src/core/finding.js';
 import type { ParserFactory } from '../../src/formats/format.js';
 import { cycloneDxParser } from '../../src/formats/cyclonedx.js';
+import { nativeJsonParser } from '../../src/formats/native-json.js';
 import { nessusCsvParser } from '../../src/formats/nessus-csv.js';
 import { nessusXmlParser } from '../../src/formats/nessus-xml.js';
 import { sarifParser } from '../../src/formats/sarif.js';
@@ -158,5 +159,68 @@ describe('scan format parsers', () => {
       'critical',
       'critical',
     ]);
+  });
+});
+
+describe('native JSON batch refusing another format', () => {
+  const refusal = async (doc: string) => {
+    const p = nativeJsonParser(
+      { finding: () => undefined, asset: () => undefined },
+      () => undefined,
+    );
+    try {
+      await p.write(Buffer.from(doc));
+      await p.end();
+    } catch (err) {
+      return err as { code: string; message: string };
+    }
+    assert.fail('the document was accepted');
+  };
+
+  it('says a SARIF log is SARIF and which media type and --type to use', async () => {
+    for (const doc of [
+      '{"$schema":"https://json.schemastore.org/sarif-2.1.0.json","version":"2.1.0","runs":[]}',
+      '{"version":"2.1.0","runs":[]}',
+      '{"runs":[{"tool":{"driver":{"name":"x"}},"results":[]}]}',
+    ]) {
+      const err = await refusal(doc);
+      assert.equal(err.code, 'validation_failed');
+      assert.match(
+        err.message,
+        /^the findings batch has an unknown top-level property "(\$schema|version|runs)": this looks like SARIF; send it as application\/sarif\+json \(vulnvault upload --type sarif\); nothing was stored$/,
+      );
+      assert.doesNotMatch(err.message, /schemastore|2\.1\.0/, 'no value is echoed');
+    }
+  });
+
+  it('says a CycloneDX BOM is CycloneDX', async () => {
+    for (const doc of [
+      '{"bomFormat":"CycloneDX","specVersion":"1.5","vulnerabilities":[]}',
+      '{"$schema":"http://cyclonedx.org/schema/bom-1.5.schema.json","bomFormat":"CycloneDX"}',
+    ]) {
+      const err = await refusal(doc);
+      assert.match(
+        err.message,
+        /: this looks like CycloneDX; send it as application\/vnd\.cyclonedx\+json \(vulnvault upload --type cyclonedx\)/,
+      );
+    }
+  });
+
+  it('lists the other media types and --type values for anything else', async () => {
+    const err = await refusal('{"items":[{"host":"a"}]}');
+    assert.equal(err.code, 'validation_failed');
+    assert.match(
+      err.message,
+      /unknown top-level property "items"; a vulnvault batch has only "findings"/,
+    );
+    assert.match(err.message, /application\/sarif\+json, application\/vnd\.cyclonedx\+json/);
+    assert.match(err.message, /--type sarif\|cyclonedx\|nessus\|csv/);
+  });
+
+  it('names an unknown key only clipped and sanitized', async () => {
+    const key = `<script>alert(1)</script>${'k'.repeat(200)}`;
+    const err = await refusal(JSON.stringify({ [key]: 'secret value' }));
+    assert.match(err.message, /property "\?script\?alert\?1\?\?\?script\?k{15}…"/);
+    assert.doesNotMatch(err.message, /<|>|secret|k{16}/);
   });
 });

@@ -14,7 +14,8 @@ import {
 import type { IdempotencyStore } from '../../core/ports.js';
 import { isConditionFailure, storeError } from './client.js';
 
-const KEEP_MS = 48 * 3600 * 1000;
+/** How long a key's record is kept (README and the contract state it; a test checks). */
+export const IDEMPOTENCY_KEEP_MS = 48 * 3600 * 1000;
 /** A claim still running after this long belongs to a request that died. */
 const STALE_RUNNING_MS = 16 * 60_000;
 
@@ -43,7 +44,7 @@ export function createDynamoIdempotencyStore(
                 state: 'running',
                 createdAt: now.toISOString(),
                 createdMs: t,
-                expiresAt: Math.ceil((t + KEEP_MS) / 1000),
+                expiresAt: Math.ceil((t + IDEMPOTENCY_KEEP_MS) / 1000),
               },
               ConditionExpression:
                 'attribute_not_exists(#scope) OR #created < :expired OR (#state = :running AND #created < :stale)',
@@ -53,7 +54,7 @@ export function createDynamoIdempotencyStore(
                 '#state': 'state',
               },
               ExpressionAttributeValues: {
-                ':expired': t - KEEP_MS,
+                ':expired': t - IDEMPOTENCY_KEEP_MS,
                 ':stale': t - STALE_RUNNING_MS,
                 ':running': 'running',
               },

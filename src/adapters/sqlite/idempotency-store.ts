@@ -1,13 +1,14 @@
 // Idempotency-Key records on SQLite (same file as the findings). A key is
 // claimed atomically (INSERT OR IGNORE on the (scope, key) primary key);
-// records are kept 48 h (the contract promises at least 24 h), and claims
+// records are kept 48 h (as the contract and README say), and claims
 // left 'running' by a process that died are dropped when the store opens.
 
 import type { IdempotencyStore } from '../../core/ports.js';
 import type { Db } from './database.js';
 import { storeError } from './store-error.js';
 
-const KEEP_MS = 48 * 3600 * 1000;
+/** How long a key's record is kept (README and the contract state it; a test checks). */
+export const IDEMPOTENCY_KEEP_MS = 48 * 3600 * 1000;
 
 interface Row {
   state: string;
@@ -34,7 +35,7 @@ export function createSqliteIdempotencyStore(db: Db): IdempotencyStore {
     `DELETE FROM idempotency_keys WHERE scope = ? AND key = ? AND state = 'running'`,
   );
   const begin = db.transaction((scope: string, key: string, now: Date) => {
-    purge.run(new Date(now.getTime() - KEEP_MS).toISOString());
+    purge.run(new Date(now.getTime() - IDEMPOTENCY_KEEP_MS).toISOString());
     if (claim.run(scope, key, now.toISOString()).changes === 1)
       return { state: 'started' as const };
     const r = read.get(scope, key);

@@ -16,6 +16,7 @@ import { createCa, issueCertificate, parseDuration } from '../../pki/issue.js';
 import { CRL_VALIDITY_MS, createCrl } from '../../pki/crl.js';
 import { issueClientCertificate, writeFileAtomic, writePemPair } from '../../pki/dev-pki.js';
 import { parse } from '../args.js';
+import { gitWorkTreeOf, ignoredByGit } from '../git-work-tree.js';
 
 const DEMO_O = 'vulnvault-demo';
 const YEAR_MS = 365 * 86_400_000;
@@ -23,13 +24,22 @@ const YEAR_MS = 365 * 86_400_000;
 export interface InitResult {
   dir: string;
   adminKey: string;
+  port: number;
 }
 
+type Out = { write(text: string): unknown };
+
+/**
+ * Writes DIR and prints what is where on `out`; warnings (private keys left
+ * where git would commit them) go to `warn`. What to run next is the
+ * caller's to say: `init` and `start` differ there.
+ */
 export async function initDir(
   dirArg: string,
   force: boolean,
-  out: { write(text: string): unknown } = process.stdout,
+  out: Out = process.stdout,
   adminKeyArg?: string,
+  warn: Out = process.stderr,
 ): Promise<InitResult> {
   const dir = resolve(dirArg);
   const adminKeyFile = resolve(adminKeyArg ?? defaultAdminKeyFile(dir));
@@ -111,17 +121,46 @@ export async function initDir(
 
   writeFileSync(join(dir, CONFIG_FILE), JSON.stringify(cfg, null, 2) + '\n', { mode: 0o600 });
   logKeyEvent(keyAdminLogFile({ ...cfg, dir }), adminKey, { event: 'create', version: 1 });
-  out.write(initSummary(dirArg, cfg.server.port, adminKeyFile));
-  return { dir, adminKey: adminKeyFile };
+  out.write(initSummary(dirArg, adminKeyFile));
+  for (const w of keyPlacementWarnings(dir, adminKeyFile)) warn.write(`vulnvault: warning: ${w}\n`);
+  return { dir, adminKey: adminKeyFile, port: cfg.server.port };
 }
 
-export function initSummary(dirArg: string, port: number, adminKeyFile: string): string {
+/**
+ * One warning per place init wrote private keys into a git work tree that
+ * does not ignore it (or where git cannot tell), saying how to move them.
+ */
+function keyPlacementWarnings(dir: string, adminKeyFile: string): string[] {
+  const warnings: string[] = [];
+  const check = (path: string, what: string, remedy: string) => {
+    const tree = gitWorkTreeOf(path);
+    if (tree === undefined) return;
+    const ignored = ignoredByGit(tree, path);
+    if (ignored === true) return;
+    const why =
+      ignored === false ? 'git does not ignore it' : 'git could not tell whether it is ignored';
+    warnings.push(
+      `${what} is inside the git work tree ${tree} and ${why}: 'git add -A' would commit it. ${remedy}`,
+    );
+  };
+  check(
+    dir,
+    `the data directory ${dir} (it holds private keys: pki/, keys/)`,
+    'Add it to .gitignore, or use --dir with a directory outside the work tree.',
+  );
+  check(
+    adminKeyFile,
+    `the key-admin private key ${adminKeyFile}`,
+    'Move it out of the work tree (e.g. to ~/vulnvault-key-admin.pem) and give that path to ' +
+      "'vulnvault keys … --admin-key FILE'; 'vulnvault init --admin-key FILE' writes it elsewhere " +
+      'from the start. Or add its directory to .gitignore.',
+  );
+  return warnings;
+}
+
+/** The files init wrote, in the directory's own spelling. */
+export function initSummary(dirArg: string, adminKeyFile: string): string {
   const d = dirArg.replace(/\/+$/, '');
-  const url = `https://127.0.0.1:${port}`;
-  const as = (who: string) =>
-    `curl --cacert ${d}/pki/ca.crt --cert ${d}/pki/clients/${who}.crt --key ${d}/pki/clients/${who}.key`;
-  const record =
-    '{"VulnID":"VULN-0001","Org":"org1","AssetName":"web-01","DueDate":"12-31-2026","PluginId":19506,"PluginName":"Nessus Scan Information","Priority":"P1"}';
   return [
     `vulnvault: initialised ${d}`,
     `  config        ${d}/${CONFIG_FILE}`,
@@ -132,7 +171,18 @@ export function initSummary(dirArg: string, port: number, adminKeyFile: string):
     `  keyring       ${d}/keys/keyring.json (mode 0600): wraps each org's data key`,
     `  key-admin key ${adminKeyFile} (mode 0600): needed only by 'vulnvault keys'; move it off this host`,
     '',
-    'Start the server (vulnvault serve), then try:',
+    '',
+  ].join('\n');
+}
+
+/** curl commands for the demo record against `url` (the first write, a read, a refusal). */
+export function tryCommands(dirArg: string, url: string): string {
+  const d = dirArg.replace(/\/+$/, '');
+  const as = (who: string) =>
+    `curl --cacert ${d}/pki/ca.crt --cert ${d}/pki/clients/${who}.crt --key ${d}/pki/clients/${who}.key`;
+  const record =
+    '{"VulnID":"VULN-0001","Org":"org1","AssetName":"web-01","DueDate":"12-31-2026","PluginId":19506,"PluginName":"Nessus Scan Information","Priority":"P1"}';
+  return [
     `  ${as('scanner')} -H 'content-type: application/json' -d '${record}' ${url}/vuln`,
     `  ${as('customer')} '${url}/vuln?org=org1'`,
     `  ${as('customer')} '${url}/vuln?org=org5'    # 403: customer may not read org5`,
@@ -146,5 +196,9 @@ export async function initCommand(argv: string[]): Promise<void> {
     force: { type: 'boolean', default: false },
     'admin-key': { type: 'string' },
   });
-  await initDir(values.dir, values.force, process.stdout, values['admin-key']);
+  const r = await initDir(values.dir, values.force, process.stdout, values['admin-key']);
+  // Nothing listens yet: say so, with the URL the config will serve on.
+  process.stdout.write(
+    `Start the server (vulnvault serve), then try:\n${tryCommands(values.dir, `https://127.0.0.1:${r.port}`)}`,
+  );
 }

@@ -10,7 +10,7 @@ import { CONFIG_FILE, DEFAULT_DIR, loadConfig, type Config } from '../../config/
 import { CliError } from '../cli-error.js';
 import { parse } from '../args.js';
 import { writePidFile } from '../pid-file.js';
-import { initDir } from './init.js';
+import { initDir, tryCommands } from './init.js';
 
 const SERVE_OPTIONS = {
   dir: { type: 'string', default: DEFAULT_DIR },
@@ -33,7 +33,8 @@ export function urlOf(host: string, port: number): string {
   return `https://${host.includes(':') ? `[${host}]` : host}:${port}`;
 }
 
-export async function serve(config: Config): Promise<void> {
+/** Serves until stopped; `onListening` runs once connections are accepted. */
+export async function serve(config: Config, onListening?: (url: string) => void): Promise<void> {
   const logger = pino({ level: process.env.VULNVAULT_LOG_LEVEL ?? 'info' }, destination(2));
   // Signal handlers first: a SIGTERM that arrives while starting (or right
   // after the URL is printed) must still mean a clean stop, never the
@@ -63,6 +64,7 @@ export async function serve(config: Config): Promise<void> {
     const addr = vault.app.server.address();
     const port = typeof addr === 'object' && addr ? addr.port : config.server.port;
     process.stdout.write(`vulnvault listening on ${urlOf(config.server.host, port)}\n`);
+    onListening?.(urlOf(clientHost(config.server.host), port));
 
     // SIGHUP: look at the TLS files now instead of at the next poll.
     onHup = () => void vault.reloadTls();
@@ -89,6 +91,13 @@ export async function serve(config: Config): Promise<void> {
   }
 }
 
+/** Where a client on this host reaches a server bound to `host` (a wildcard is not an address to connect to). */
+function clientHost(host: string): string {
+  if (host === '0.0.0.0') return '127.0.0.1';
+  if (host === '::') return '::1';
+  return host;
+}
+
 function listenError(err: unknown, config: Config): CliError {
   const code = (err as NodeJS.ErrnoException).code;
   if (code === 'EADDRINUSE') {
@@ -110,8 +119,13 @@ export async function serveCommand(argv: string[]): Promise<void> {
 
 export async function startCommand(argv: string[]): Promise<void> {
   const { values } = parse('start', argv, SERVE_OPTIONS);
+  let onListening: ((url: string) => void) | undefined;
   if (!existsSync(join(values.dir, CONFIG_FILE))) {
     await initDir(values.dir, false);
+    // Unlike `init` alone, the server is up by the time the user reads this,
+    // on the port it really got (--port 0, --port P).
+    onListening = (url) =>
+      process.stdout.write(`vulnvault is serving on ${url}; try:\n${tryCommands(values.dir, url)}`);
   }
-  await serve(withOverrides(loadConfig(values.dir), values.host, values.port));
+  await serve(withOverrides(loadConfig(values.dir), values.host, values.port), onListening);
 }

@@ -7,7 +7,6 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { DEFAULT_DIR, loadConfig, resolvePath } from '../../config/config.js';
 import { CliError } from '../cli-error.js';
 import {
@@ -16,6 +15,7 @@ import {
   uploadScan,
   type UploadTarget,
 } from '../../client/upload.js';
+import { parse } from '../args.js';
 import { urlOf } from './serve.js';
 
 function read(file: string, what: string): string {
@@ -93,39 +93,34 @@ export function progressReporter(out: NodeJS.WriteStream = process.stderr) {
 }
 
 export async function uploadCommand(argv: string[]): Promise<void> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        org: { type: 'string' },
-        type: { type: 'string' },
-        dir: { type: 'string' },
-        url: { type: 'string' },
-        cert: { type: 'string' },
-        key: { type: 'string' },
-        ca: { type: 'string' },
-        'idempotency-key': { type: 'string' },
-      },
-    });
-  } catch (err) {
-    throw new CliError(`upload: ${(err as Error).message} (see 'vulnvault help')`, 2);
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals } = parse(
+    'upload',
+    argv,
+    {
+      org: { type: 'string' },
+      type: { type: 'string' },
+      dir: { type: 'string' },
+      url: { type: 'string' },
+      cert: { type: 'string' },
+      key: { type: 'string' },
+      ca: { type: 'string' },
+      'idempotency-key': { type: 'string' },
+    },
+    true,
+  );
   const file = positionals[0];
   if (file === undefined || positionals.length > 1) {
     throw new CliError('upload: give exactly one FILE', 2);
   }
   if (!values.org) throw new CliError('upload: --org is required', 2);
   if (!existsSync(file)) throw new CliError(`upload: no such file ${file}`);
+  const types = Object.keys(TYPE_ALIASES).join('|');
+  if (values.type !== undefined && !Object.hasOwn(TYPE_ALIASES, values.type)) {
+    throw new CliError(`upload: --type must be one of ${types}`, 2);
+  }
   const mediaType = values.type !== undefined ? TYPE_ALIASES[values.type] : mediaTypeForFile(file);
   if (!mediaType) {
-    throw new CliError(
-      `upload: cannot tell the format of ${file}; pass --type ${Object.keys(TYPE_ALIASES).join('|')}`,
-      2,
-    );
+    throw new CliError(`upload: cannot tell the format of ${file}; pass --type ${types}`, 2);
   }
   if (values.dir !== undefined && values.url !== undefined) {
     throw new CliError('upload: give --dir or --url, not both', 2);
@@ -149,7 +144,13 @@ export async function uploadCommand(argv: string[]): Promise<void> {
   if (res.status !== 201 || !body) {
     const code = typeof body?.code === 'string' ? body.code : `HTTP ${res.status}`;
     const msg = typeof body?.message === 'string' ? body.message : res.text.slice(0, 200);
-    throw new CliError(`upload refused (${res.status} ${code}): ${msg}`);
+    // Until uploads detect their format, the name decides: a SARIF or
+    // CycloneDX export called *.json went out as a vulnvault batch.
+    const why =
+      values.type === undefined && mediaType === 'application/json' && res.status === 400
+        ? ` (sent as a vulnvault JSON batch because the name ends in .json; --type ${types} chooses the format)`
+        : '';
+    throw new CliError(`upload refused (${res.status} ${code}): ${msg}${why}`);
   }
   const n = (k: string) => (typeof body[k] === 'number' ? String(body[k]) : '0');
   process.stdout.write(

@@ -1,0 +1,336 @@
+// What `vulnvault [COMMAND [SUB]] --help` (or -h, or `vulnvault help …`)
+// prints: the usage, the options and an example, before any parsing, so a
+// help request never meets a parser error and always exits 0.
+
+interface Help {
+  usage: string[];
+  about: string;
+  options: [string, string][];
+  examples: string[];
+}
+
+const DIR: [string, string] = ['--dir DIR', 'data directory (default ./.vulnvault)'];
+const ADMIN_KEY: [string, string] = [
+  '--admin-key FILE',
+  'the key-admin private key (default DIR.key-admin/key-admin.pem)',
+];
+const VERSION: [string, string] = ['--version N', 'the keyring version (see keys status)'];
+const PRINCIPAL: [string, string][] = [
+  ['--ou OU', 'a certificate OU (mTLS clients)'],
+  ['--client CLIENT_ID', 'an OAuth2 client id (bearer tokens)'],
+  ['--iam ROLE_ARN', 'an IAM role or user ARN (the AWS_IAM API)'],
+];
+const SERVE: [string, string][] = [
+  DIR,
+  ['--host H', 'address to bind (overrides server.host, default 127.0.0.1)'],
+  ['--port P', 'port (overrides server.port, default 8443; 0 = any free port)'],
+];
+
+const COMMANDS: Record<string, Help> = {
+  init: {
+    usage: ['init [--dir DIR] [--force] [--admin-key FILE]'],
+    about:
+      'Creates DIR: config, a development PKI (CA, server and two client certificates), the stores,\n' +
+      "the reference demo's policy and the keyring. The key-admin private key goes outside DIR.",
+    options: [
+      DIR,
+      ['--force', 'replace DIR if it is a vulnvault directory'],
+      [
+        '--admin-key FILE',
+        'where to write the key-admin private key, outside DIR (default DIR.key-admin/key-admin.pem)',
+      ],
+    ],
+    examples: [
+      'vulnvault init',
+      'vulnvault init --dir /srv/vulnvault --admin-key ~/vulnvault-key-admin.pem',
+    ],
+  },
+  serve: {
+    usage: ['serve [--dir DIR] [--host H] [--port P]'],
+    about: 'Serves the API over mTLS until SIGTERM or SIGINT, then drains requests and exits 0.',
+    options: SERVE,
+    examples: ['vulnvault serve --dir /srv/vulnvault --port 8443'],
+  },
+  start: {
+    usage: ['start [--dir DIR] [--host H] [--port P]'],
+    about: 'Initialises DIR if it has no config, then serves (what npm start runs).',
+    options: SERVE,
+    examples: ['vulnvault start', 'vulnvault start --port 0'],
+  },
+  'pki issue': {
+    usage: ['pki issue --name NAME --ou OU --cn CN [--o ORG] [--ttl 24h] [--dir DIR] [--force]'],
+    about: "Issues a client certificate signed by DIR's CA into DIR/pki/clients/NAME.crt|key.",
+    options: [
+      ['--name NAME', 'file name of the certificate and key'],
+      ['--ou OU', 'the OU: the principal that policies grant to'],
+      ['--cn CN', 'common name'],
+      ['--o ORG', 'organisation (default vulnvault-demo)'],
+      ['--ttl 24h', 'lifetime (default pki.clientCertTtl; at most tls.maxClientCertLifetime)'],
+      DIR,
+      ['--force', 'replace an existing certificate of that name'],
+    ],
+    examples: ['vulnvault pki issue --name scanner-2 --ou scanner-eu --cn nessus-eu-1 --ttl 24h'],
+  },
+  'pki renew': {
+    usage: ['pki renew --name NAME [--ttl 24h] [--dir DIR]'],
+    about:
+      'Issues a new key and certificate with the same subject; the old one stays valid until it expires.',
+    options: [
+      ['--name NAME', 'the certificate in DIR/pki/clients'],
+      ['--ttl 24h', 'lifetime (default pki.clientCertTtl)'],
+      DIR,
+    ],
+    examples: ['vulnvault pki renew --name customer'],
+  },
+  'pki revoke': {
+    usage: ['pki revoke --name NAME [--dir DIR]'],
+    about: 'Adds the certificate to the CRL; a running server refuses it within seconds.',
+    options: [['--name NAME', 'the certificate in DIR/pki/clients'], DIR],
+    examples: ['vulnvault pki revoke --name scanner-2'],
+  },
+  'pki crl': {
+    usage: ['pki crl [--dir DIR]'],
+    about: 'Re-signs the CRL with a fresh validity (one year), same entries.',
+    options: [DIR],
+    examples: ['vulnvault pki crl'],
+  },
+  'pki rotate-server': {
+    usage: ['pki rotate-server [--ttl 365d] [--dir DIR]'],
+    about: 'Issues a new server key and certificate with the same names; used for new connections.',
+    options: [['--ttl 365d', 'lifetime (default 365d)'], DIR],
+    examples: ['vulnvault pki rotate-server --ttl 90d'],
+  },
+  'policy grant': {
+    usage: [
+      'policy grant --ou OU|--client CLIENT_ID|--iam ROLE_ARN --action read|write --org ORG [--dir DIR]',
+    ],
+    about: 'Grants one principal an action on one org; takes effect on the next request.',
+    options: [
+      ...PRINCIPAL,
+      ['--action read|write', 'findings:read or findings:write'],
+      ['--org ORG', 'the org'],
+      DIR,
+    ],
+    examples: [
+      'vulnvault policy grant --ou scanner-eu --action write --org org7',
+      'vulnvault policy grant --client vulnvault-ui --action read --org org1',
+    ],
+  },
+  'policy revoke': {
+    usage: [
+      'policy revoke --ou OU|--client CLIENT_ID|--iam ROLE_ARN --action read|write --org ORG [--dir DIR]',
+    ],
+    about: 'Removes one grant; takes effect on the next request.',
+    options: [
+      ...PRINCIPAL,
+      ['--action read|write', 'findings:read or findings:write'],
+      ['--org ORG', 'the org'],
+      DIR,
+    ],
+    examples: ['vulnvault policy revoke --ou customer --action read --org org1'],
+  },
+  'policy list': {
+    usage: [
+      'policy list [--ou OU|--client CLIENT_ID|--iam ROLE_ARN] [--action read|write] [--org ORG] [--json] [--dir DIR]',
+    ],
+    about: 'Lists the grants, all or those matching the filters.',
+    options: [
+      ...PRINCIPAL,
+      ['--action read|write', 'only this action'],
+      ['--org ORG', 'only this org'],
+      ['--json', 'one JSON array instead of a table'],
+      DIR,
+    ],
+    examples: ['vulnvault policy list --ou scanner', 'vulnvault policy list --org org1 --json'],
+  },
+  'audit verify': {
+    usage: ['audit verify [--dir DIR] [--key PUBLIC_KEY_PEM]'],
+    about:
+      "Checks the audit logs' hash chains and signed checkpoints (and the key-admin log).\n" +
+      'Exit 0 and OK when intact, exit 1 naming the first bad record otherwise.',
+    options: [
+      DIR,
+      [
+        '--key PUBLIC_KEY_PEM',
+        'verify with this copy of the public key (default DIR/keys/audit-signing.pub)',
+      ],
+    ],
+    examples: ['vulnvault audit verify', 'vulnvault audit verify --key audit.pub'],
+  },
+  'keys status': {
+    usage: ['keys status [--json] [--dir DIR]'],
+    about: "Lists the keyring's versions, their states and which orgs' data keys each protects.",
+    options: [['--json', 'one JSON object instead of lines'], DIR],
+    examples: ['vulnvault keys status'],
+  },
+  'keys init': {
+    usage: ['keys init [--admin-key FILE] [--dir DIR]'],
+    about: 'Creates the keyring and the key-admin key for a directory made before encryption.',
+    options: [ADMIN_KEY, DIR],
+    examples: ['vulnvault keys init --admin-key ~/vulnvault-key-admin.pem'],
+  },
+  'keys rotate': {
+    usage: ['keys rotate [--admin-key FILE] [--dir DIR]'],
+    about:
+      'Adds a keyring version, makes it primary and rewraps every data key (the server keeps serving).',
+    options: [ADMIN_KEY, DIR],
+    examples: ['vulnvault keys rotate --admin-key ~/vulnvault-key-admin.pem'],
+  },
+  'keys disable': {
+    usage: ['keys disable --version N [--admin-key FILE] [--dir DIR]'],
+    about: 'Disables a version: reads and writes of the orgs under it get 503 key_unavailable.',
+    options: [VERSION, ADMIN_KEY, DIR],
+    examples: ['vulnvault keys disable --version 1 --admin-key ~/vulnvault-key-admin.pem'],
+  },
+  'keys enable': {
+    usage: ['keys enable --version N [--admin-key FILE] [--dir DIR]'],
+    about: 'Enables a disabled version again.',
+    options: [VERSION, ADMIN_KEY, DIR],
+    examples: ['vulnvault keys enable --version 1 --admin-key ~/vulnvault-key-admin.pem'],
+  },
+  'keys schedule-deletion': {
+    usage: ['keys schedule-deletion --version N [--days 7-30] [--admin-key FILE] [--dir DIR]'],
+    about: 'Schedules the deletion of a version that protects no data key (not the primary).',
+    options: [VERSION, ['--days 7-30', 'waiting period (default 30)'], ADMIN_KEY, DIR],
+    examples: ['vulnvault keys schedule-deletion --version 1 --days 30'],
+  },
+  'keys cancel-deletion': {
+    usage: ['keys cancel-deletion --version N [--admin-key FILE] [--dir DIR]'],
+    about: 'Cancels a scheduled deletion; the version stays disabled.',
+    options: [VERSION, ADMIN_KEY, DIR],
+    examples: ['vulnvault keys cancel-deletion --version 1'],
+  },
+  backup: {
+    usage: ['backup --out FILE [--dir DIR] [--force]'],
+    about:
+      'Writes a consistent online backup of the stores (.tar.gz, mode 0600); no keys, PKI or logs.',
+    options: [['--out FILE', 'the backup file'], DIR, ['--force', 'replace FILE if it exists']],
+    examples: ['vulnvault backup --out /backups/vulnvault-2026-11-24.tar.gz'],
+  },
+  restore: {
+    usage: ['restore FILE [--dir DIR] [--force]'],
+    about: "Checks a backup's sums and integrity, then restores it into a stopped server's DIR.",
+    options: [DIR, ['--force', 'replace existing data']],
+    examples: ['vulnvault restore /backups/vulnvault-2026-11-24.tar.gz'],
+  },
+  upload: {
+    usage: [
+      'upload FILE --org ORG [--type nessus|xml|csv|sarif|cyclonedx|json]',
+      '  [--dir DIR | --url U --cert C --key K --ca CA] [--idempotency-key K]',
+    ],
+    about:
+      'Streams one scanner export to POST /v1/orgs/ORG/scans over mTLS, with progress on stderr,\n' +
+      'and prints the import summary. The format comes from the file name unless --type says it.',
+    options: [
+      ['--org ORG', 'the org the findings belong to'],
+      [
+        '--type T',
+        'nessus (.nessus), xml, csv, sarif (.sarif), cyclonedx (.cdx.json, bom.json), json (vulnvault batch)',
+      ],
+      ['--dir DIR', "use DIR's config, CA and scanner certificate (default ./.vulnvault)"],
+      ['--url U', 'the server, e.g. https://vulnvault.example:8443 (needs --cert, --key, --ca)'],
+      ['--cert C, --key K', 'client certificate and key (PEM)'],
+      ['--ca CA', "the server's CA certificate (PEM)"],
+      ['--idempotency-key K', 'makes a retry of this upload safe (default: a fresh random key)'],
+    ],
+    examples: [
+      'vulnvault upload scan.nessus --org org1',
+      'vulnvault upload results.sarif --org org2 --url https://vulnvault.example:8443 \\\n' +
+        '    --cert scanner.crt --key scanner.key --ca ca.crt',
+    ],
+  },
+};
+
+/** Commands made of subcommands, with a line on what the group is for. */
+const GROUPS: Record<string, string> = {
+  pki: 'Client certificates and their life cycle (IAM 1.1).',
+  policy: 'Grants: which principal may read or write which org.',
+  audit: 'Checks the audit trail.',
+  keys: 'Key management for the local keyring (DP 1.2); changes need the key-admin key.',
+};
+
+function render(h: Help): string {
+  const width = Math.max(...h.options.map(([o]) => o.length), '-h, --help'.length) + 2;
+  const opt = ([o, d]: [string, string]) => `  ${o.padEnd(width)}${d}`;
+  return [
+    // A line that starts with a space continues the one before it.
+    ...h.usage.map((u, i) =>
+      u.startsWith(' ')
+        ? `${' '.repeat(17)}${u.trimStart()}`
+        : `${i === 0 ? 'usage: ' : '       '}vulnvault ${u}`,
+    ),
+    '',
+    h.about,
+    '',
+    'options:',
+    ...h.options.map(opt),
+    opt(['-h, --help', 'this help']),
+    '',
+    h.examples.length > 1 ? 'examples:' : 'example:',
+    ...h.examples.map((e) => `  ${e}`),
+    '',
+  ].join('\n');
+}
+
+function renderGroup(group: string): string {
+  const subs = Object.entries(COMMANDS).filter(([name]) => name.startsWith(`${group} `));
+  return [
+    ...subs.map(([, h], i) => `${i === 0 ? 'usage: ' : '       '}vulnvault ${h.usage[0] ?? ''}`),
+    '',
+    GROUPS[group] ?? '',
+    `'vulnvault ${group} SUBCOMMAND --help' shows the options of one.`,
+    '',
+    'example:',
+    `  ${subs[0]?.[1].examples[0] ?? ''}`,
+    '',
+  ].join('\n');
+}
+
+const TOP = `vulnvault — secure-by-default API for vulnerability data
+
+usage: vulnvault COMMAND [OPTIONS]     ('vulnvault COMMAND --help' for its options and an example)
+
+  init          create a data directory: config, dev PKI, stores, demo policy, keyring
+  serve         serve the API over mTLS
+  start         init the directory if missing, then serve (npm start)
+  pki           issue, renew, revoke, crl, rotate-server: client and server certificates
+  policy        grant, revoke, list: who may read or write which org
+  audit         verify: check the audit logs' hash chains and signed checkpoints
+  keys          status, init, rotate, disable, enable, schedule-deletion, cancel-deletion
+  backup        consistent online backup of the stores (no keys, PKI or logs)
+  restore       restore a backup into a stopped server's directory
+  upload        stream a scan export (Nessus, CSV, SARIF, CycloneDX, JSON) to the server
+
+DIR defaults to ./.vulnvault. Failures print one line on stderr and exit
+non-zero (2 for usage errors); VULNVAULT_DEBUG=1 adds a stack trace.
+
+examples:
+  vulnvault start
+  vulnvault upload scan.nessus --org org1
+  vulnvault pki issue --name scanner-2 --ou scanner-eu --cn nessus-eu-1 --ttl 24h
+`;
+
+/**
+ * The help `argv` asks for, or undefined when it asks for none (or names a
+ * command that does not exist: the dispatcher reports that). Arguments after
+ * `--` are never options, as for the parser.
+ */
+export function helpFor(argv: readonly string[]): string | undefined {
+  const [first, ...rest] = argv;
+  if (first === undefined || first === '--help' || first === '-h') return TOP;
+  if (first === 'help') return topic(rest);
+  const end = argv.indexOf('--');
+  const options = end < 0 ? argv : argv.slice(0, end);
+  if (!options.includes('--help') && !options.includes('-h')) return undefined;
+  return topic(argv);
+}
+
+function topic([command, sub]: readonly (string | undefined)[]): string | undefined {
+  if (command === undefined) return TOP;
+  if (command in GROUPS) {
+    const h = sub !== undefined ? COMMANDS[`${command} ${sub}`] : undefined;
+    return h ? render(h) : renderGroup(command);
+  }
+  const h = COMMANDS[command];
+  return h ? render(h) : undefined;
+}
