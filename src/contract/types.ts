@@ -343,8 +343,8 @@ export interface components {
     /**
      * @description Makes a POST safe to retry: the same key with the same body replays the
      *     first response; with another body → 422; while the first request runs
-     *     → 409. Scoped to the client (certificate issuer and subject), kept at
-     *     least 24 h.
+     *     → 409. Scoped to the client (certificate issuer and subject), kept
+     *     48 h.
      */
     IdempotencyKey: string;
   };
@@ -417,8 +417,8 @@ export interface operations {
         /**
          * @description Makes a POST safe to retry: the same key with the same body replays the
          *     first response; with another body → 422; while the first request runs
-         *     → 409. Scoped to the client (certificate issuer and subject), kept at
-         *     least 24 h.
+         *     → 409. Scoped to the client (certificate issuer and subject), kept
+         *     48 h.
          */
         'Idempotency-Key'?: components['parameters']['IdempotencyKey'];
       };
@@ -457,8 +457,8 @@ export interface operations {
         /**
          * @description Makes a POST safe to retry: the same key with the same body replays the
          *     first response; with another body → 422; while the first request runs
-         *     → 409. Scoped to the client (certificate issuer and subject), kept at
-         *     least 24 h.
+         *     → 409. Scoped to the client (certificate issuer and subject), kept
+         *     48 h.
          */
         'Idempotency-Key'?: components['parameters']['IdempotencyKey'];
       };
