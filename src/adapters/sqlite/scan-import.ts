@@ -177,7 +177,8 @@ export function createScanImporter(db: Db, lock: WriteLock): ScanImporter {
        @unchanged, @fixed, @reopened)`,
   );
   const clearAssets = db.prepare(`DELETE FROM scan_assets WHERE upload = ?`);
-  // What an identity merged in this upload counts as, and the digest of its
+  // What this upload counts a rewritten identity as (reopened, updated, or as
+  // re-counted by a merge), and for a re-countable one the digest of its
   // content before the upload (canonicalContent + packed sealed fields).
   const setPrior = db.prepare(
     `INSERT OR REPLACE INTO scan_prior (upload, seq, counted, before_digest) VALUES (?, ?, ?, ?)`,
