@@ -8,7 +8,13 @@ import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoTables } from '../../src/adapters/dynamodb/client.js';
 import { createDynamoFindingsReader } from '../../src/adapters/dynamodb/findings-reader.js';
 import { createDynamoFindingsWriter } from '../../src/adapters/dynamodb/findings-writer.js';
-import { LOCK_SK, markerKey, orgPk, vulnIdSk } from '../../src/adapters/dynamodb/keys.js';
+import {
+  findingSk,
+  LOCK_SK,
+  markerKey,
+  orgPk,
+  vulnIdSk,
+} from '../../src/adapters/dynamodb/keys.js';
 import { VaultError } from '../../src/core/errors.js';
 import type { ScannedFinding } from '../../src/core/finding.js';
 import { startDynamoLocal, type DynamoLocal } from '../helpers/dynamodb-local.js';
@@ -139,5 +145,44 @@ describe('dynamodb staged batches after a crash', () => {
       (await reader.listSeedRecords(org, 0, 10)).items.map((i) => i.vulnId),
       ['V-DEAD'],
     );
+  });
+
+  it('ignores a contentHash left on items by earlier versions, and drops it on rewrite', async () => {
+    const org = `org-${randomUUID().slice(0, 8)}`;
+    const writer = createDynamoFindingsWriter(ddb.doc, t.findings);
+    const reader = createDynamoFindingsReader(ddb.doc, t.findings);
+    const run = async (fs: ScannedFinding[]) => {
+      const imp = await writer.beginScanImport(meta(org));
+      await imp.stage(fs, [{ scanner: 'nessus', asset: 'h1' }]);
+      return imp.commit(fs.length);
+    };
+    await run([finding(1), finding(2)]);
+    const [f1, f2] = (await reader.queryFindings(org, {}, 0, 10)).items;
+    const key = (seq: number) => ({ pk: orgPk(org), sk: findingSk(seq) });
+    // Hashes that match nothing: only comparing content can call these unchanged.
+    for (const f of [f1, f2]) {
+      await ddb.doc.send(
+        new UpdateCommand({
+          TableName: t.findings,
+          Key: key(f?.seq ?? 0),
+          UpdateExpression: 'SET contentHash = :h',
+          ExpressionAttributeValues: { ':h': 'stale-hash-from-an-earlier-version' },
+        }),
+      );
+    }
+    assert.deepEqual(await run([finding(1), finding(2, 'changed')]), {
+      new: 0,
+      updated: 1,
+      unchanged: 1,
+      fixed: 0,
+      reopened: 0,
+    });
+    for (const f of [f1, f2]) {
+      const got = await ddb.doc.send(
+        new GetCommand({ TableName: t.findings, Key: key(f?.seq ?? 0), ConsistentRead: true }),
+      );
+      assert.equal(got.Item?.contentHash, undefined);
+      assert.equal(got.Item?.stg?.contentHash, undefined);
+    }
   });
 });

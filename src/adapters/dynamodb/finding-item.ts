@@ -5,6 +5,7 @@
 
 import type { FindingStatus, Severity } from '../../core/finding.js';
 import type { Finding, FindingFilter } from '../../core/ports.js';
+import type { FindingContent } from '../../functions/ingest/classify.js';
 import type { Item } from './client.js';
 
 /** Fields an import may change; they are what `stg` holds. */
@@ -21,7 +22,6 @@ export const MUTABLE_FIELDS = [
   'solution',
   'evidence',
   'service',
-  'contentHash',
   'status',
   'fixedAt',
   'lastSeen',
@@ -40,16 +40,39 @@ export function currentVersion(it: Item, committed: (id: string) => boolean): It
   return it;
 }
 
-/** The committed top-level fields of a current version (no staging attributes). */
+/**
+ * The committed top-level fields of a current version (no staging
+ * attributes). `contentHash`, which imports wrote before unchanged findings
+ * were found by comparing content, is dropped too: nothing reads it.
+ */
 export function settled(it: Item): Item {
   const out: Item = { ...it };
   delete out.pend;
   delete out.stg;
+  delete out.contentHash;
   return out;
 }
 
 const n = (v: unknown): number | null => (typeof v === 'number' ? v : null);
 const s = (v: unknown): string | null => (typeof v === 'string' ? v : null);
+
+/** What classify compares to tell an unchanged finding from an updated one. */
+export function contentOf(it: Item): FindingContent {
+  return {
+    title: it.title as string,
+    severity: it.severity as string,
+    severityRaw: it.severityRaw as string,
+    cvss3Score: n(it.cvss3Score),
+    cvss3Vector: s(it.cvss3Vector),
+    cvss2Score: n(it.cvss2Score),
+    cvss2Vector: s(it.cvss2Vector),
+    cves: (it.cves as string[] | undefined) ?? [],
+    description: it.description as string,
+    solution: it.solution as string,
+    evidence: it.evidence as string,
+    service: it.service as string,
+  };
+}
 
 export function toFinding(it: Item): Finding {
   return {

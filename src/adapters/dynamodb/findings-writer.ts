@@ -253,7 +253,6 @@ function seedItem(r: NewSeedFinding & { seq: number }, now: string, batch: strin
     fixedAt: null,
     dueDate: r.dueDate,
     priority: r.priority,
-    contentHash: null,
     lastScanId: null,
     pend: batch,
   };

@@ -10,16 +10,21 @@
 //
 // Readers show `pend` items and `stg` versions only once the marker says
 // committed, so the whole scan appears at once or not at all; a crash before
-// commit leaves only items readers ignore. Per finding, as on SQLite:
+// commit leaves only items readers ignore. Per finding, classify
+// (functions/ingest/classify.ts, as on SQLite) says what it is:
 //
-//   no prior             → new (status open)
-//   prior fixed          → reopened
-//   prior open/reopened  → content replaced, lastSeen moved; counted at commit
-//                          as unchanged (same content hash) or updated
-//   same identity again  → merged into the staged version (CVEs united)
+//   new                  → item + claim (status open)
+//   reopened             → next version with status reopened
+//   unchanged / updated  → next version (lastSeen moved); told apart by
+//                          sameContent on the prior version and the upload's
+//   merged               → united into the staged version (CVEs united);
+//                          its count re-decided against the item's top level,
+//                          which is still the content before the upload
 //
-// commit() marks fixed every open finding of the covered assets that this
-// upload did not touch.
+// commit() marks fixed every finding becomesFixed names: open, of a covered
+// asset, not touched by this upload. No content hash is stored or read (items
+// written before may carry `contentHash`: it is ignored, and dropped when the
+// item is rewritten).
 
 import { randomUUID } from 'node:crypto';
 import {
@@ -30,12 +35,22 @@ import {
   UpdateCommand,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
-import { contentHash } from '../../core/content-hash.js';
 import { VaultError } from '../../core/errors.js';
-import type { CoveredAsset, ScannedFinding } from '../../core/finding.js';
-import type { ScanCounts, ScanImport, ScanMeta } from '../../core/ports.js';
+import type { CoveredAsset, FindingStatus, ScannedFinding } from '../../core/finding.js';
+import type { ScanImport, ScanMeta } from '../../core/ports.js';
+import {
+  becomesFixed,
+  classify,
+  recounts,
+  sameContent,
+  ScanTally,
+  seenAs,
+  unitedCves,
+  type Counted,
+  type FindingContent,
+} from '../../functions/ingest/classify.js';
 import { batchGet, batchWrite, isConditionFailure, storeError, type Item } from './client.js';
-import { currentVersion, settled } from './finding-item.js';
+import { contentOf, currentVersion, settled } from './finding-item.js';
 import {
   assetGsiPk,
   FINDING_SK_END,
@@ -55,20 +70,16 @@ const LEASE_MS = 15 * 60_000;
 /** How long begin waits for another import of the same org to finish. */
 const LOCK_WAIT_MS = 60_000;
 
+/** An identity this upload has staged: its item, and what it counts as. */
 interface Staged {
   seq: number;
-  kind: 'new' | 'seen' | 'reopened';
-  priorHash: string | null;
-  finalHash: string;
+  counted: Counted;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-const sortedUnion = (a: readonly string[], b: readonly string[]) =>
-  [...new Set([...a, ...b])].sort();
-
-/** The fields an upload sets on a finding, with their content hash. */
-function content(f: ScannedFinding, cves: string[]): Item {
+/** The fields an upload sets on a finding: its content (classify's FindingContent). */
+function content(f: ScannedFinding, cves: string[]): Item & FindingContent {
   return {
     title: f.title,
     severity: f.severity,
@@ -82,7 +93,6 @@ function content(f: ScannedFinding, cves: string[]): Item {
     solution: f.solution,
     evidence: f.evidence,
     service: f.service,
-    contentHash: contentHash('', f, JSON.stringify(cves)),
   };
 }
 
@@ -134,7 +144,7 @@ export function createDynamoScanImporter(
     }
     const staged = new Map<string, Staged>();
     const covered = new Map<string, CoveredAsset>();
-    const counts: ScanCounts = { new: 0, updated: 0, unchanged: 0, fixed: 0, reopened: 0 };
+    const tally = new ScanTally();
     let open = true;
 
     const renew = () =>
@@ -170,7 +180,7 @@ export function createDynamoScanImporter(
       for (const f of findings) {
         const k = identitySk(f);
         const m = merged.get(k);
-        if (m) merged.set(k, { f, cves: sortedUnion(m.cves, f.cves) });
+        if (m) merged.set(k, { f, cves: unitedCves(m.cves, f.cves) });
         else merged.set(k, { f, cves: [...f.cves] });
       }
       const pk = orgPk(org);
@@ -205,21 +215,30 @@ export function createDynamoScanImporter(
       const puts: Item[] = [];
       for (const [k, { f, cves }] of merged) {
         const mine = staged.get(k);
-        if (mine) {
+        const seq = mine?.seq ?? priorSeq.get(k);
+        const raw = seq === undefined ? undefined : items.get(seq);
+        // Staged by this upload: the item as staged; else its committed version.
+        const prior = raw && (mine ? raw : currentVersion(raw, markers.committed));
+        const sighting = classify(
+          prior ? (prior.status as FindingStatus) : null,
+          mine?.counted ?? null,
+        );
+        if (sighting === 'merged') {
+          if (!mine || !raw) throw new Error('staged finding vanished during its import');
           // Seen earlier in this upload: unite CVEs with the staged version.
-          const it = items.get(mine.seq);
-          if (!it) throw new Error('staged finding vanished during its import');
-          const version = mine.kind === 'new' ? it : { ...it, ...(it.stg as Item) };
-          const c = content(f, sortedUnion((version.cves as string[]) ?? [], cves));
-          mine.finalHash = c.contentHash as string;
-          if (mine.kind === 'new') puts.push({ ...it, ...c });
-          else puts.push({ ...it, stg: { ...(it.stg as Item), ...c } });
+          const staging = mine.counted === 'new';
+          const version = staging ? raw : { ...raw, ...(raw.stg as Item) };
+          const c = content(f, unitedCves((version.cves as string[] | undefined) ?? [], cves));
+          // The top level of a staged known finding is its content before the upload.
+          mine.counted = tally.merge(
+            mine.counted,
+            recounts(mine.counted) && sameContent(contentOf(raw), c),
+          );
+          if (staging) puts.push({ ...raw, ...c });
+          else puts.push({ ...raw, stg: { ...(raw.stg as Item), ...c } });
           continue;
         }
-        const seq = priorSeq.get(k);
-        const raw = seq === undefined ? undefined : items.get(seq);
-        const prior = raw && currentVersion(raw, markers.committed);
-        if (!prior) {
+        if (sighting === 'new' || !prior) {
           const s = nextSeq++;
           const c = content(f, cves);
           const sk = findingSk(s);
@@ -247,17 +266,14 @@ export function createDynamoScanImporter(
             lastScanId: meta.scanId,
             pend: imp,
           });
-          staged.set(k, {
-            seq: s,
-            kind: 'new',
-            priorHash: null,
-            finalHash: c.contentHash as string,
-          });
-          counts.new++;
+          staged.set(k, { seq: s, counted: 'new' });
+          tally.count('new');
           continue;
         }
         const c = content(f, cves);
-        const reopen = prior.status === 'fixed';
+        const counted =
+          sighting === 'reopened' ? 'reopened' : seenAs(sameContent(contentOf(prior), c));
+        tally.count(counted);
         // The current version becomes the top level (settling an earlier
         // import's committed stg); this upload's version waits in stg.
         puts.push({
@@ -265,19 +281,13 @@ export function createDynamoScanImporter(
           stg: {
             imp,
             ...c,
-            status: reopen ? 'reopened' : (prior.status as string),
+            status: counted === 'reopened' ? 'reopened' : (prior.status as string),
             fixedAt: null,
             lastSeen: now,
             lastScanId: meta.scanId,
           },
         });
-        if (reopen) counts.reopened++;
-        staged.set(k, {
-          seq: prior.seq as number,
-          kind: reopen ? 'reopened' : 'seen',
-          priorHash: (prior.contentHash as string | null) ?? null,
-          finalHash: c.contentHash as string,
-        });
+        staged.set(k, { seq: prior.seq as number, counted });
       }
       await batchWrite(
         doc,
@@ -312,11 +322,15 @@ export function createDynamoScanImporter(
         await markers.load(page);
         const puts: Item[] = [];
         for (const it of page) {
-          if (it.pend === imp || (it.stg as Item | undefined)?.imp === imp) continue; // touched
           const cur = currentVersion(it, markers.committed);
-          if (!cur || cur.vulnId !== undefined) continue;
-          if (cur.status !== 'open' && cur.status !== 'reopened') continue;
-          if (!covered.has(`${cur.scanner as string}\n${cur.asset as string}`)) continue;
+          if (!cur) continue; // an uncommitted new finding: nobody's yet
+          const fixes = becomesFixed({
+            status: cur.status as string,
+            covered: covered.has(`${cur.scanner as string}\n${cur.asset as string}`),
+            touched: it.pend === imp || (it.stg as Item | undefined)?.imp === imp,
+            seed: cur.vulnId !== undefined,
+          });
+          if (!fixes) continue;
           puts.push({
             ...settled(cur),
             stg: { imp, status: 'fixed', fixedAt, lastScanId: meta.scanId },
@@ -353,7 +367,7 @@ export function createDynamoScanImporter(
       // import are ignored and overwritten by the next one.
       const pk = orgPk(org);
       const dels = [...staged]
-        .filter(([, s]) => s.kind === 'new')
+        .filter(([, s]) => s.counted === 'new')
         .flatMap(([sk, s]) => [
           { pk, sk },
           { pk, sk: findingSk(s.seq) },
@@ -377,12 +391,8 @@ export function createDynamoScanImporter(
       async commit(received) {
         if (!open) throw new Error('scan import already finished');
         try {
-          counts.fixed = await markFixed();
-          for (const s of staged.values()) {
-            if (s.kind !== 'seen') continue;
-            if (s.finalHash === s.priorHash) counts.unchanged++;
-            else counts.updated++;
-          }
+          tally.fixed(await markFixed());
+          const counts = tally.result();
           await doc.send(
             new TransactWriteCommand({
               TransactItems: [

@@ -4,26 +4,26 @@
 // until commit, and abort — or a crash — rolls all of it back. Per finding:
 //
 //   prior = findings[identity]        (unique partial index findings_identity)
-//   none                 → insert, status open                       → new
-//   seen in this upload  → merge CVEs into it (duplicate identity)
-//   status fixed         → update, status reopened                   → reopened
-//   same content         → lastSeen only (one UPDATE per batch)      → unchanged
-//   otherwise            → update content                            → updated
+//   classify (functions/ingest/classify.ts) says what it is; this file writes:
+//   new        → insert, status open
+//   merged     → CVEs united into it (duplicate identity in the upload)
+//   reopened   → update, status reopened
+//   unchanged  → lastSeen only (one UPDATE per batch)
+//   updated    → update content
 //
 // Assets with no finding of this scanner before the import ("fresh") skip
-// the lookup: their findings are inserted straight away.
+// the lookup: their findings are inserted straight away (new).
 //
-// Whether a seen finding is unchanged is decided by comparing its content with
-// the stored one: the plaintext columns directly, the sealed fields by opening
-// the stored blob (one AEAD open, cheaper than hashing every incoming finding,
-// and no content digest is ever stored). When the same identity comes again in
-// the upload (a CSV row per CVE) the finding is merged, and only the merged
-// result says whether anything changed: for that rare case a digest of the
-// content before the upload is kept in a temp table for the upload's length.
+// Unchanged is samePackedContent: the plaintext columns compared directly, the
+// sealed fields by opening the stored blob packed (one AEAD open, cheaper than
+// hashing every incoming finding; no content digest is ever stored). For a
+// merge whose count is decided again (ScanTally), the temp table scan_prior
+// keeps, for the upload's length only, what the identity counts as and a
+// digest of its content before the upload.
 //
 // commit() then marks fixed every open finding of the covered assets (not
-// fresh ones) that this upload did not touch (last_scan_id ≠ this scan).
-// Static SQL only.
+// fresh ones) that this upload did not touch (last_scan_id ≠ this scan):
+// becomesFixed as one UPDATE. Static SQL only.
 //
 // Description, solution and evidence are sealed (one XChaCha20-Poly1305 blob
 // per finding, bound to org and finding id) by the import's FindingSealer
@@ -31,27 +31,34 @@
 
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { SqliteError } from 'better-sqlite3';
-import type { ScannedFinding } from '../../core/finding.js';
-import type { ScanCounts, ScanImport, ScanMeta } from '../../core/ports.js';
+import type { FindingStatus, ScannedFinding } from '../../core/finding.js';
+import type { ScanImport, ScanMeta } from '../../core/ports.js';
 import { packFields, type FindingSealer } from '../../crypto/envelope.js';
+import {
+  canonicalContent,
+  classify,
+  recounts,
+  samePackedContent,
+  ScanTally,
+  seenAs,
+  unitedCves,
+  type ClearContent,
+  type Counted,
+} from '../../functions/ingest/classify.js';
 import type { Db } from './database.js';
 import { storeError } from './store-error.js';
 import type { WriteLock } from './write-lock.js';
 
-interface Prior {
+const NO_BYTES = new Uint8Array(0);
+
+/** The stored finding, content columns named as classify's ClearContent. */
+interface Prior extends ClearContent {
   seq: number;
   id: string;
-  status: string;
-  last_scan_id: string | null;
+  status: FindingStatus;
+  lastScanId: string | null;
+  /** JSON list */
   cves: string;
-  title: string;
-  severity: string;
-  severity_raw: string;
-  cvss3_score: number | null;
-  cvss3_vector: string | null;
-  cvss2_score: number | null;
-  cvss2_vector: string | null;
-  service: string;
   sealed: Buffer | null;
 }
 
@@ -101,13 +108,14 @@ export function createScanImporter(db: Db, lock: WriteLock): ScanImporter {
              PRIMARY KEY (upload, scanner, asset)
            ) WITHOUT ROWID;
            CREATE TEMP TABLE IF NOT EXISTS scan_prior (
-             upload TEXT NOT NULL, seq INTEGER NOT NULL, prior_digest TEXT,
-             reopened INTEGER NOT NULL,
+             upload TEXT NOT NULL, seq INTEGER NOT NULL, counted TEXT NOT NULL,
+             before_digest TEXT,
              PRIMARY KEY (upload, seq)
            ) WITHOUT ROWID;`);
   const prior = db.prepare<unknown[], Prior>(
-    `SELECT seq, id, status, last_scan_id, cves, title, severity, severity_raw, cvss3_score,
-            cvss3_vector, cvss2_score, cvss2_vector, service, sealed
+    `SELECT seq, id, status, last_scan_id AS lastScanId, cves, title, severity,
+            severity_raw AS severityRaw, cvss3_score AS cvss3Score, cvss3_vector AS cvss3Vector,
+            cvss2_score AS cvss2Score, cvss2_vector AS cvss2Vector, service, sealed
        FROM findings
       WHERE org = ? AND scanner = ? AND asset = ? AND plugin_id = ? AND port = ?
         AND protocol = ? AND vuln_id IS NULL`,
@@ -169,11 +177,14 @@ export function createScanImporter(db: Db, lock: WriteLock): ScanImporter {
        @unchanged, @fixed, @reopened)`,
   );
   const clearAssets = db.prepare(`DELETE FROM scan_assets WHERE upload = ?`);
-  const addPrior = db.prepare(
-    `INSERT OR IGNORE INTO scan_prior (upload, seq, prior_digest, reopened) VALUES (?, ?, ?, ?)`,
+  // What this upload counts a rewritten identity as (reopened, updated, or as
+  // re-counted by a merge), and for a re-countable one the digest of its
+  // content before the upload (canonicalContent + packed sealed fields).
+  const setPrior = db.prepare(
+    `INSERT OR REPLACE INTO scan_prior (upload, seq, counted, before_digest) VALUES (?, ?, ?, ?)`,
   );
-  const getPrior = db.prepare<[string, number], { prior_digest: string | null; reopened: number }>(
-    `SELECT prior_digest, reopened FROM scan_prior WHERE upload = ? AND seq = ?`,
+  const getPrior = db.prepare<[string, number], { counted: Counted; before: string | null }>(
+    `SELECT counted, before_digest AS before FROM scan_prior WHERE upload = ? AND seq = ?`,
   );
   const clearPrior = db.prepare(`DELETE FROM scan_prior WHERE upload = ?`);
   const lastSeq = db.prepare<[], { seq: number }>(
@@ -196,8 +207,10 @@ export function createScanImporter(db: Db, lock: WriteLock): ScanImporter {
     const upload = randomUUID();
     const nextId = idGenerator();
     const now = new Date().toISOString();
-    const counts: ScanCounts = { new: 0, updated: 0, unchanged: 0, fixed: 0, reopened: 0 };
+    const tally = new ScanTally();
     let priorRows = false;
+    // Whether the current batch inserted a finding (its CVE rows: addNewCves).
+    let insertedInBatch = false;
     let open = false;
     // Findings above this seq were inserted by this import.
     let seqBefore = 0;
@@ -261,64 +274,18 @@ export function createScanImporter(db: Db, lock: WriteLock): ScanImporter {
     /** The stored sealed fields, packed; undefined when there are none to compare. */
     const storedPacked = (p: Prior): Buffer | undefined =>
       p.sealed === null ? undefined : sealer.openPacked(meta.org, p.id, p.sealed);
-    const sameContent = (p: Prior, f: ScannedFinding, cves: string, packed: Buffer) => {
-      if (
-        p.title !== f.title ||
-        p.severity !== f.severity ||
-        p.severity_raw !== f.severityRaw ||
-        p.cvss3_score !== f.cvss3Score ||
-        p.cvss3_vector !== f.cvss3Vector ||
-        p.cvss2_score !== f.cvss2Score ||
-        p.cvss2_vector !== f.cvss2Vector ||
-        p.cves !== cves ||
-        p.service !== f.service
-      ) {
-        return false;
-      }
-      return storedPacked(p)?.equals(packed) ?? false;
-    };
-    // A digest of content, only to compare the content of one finding before
-    // the upload with what merging made of it: never stored beyond the upload.
-    const digest = (fields: readonly unknown[], packed: Buffer | undefined): string => {
-      const h = createHash('sha256').update(JSON.stringify(fields));
-      return h.update(packed ?? Buffer.alloc(0)).digest('base64url');
-    };
-    // The plaintext content fields, in one order, of a stored row and of an
-    // incoming finding (sameContent above compares the same ones, spelt out:
-    // it runs for every finding a re-import sees, and allocates nothing).
-    const rowFields = (p: Prior) => [
-      p.title,
-      p.severity,
-      p.severity_raw,
-      p.cvss3_score,
-      p.cvss3_vector,
-      p.cvss2_score,
-      p.cvss2_vector,
-      p.cves,
-      p.service,
-    ];
-    const findingFields = (f: ScannedFinding, cves: string) => [
-      f.title,
-      f.severity,
-      f.severityRaw,
-      f.cvss3Score,
-      f.cvss3Vector,
-      f.cvss2Score,
-      f.cvss2Vector,
-      cves,
-      f.service,
-    ];
-    const digestPrior = (p: Prior) => digest(rowFields(p), storedPacked(p));
-    const digestNew = (f: ScannedFinding, cves: string, packed: Buffer) =>
-      digest(findingFields(f, cves), packed);
-    // The content columns of the insert and update statements, in their order.
-    const content = (id: string, f: ScannedFinding, cves: string, packed: Buffer | undefined) => [
-      ...findingFields(f, cves),
-      packed ? sealer.sealPacked(meta.org, id, packed) : sealer.seal(meta.org, id, f),
-    ];
+    // A digest of content, only to compare an identity's content before the
+    // upload with what merging made of it: never kept beyond the upload.
+    const digest = (c: ClearContent, cves: readonly string[], packed: Uint8Array | undefined) =>
+      createHash('sha256')
+        .update(canonicalContent(c, cves))
+        .update(packed ?? NO_BYTES)
+        .digest('base64url');
+    const storedDigest = (p: Prior) => digest(p, JSON.parse(p.cves) as string[], storedPacked(p));
+    const seal = (id: string, f: ScannedFinding, packed: Buffer | undefined) =>
+      packed ? sealer.sealPacked(meta.org, id, packed) : sealer.seal(meta.org, id, f);
 
     const insertNew = (f: ScannedFinding, packed: Buffer | undefined): boolean => {
-      const cves = JSON.stringify(f.cves);
       const id = nextId();
       try {
         insert.run(
@@ -329,12 +296,22 @@ export function createScanImporter(db: Db, lock: WriteLock): ScanImporter {
           f.pluginId,
           f.port,
           f.protocol,
-          ...content(id, f, cves, packed),
+          f.title,
+          f.severity,
+          f.severityRaw,
+          f.cvss3Score,
+          f.cvss3Vector,
+          f.cvss2Score,
+          f.cvss2Vector,
+          JSON.stringify(f.cves),
+          f.service,
+          seal(id, f, packed),
           now,
           now,
           meta.scanId,
         );
-        counts.new++; // its CVE rows are written at the end of the batch (addNewCves)
+        tally.count('new');
+        insertedInBatch = true; // its CVE rows are written at the end of the batch
         return true;
       } catch (err) {
         if (err instanceof SqliteError && err.code === 'SQLITE_CONSTRAINT_UNIQUE') return false;
@@ -342,66 +319,89 @@ export function createScanImporter(db: Db, lock: WriteLock): ScanImporter {
       }
     };
 
+    const rewrite = (
+      p: Prior,
+      f: ScannedFinding,
+      cves: string,
+      packed: Buffer | undefined,
+      status: FindingStatus,
+    ) =>
+      update.run(
+        f.title,
+        f.severity,
+        f.severityRaw,
+        f.cvss3Score,
+        f.cvss3Vector,
+        f.cvss2Score,
+        f.cvss2Vector,
+        cves,
+        f.service,
+        seal(p.id, f, packed),
+        status,
+        now,
+        meta.scanId,
+        p.seq,
+      );
+
     const stageOne = (f: ScannedFinding, packed: Buffer | undefined) => {
       if (isFresh(f.scanner, f.asset) && insertNew(f, packed)) return;
       const p = prior.get(meta.org, f.scanner, f.asset, f.pluginId, f.port, f.protocol);
-      if (!p) {
+      // Met earlier in this upload: it carries this scan's id, or was found
+      // unchanged in this batch (touched at the batch's end).
+      const again = p !== undefined && (p.lastScanId === meta.scanId || touched.has(p.seq));
+      // Inserted by this upload (seq above its start): counted new. Otherwise
+      // scan_prior says what it counts as; no row: unchanged (nothing rewritten).
+      const was = again && p.seq <= seqBefore ? getPrior.get(upload, p.seq) : undefined;
+      const earlier: Counted | null = !again
+        ? null
+        : p.seq > seqBefore
+          ? 'new'
+          : (was?.counted ?? 'unchanged');
+      const sighting = classify(p === undefined ? null : p.status, earlier);
+      if (sighting === 'new' || p === undefined) {
         insertNew(f, packed);
         return;
       }
-      const again = p.last_scan_id === meta.scanId || touched.has(p.seq);
-      // Same identity twice in one upload (e.g. a CSV row per CVE): unite CVEs.
-      const cveList = again
-        ? [...new Set([...(JSON.parse(p.cves) as string[]), ...f.cves])].sort()
-        : f.cves;
-      const cves = JSON.stringify(cveList);
-      const rewrite = (status: string) =>
-        update.run(...content(p.id, f, cves, packed), status, now, meta.scanId, p.seq);
-      if (again) {
-        if (p.seq > seqBefore) {
-          // New in this upload: counted as new whatever the merge gives.
-          rewrite(p.status);
-          // A finding new in this batch gets its CVE rows at the end of it.
-          if (p.seq <= cvesUpTo) writeCves(p.seq, cveList);
-          return;
-        }
-        const was = getPrior.get(upload, p.seq);
-        if (was?.reopened !== 1) {
-          // Seen before in this upload and counted unchanged or updated
-          // against its content before the upload: count it again for the
-          // merged result. Without a row it was unchanged: the stored content
-          // is still the content before the upload.
-          const current = digestPrior(p);
-          const before = was ? was.prior_digest : current;
-          if (!was) {
-            addPrior.run(upload, p.seq, before, 0);
+      switch (sighting) {
+        case 'merged': {
+          const counted = earlier as Counted; // classify merges only what was met
+          const cveList = unitedCves(JSON.parse(p.cves) as string[], f.cves);
+          if (recounts(counted)) {
+            // No row: counted unchanged, so the stored content is still the
+            // content before the upload.
+            const before = was?.before ?? storedDigest(p);
+            const merged = digest(f, cveList, packedFields(f, packed));
+            setPrior.run(upload, p.seq, tally.merge(counted, merged === before), before);
             priorRows = true;
           }
-          const count = (d: string | null) => (d === before ? 'unchanged' : 'updated');
-          counts[count(current)]--;
-          counts[count(digestNew(f, cves, packedFields(f, packed)))]++;
+          rewrite(p, f, JSON.stringify(cveList), packed, p.status);
+          // A finding new in this batch gets its CVE rows at the end of it.
+          if (counted !== 'new' || p.seq <= cvesUpTo) writeCves(p.seq, cveList);
+          return;
         }
-        rewrite(p.status);
-        writeCves(p.seq, cveList);
-        return;
-      }
-      if (p.status === 'fixed') {
-        rewrite('reopened');
-        writeCves(p.seq, cveList, p.cves);
-        addPrior.run(upload, p.seq, null, 1);
-        priorRows = true;
-        counts.reopened++;
-        return;
-      }
-      if (sameContent(p, f, cves, packedFields(f, packed))) {
-        touched.add(p.seq);
-        counts.unchanged++;
-      } else {
-        addPrior.run(upload, p.seq, digestPrior(p), 0);
-        priorRows = true;
-        rewrite(p.status);
-        writeCves(p.seq, cveList, p.cves);
-        counts.updated++;
+        case 'reopened': {
+          rewrite(p, f, JSON.stringify(f.cves), packed, 'reopened');
+          writeCves(p.seq, f.cves, p.cves);
+          setPrior.run(upload, p.seq, 'reopened', null);
+          priorRows = true;
+          tally.count('reopened');
+          return;
+        }
+        case 'seen': {
+          const cves = JSON.stringify(f.cves);
+          const counted = seenAs(
+            samePackedContent(p, storedPacked, f, cves, packedFields(f, packed)),
+          );
+          tally.count(counted);
+          if (counted === 'unchanged') {
+            touched.add(p.seq);
+            return;
+          }
+          setPrior.run(upload, p.seq, 'updated', storedDigest(p));
+          priorRows = true;
+          rewrite(p, f, cves, packed, p.status);
+          writeCves(p.seq, f.cves, p.cves);
+        }
       }
     };
 
@@ -422,13 +422,13 @@ export function createScanImporter(db: Db, lock: WriteLock): ScanImporter {
             packedOf = (i) => bytes.subarray(i === 0 ? 0 : ends[i - 1], ends[i]);
           } else packedOf = undefined;
           const at = packedOf;
-          const newBefore = counts.new;
+          insertedInBatch = false;
           findings.forEach((f, i) => stageOne(f, at?.(i)));
           if (touched.size > 0) {
             touchAll.run(now, meta.scanId, JSON.stringify([...touched]));
             touched.clear();
           }
-          if (counts.new > newBefore) {
+          if (insertedInBatch) {
             addNewCves.run({ after: cvesUpTo });
             cvesUpTo = (lastSeq.get() as { seq: number }).seq;
           }
@@ -440,12 +440,8 @@ export function createScanImporter(db: Db, lock: WriteLock): ScanImporter {
       commit(received) {
         try {
           if (!open) throw new Error('scan import already finished');
-          counts.fixed = markFixed.run({
-            upload,
-            org: meta.org,
-            scanId: meta.scanId,
-            now,
-          }).changes;
+          tally.fixed(markFixed.run({ upload, org: meta.org, scanId: meta.scanId, now }).changes);
+          const counts = tally.result();
           insertScan.run({
             ...counts,
             scanId: meta.scanId,
@@ -459,7 +455,7 @@ export function createScanImporter(db: Db, lock: WriteLock): ScanImporter {
           clearAssets.run(upload);
           if (priorRows) clearPrior.run(upload);
           finish('COMMIT');
-          return Promise.resolve({ ...counts });
+          return Promise.resolve(counts);
         } catch (err) {
           try {
             finish('ROLLBACK');
