@@ -140,9 +140,9 @@ export class MemoryIdempotency implements IdempotencyStore {
 /** The reader, every call logged with the org it asks for. */
 export function spyReader(reader: FindingsReader, log: CallLog): FindingsReader {
   return {
-    listByOrg: (org, ...rest) => {
-      log.push(`reader.listByOrg ${org}`);
-      return reader.listByOrg(org, ...rest);
+    listSeedRecords: (org, ...rest) => {
+      log.push(`reader.listSeedRecords ${org}`);
+      return reader.listSeedRecords(org, ...rest);
     },
     queryFindings: (org, ...rest) => {
       log.push(`reader.queryFindings ${org}`);

@@ -110,12 +110,12 @@ export function createMemoryStore(): MemoryStore {
     [...rows.values()].filter((r) => r.org === org).sort((a, b) => a.seq - b.seq);
 
   const reader: FindingsReader = {
-    listByOrg(org, afterSeq, limit) {
-      const page = orgRows(org).filter((r) => r.seq > afterSeq);
+    listSeedRecords(org, afterSeq, limit) {
+      const page = orgRows(org).filter((r) => r.seq > afterSeq && r.vulnId !== null);
       const items: StoredSeedFinding[] = page.slice(0, limit).map((r) => ({
         seq: r.seq,
         id: r.id,
-        vulnId: r.vulnId ?? r.id,
+        vulnId: r.vulnId as string,
         org: r.org,
         asset: r.asset,
         dueDate: r.dueDate ?? '',
