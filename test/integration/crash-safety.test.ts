@@ -161,12 +161,17 @@ describe('crash safety under SIGKILL', () => {
       const verify = runCliAsync(['audit', 'verify', '--dir', dir]);
       let killed = false;
       let midUpload = false;
+      let firstAck: () => void = () => undefined;
+      const acked = new Promise<void>((r) => (firstAck = r));
       const uploader = async (lane: number) => {
         for (let u = 0; !killed; u++) {
           const name = `crash-R${round}-L${lane}-U${u}`;
           sent.push(name);
           const status = await streamUpload(s.port, ca, scanner, name);
-          if (status === 201) acknowledged++;
+          if (status === 201) {
+            acknowledged++;
+            firstAck();
+          }
           if (status === undefined) {
             midUpload = true;
             return;
@@ -174,6 +179,11 @@ describe('crash safety under SIGKILL', () => {
         }
       };
       const lanes = [uploader(0), uploader(1)];
+      // The kill lands at a random moment once the server has acknowledged
+      // an upload of this round (or after 15 s): on a slow or busy machine a
+      // fixed window could pass before any upload completes, and then no
+      // acknowledged upload would be put to the test.
+      await Promise.race([acked, new Promise((r) => setTimeout(r, 15_000))]);
       await new Promise((r) => setTimeout(r, 200 + Math.floor(Math.random() * 600)));
       s.child.kill('SIGKILL');
       killed = true;

@@ -190,24 +190,34 @@ describe('key rotation while serving', () => {
     );
     const before = countFindings(t.dir, 'org1');
     let timer: NodeJS.Timeout | undefined;
-    // The body trickles in over about 4 s; the key is disabled after 1 s,
-    // while the import (which took the key at its start) is still running.
-    const upload = rawTls(s.port, { ca: t.ca.certPem, cert: t.scanner, maxMs: 20_000 }, (sock) => {
+    let disabled: () => void = () => undefined;
+    const keyOff = new Promise<void>((r) => (disabled = r));
+    // All but the last piece of the body trickles in; the key is disabled
+    // after 1 s, while the import (which took the key at its start) is
+    // still running; the last piece is held back until the key is off and
+    // the server has had time to re-read the keyring (1 s), so the import
+    // cannot finish first however slow the machine is.
+    const upload = rawTls(s.port, { ca: t.ca.certPem, cert: t.scanner, maxMs: 30_000 }, (sock) => {
       sock.write(
         'POST /v1/orgs/org1/scans HTTP/1.1\r\nhost: localhost\r\n' +
           `content-type: application/json\r\ncontent-length: ${body.length}\r\n\r\n`,
       );
       const piece = Math.ceil(body.length / 20);
+      const held = body.length - piece;
       let sent = 0;
       timer = setInterval(() => {
-        if (sent >= body.length || !sock.writable) return clearInterval(timer);
-        sock.write(body.subarray(sent, sent + piece));
-        sent += piece;
+        if (sent >= held || !sock.writable) return clearInterval(timer);
+        sock.write(body.subarray(sent, Math.min(sent + piece, held)));
+        sent = Math.min(sent + piece, held);
       }, 200);
+      void keyOff.then(() => {
+        if (sock.writable) sock.write(body.subarray(held));
+      });
     });
     await new Promise((res) => setTimeout(res, 1000));
     const off = await runCliAsync(['keys', 'disable', '--version', '2', '--dir', t.dir]);
     assert.equal(off.status, 0, off.stderr);
+    setTimeout(disabled, 1500);
     const r = await upload;
     clearInterval(timer);
     assert.match(r.data, /^HTTP\/1\.1 503 /, r.data.slice(0, 200));
