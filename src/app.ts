@@ -166,6 +166,7 @@ export async function assembleVault(
     tls.revoked,
     maxLifetimeMs,
     config.tls.maxClientCertLifetime,
+    config.tls.minClientRsaBits,
   );
   let ipPolicy: IpPolicy;
   try {
