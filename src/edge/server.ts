@@ -11,7 +11,9 @@
 //     and Host, header count,
 //     IP policy + trusted X-Forwarded-For, global throttle, principal from the
 //     certificate's DER or a bearer JWT, usage plan), 415 from the core
-//   → body read with size limit (413), or streamed (scan uploads)
+//   → body read with size limit (413), or streamed (scan uploads: a declared
+//     length over the cap is 413 here; Expect: 100-continue is answered only
+//     when the authorized handler starts reading, expect-continue.ts)
 //   → the core: validation from the contract, the operation's function
 //     (authorize → store), serialisation, error bodies
 //   → onResponse: access log (LO 1.2)
@@ -42,6 +44,7 @@ import { createCredentialResolver, type RouteMethods } from './credentials.js';
 import type { TokenVerifier } from './token-verifier.js';
 import './call-context.js';
 import { createClientErrorHandler, refuseConnection } from './client-errors.js';
+import { installExpectContinue } from './expect-continue.js';
 import { installFirstLineCheck } from './first-request-line.js';
 import { VERSIONLESS } from './http-framing.js';
 import { startBodyDeadline } from './body-deadline.js';
@@ -53,7 +56,7 @@ import type { Throttle } from './throttle.js';
 import type { Trust } from './trust.js';
 import { createErrorHandler } from './error-handler.js';
 import { nodeRequest } from './node-request.js';
-import { closeIfUnread, registerStreamRoute } from './stream-body.js';
+import { closeIfUnread, refuseDeclaredOverLimit, registerStreamRoute } from './stream-body.js';
 
 export interface EdgeDeps {
   policies: PolicyReader;
@@ -120,6 +123,8 @@ export async function buildEdge(opts: EdgeOptions, deps: EdgeDeps): Promise<Fast
     done();
   });
   installConnectionGate(app.server, deps.audit, opts.trust, deps.logger, tokensAnywhere);
+  // No 100 Continue before the request is authorized: expect-continue.ts.
+  installExpectContinue(app.server);
   // Both run on the raw TCP connection; the IP gate is prepended last, so it runs first.
   installConnectionLimit(app.server, opts.limits.maxConnectionsPerIp, (ip) =>
     deps.audit.authz(connectionRefused(ip, 'too many connections from this address')),
@@ -180,6 +185,9 @@ export async function buildEdge(opts: EdgeOptions, deps: EdgeDeps): Promise<Fast
           request.headers['content-length'] !== '0') ||
         request.headers['transfer-encoding'] !== undefined;
       core.mediaType(op, request.headers['content-type'], hasBody);
+      if (cfg.streamBody === true) {
+        refuseDeclaredOverLimit(request.headers['content-length'], opts.uploadLimit);
+      }
     }
   });
 
