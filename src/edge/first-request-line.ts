@@ -18,11 +18,16 @@
 import type { Server } from 'node:https';
 import type { TLSSocket } from 'node:tls';
 
-/** `METHOD SP target` and nothing more, in the bytes up to the first LF. */
+/**
+ * `METHOD SP target` and nothing more on the first line (empty lines before
+ * it are skipped, as llhttp and RFC 9112 §2.2 do).
+ */
 export function isVersionlessRequestLine(head: Buffer): boolean {
-  const lf = head.indexOf(0x0a);
+  let start = 0;
+  while (start < head.length && (head[start] === 0x0d || head[start] === 0x0a)) start++;
+  const lf = head.indexOf(0x0a, start);
   if (lf < 0) return false; // not a whole line yet: the parser decides
-  const line = head.subarray(0, lf).toString('latin1').replace(/\r$/, '');
+  const line = head.subarray(start, lf).toString('latin1').replace(/\r$/, '');
   return /^[!#$%&'*+.^_`|~0-9A-Za-z-]+ [^ ]+$/.test(line);
 }
 
