@@ -158,6 +158,7 @@ export async function assembleVault(
     tls.revoked,
     maxLifetimeMs,
     config.tls.maxClientCertLifetime,
+    config.tls.minClientRsaBits,
   );
   let ipPolicy: IpPolicy;
   try {

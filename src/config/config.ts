@@ -24,6 +24,8 @@ export interface TlsSettings {
   maxClientCertLifetime: string;
   /** How often the server looks for changed TLS files (cert, key, CA bundle, CRL). */
   reloadIntervalMs: number;
+  /** Smallest RSA client key accepted, in bits: 2048 or more (it can only be raised). */
+  minClientRsaBits: number;
 }
 
 /** NS 1.1: CIDR lists. An empty allow list allows every address not denied. */
@@ -192,6 +194,7 @@ export function defaultConfigFile(): ConfigFile {
       crl: 'pki/ca.crl',
       maxClientCertLifetime: '24h',
       reloadIntervalMs: 1000,
+      minClientRsaBits: 2048,
     },
     pki: {
       caCert: 'pki/ca.crt',
@@ -346,6 +349,8 @@ const schema = {
         crl: path,
         maxClientCertLifetime: duration,
         reloadIntervalMs: ms(100, 3_600_000),
+        // Upwards only: below 2048 the config is refused at start.
+        minClientRsaBits: { type: 'integer', minimum: 2048, maximum: 16384 },
       },
     },
     network: {

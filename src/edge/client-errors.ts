@@ -35,48 +35,63 @@ const FIXED_HEADERS = Object.entries(SECURITY_HEADERS)
   .map(([k, v]) => `${k}: ${v}\r\n`)
   .join('');
 
+/**
+ * Answers `code` on a socket no HTTP response is being written on, logs it,
+ * and closes the connection (after a framing error nothing more on it can be
+ * trusted). Also used for request lines refused before the parser
+ * (first-request-line.ts).
+ */
+export function refuseConnection(
+  socket: Socket,
+  accessLog: AccessLog,
+  code: ErrorCode,
+  message: string,
+): void {
+  const status = ERROR_STATUS[code];
+  const requestId = randomUUID();
+  const tls = socket as TLSSocket;
+  const usage = socketUsage(tls);
+  accessLog.write({
+    time: new Date().toISOString(),
+    requestId,
+    sourceIp: socket.remoteAddress ?? '',
+    clientIp: socket.remoteAddress ?? '',
+    principal: null,
+    method: '-',
+    route: null,
+    path: '-',
+    status,
+    bytesIn: usage.bytesIn,
+    bytesOut: 0,
+    latencyMs: 0,
+    tlsVersion: usage.tlsVersion,
+    cipher: usage.cipher,
+    error: code,
+  });
+  const inFlight = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+  if (!socket.writable || inFlight?.headersSent) {
+    socket.destroy();
+    return;
+  }
+  const body = JSON.stringify({ code, message, requestId });
+  const head =
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\n` +
+    `connection: close\r\ncontent-type: application/json; charset=utf-8\r\n` +
+    `content-length: ${Buffer.byteLength(body)}\r\nx-request-id: ${requestId}\r\n` +
+    FIXED_HEADERS +
+    '\r\n';
+  const timer = setTimeout(() => socket.destroy(), 2000);
+  timer.unref();
+  socket.end(head + body, () => {
+    clearTimeout(timer);
+    socket.destroy();
+  });
+}
+
 export function createClientErrorHandler(accessLog: AccessLog) {
   return (err: Error & { code?: string }, socket: Socket): void => {
     if (err.code === 'ECONNRESET' || socket.destroyed) return;
     const { code, message } = classify(err);
-    const status = ERROR_STATUS[code];
-    const requestId = randomUUID();
-    const tls = socket as TLSSocket;
-    const usage = socketUsage(tls);
-    accessLog.write({
-      time: new Date().toISOString(),
-      requestId,
-      sourceIp: socket.remoteAddress ?? '',
-      clientIp: socket.remoteAddress ?? '',
-      principal: null,
-      method: '-',
-      route: null,
-      path: '-',
-      status,
-      bytesIn: usage.bytesIn,
-      bytesOut: 0,
-      latencyMs: 0,
-      tlsVersion: usage.tlsVersion,
-      cipher: usage.cipher,
-      error: code,
-    });
-    const inFlight = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
-    if (!socket.writable || inFlight?.headersSent) {
-      socket.destroy();
-      return;
-    }
-    const body = JSON.stringify({ code, message, requestId });
-    const head =
-      `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\n` +
-      `connection: close\r\ncontent-type: application/json; charset=utf-8\r\n` +
-      `content-length: ${Buffer.byteLength(body)}\r\nx-request-id: ${requestId}\r\n` +
-      FIXED_HEADERS +
-      '\r\n';
-    const timer = setTimeout(() => socket.destroy(), 2000);
-    timer.unref();
-    socket.end(head + body, () => {
-      clearTimeout(timer);
-      socket.destroy();
-    });
+    refuseConnection(socket, accessLog, code, message);
   };
 }

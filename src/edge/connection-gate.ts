@@ -3,7 +3,9 @@
 // trust snapshot refuses (revoked, expired on a resumed session, lifetime over
 // the maximum), is destroyed as soon as the handshake completes, before the
 // HTTP parser reads a byte, and the reason is logged. Handshakes that fail
-// inside TLS (protocol version, no shared cipher, timeout) are logged too.
+// inside TLS (protocol version, no shared cipher, a client key on a curve
+// OpenSSL refuses, timeout) are logged too. Weak client keys that OpenSSL
+// accepts (RSA 1024, Ed448) are refused by the trust snapshot, here.
 // Requests are also re-checked per request (defence in depth).
 // When some route accepts bearer tokens, a socket that presented NO
 // certificate is let through to HTTP (credentials.ts then requires a token);
@@ -14,6 +16,7 @@ import type { Server } from 'node:https';
 import type { TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
 import type { AuditSink, AuthzEvent } from '../core/ports.js';
+import { ALLOWED_CURVES } from './key-strength.js';
 import type { Trust } from './trust.js';
 
 const REASONS: Record<string, string> = {
@@ -42,6 +45,8 @@ const TLS_ERRORS: Record<string, string> = {
   ERR_SSL_TLSV1_ALERT_PROTOCOL_VERSION: 'TLS version not allowed by the policy',
   ERR_SSL_NO_SHARED_CIPHER: 'no shared cipher suite (policy allows ECDHE + AEAD only)',
   ERR_SSL_HTTP_REQUEST: 'plain HTTP sent to the TLS port',
+  // TLS 1.2: the client signed with a key on a curve outside tls.ts's ecdhCurve.
+  ERR_SSL_WRONG_CURVE: `client key curve not allowed (allowed: ${ALLOWED_CURVES})`,
 };
 
 const isEmpty = (o: object | null | undefined) => !o || Object.keys(o).length === 0;

@@ -25,6 +25,9 @@ export function serverLimitOptions(l: LimitSettings) {
     // Never the lenient parser: it would accept Content-Length together with
     // Transfer-Encoding, the classic request-smuggling vector.
     insecureHTTPParser: false,
+    // Host (missing or repeated) is checked by the request guard
+    // (http-framing.ts), which answers with the usual error body.
+    requireHostHeader: false,
   } as const;
 }
 

@@ -1,8 +1,10 @@
-// A fastify request as the HTTP core reads it (src/http/core.ts).
+// A fastify request as the HTTP core reads it (src/http/core.ts). A streamed
+// body sends an awaited 100 Continue when first read (expect-continue.ts).
 
 import type { FastifyRequest } from 'fastify';
 import type { HttpRequest } from '../http/core.js';
 import { callContext } from './call-context.js';
+import { bodyAfterContinue } from './expect-continue.js';
 
 export function nodeRequest(request: FastifyRequest): HttpRequest {
   const h = request.headers;
@@ -18,7 +20,7 @@ export function nodeRequest(request: FastifyRequest): HttpRequest {
       (h['content-length'] !== undefined && h['content-length'] !== '0') ||
       h['transfer-encoding'] !== undefined,
     text: () => (typeof request.body === 'string' ? request.body : ''),
-    stream: () => request.body as AsyncIterable<Uint8Array>,
+    stream: () => bodyAfterContinue(request.raw, request.body as AsyncIterable<Uint8Array>),
     context: () => callContext(request),
   };
 }

@@ -1,6 +1,7 @@
 // The edge's per-request controls, run first in onRequest, before the body is
 // read, routed or validated, in this order:
-//   header count (DoS) → IP policy with trusted X-Forwarded-For (NS 1.1)
+//   request line and Host (RFC 9112, http-framing.ts) → header count (DoS)
+//   → IP policy with trusted X-Forwarded-For (NS 1.1)
 //   → global bucket (CSH 1.2) → principal from the certificate or bearer
 //     token (IAM 1.1, credentials.ts; asynchronous only for tokens)
 //   → the principal's usage plan: bucket and quota (CSH 1.2)
@@ -14,6 +15,7 @@ import type { AuditSink } from '../core/ports.js';
 import type { Principal } from '../core/principal.js';
 import type { ResolvePrincipal } from './credentials.js';
 import { connectionRefused } from './connection-gate.js';
+import { framingError } from './http-framing.js';
 import type { IpPolicy } from './ip-policy.js';
 import { tooManyHeaders } from './limits.js';
 import type { Admitted, Refused, Throttle } from './throttle.js';
@@ -55,6 +57,11 @@ export function createRequestGuard(o: RequestGuardOptions) {
   /** Synchronous for certificate callers; a promise only while a token is verified. */
   return (request: FastifyRequest, reply: FastifyReply): void | Promise<void> => {
     const socket = request.raw.socket as TLSSocket;
+    const framing = framingError(request.raw);
+    if (framing !== undefined) {
+      reply.header('connection', 'close');
+      throw new VaultError('bad_request', framing);
+    }
     if (tooManyHeaders(request.raw.rawHeaders, o.maxHeaderCount)) {
       reply.header('connection', 'close');
       throw new VaultError(

@@ -3,12 +3,17 @@
 //   TCP connection: IP policy, connections per IP (NS 1.1, DoS; no crypto yet)
 //   → TLS handshake (NS 1.2) → connection gate (cert verified against CA +
 //     CRL, lifetime, IAM 1.1; no cert at all passes only when tokens are on)
+//   → first request line of the connection: none without an HTTP version
+//     (first-request-line.ts)
 //   → HTTP parser limits (timeouts, header size,
 //     no CL+TE smuggling; refusals in client-errors.ts)
-//   → onRequest: request id, security headers, request guard (header count,
+//   → onRequest: request id, security headers, request guard (HTTP version
+//     and Host, header count,
 //     IP policy + trusted X-Forwarded-For, global throttle, principal from the
 //     certificate's DER or a bearer JWT, usage plan), 415 from the core
-//   → body read with size limit (413), or streamed (scan uploads)
+//   → body read with size limit (413), or streamed (scan uploads: a declared
+//     length over the cap is 413 here; Expect: 100-continue is answered only
+//     when the authorized handler starts reading, expect-continue.ts)
 //   → the core: validation from the contract, the operation's function
 //     (authorize → store), serialisation, error bodies
 //   → onResponse: access log (LO 1.2)
@@ -38,7 +43,10 @@ import { createAuthenticator } from './authenticate.js';
 import { createCredentialResolver, type RouteMethods } from './credentials.js';
 import type { TokenVerifier } from './token-verifier.js';
 import './call-context.js';
-import { createClientErrorHandler } from './client-errors.js';
+import { createClientErrorHandler, refuseConnection } from './client-errors.js';
+import { installExpectContinue } from './expect-continue.js';
+import { installFirstLineCheck } from './first-request-line.js';
+import { VERSIONLESS } from './http-framing.js';
 import { startBodyDeadline } from './body-deadline.js';
 import { connectionRefused, installConnectionGate } from './connection-gate.js';
 import { installIpGate, type IpPolicy } from './ip-policy.js';
@@ -48,7 +56,7 @@ import type { Throttle } from './throttle.js';
 import type { Trust } from './trust.js';
 import { createErrorHandler } from './error-handler.js';
 import { nodeRequest } from './node-request.js';
-import { closeIfUnread, registerStreamRoute } from './stream-body.js';
+import { closeIfUnread, refuseDeclaredOverLimit, registerStreamRoute } from './stream-body.js';
 
 export interface EdgeDeps {
   policies: PolicyReader;
@@ -105,7 +113,18 @@ export async function buildEdge(opts: EdgeOptions, deps: EdgeDeps): Promise<Fast
   const auth = opts.auth ?? CERTIFICATES_ONLY;
   const tokensAnywhere = auth.defaults.token || Object.values(auth.routes).some((m) => m.token);
   applyServerLimits(app.server, opts.limits);
+  // Before the gate, whose listener it then follows: see first-request-line.ts.
+  const firstLine = installFirstLineCheck(app.server, {
+    idleTimeoutMs: opts.limits.idleTimeoutMs,
+    refuse: (socket) => refuseConnection(socket, opts.accessLog, 'bad_request', VERSIONLESS),
+  });
+  app.addHook('preClose', (done) => {
+    firstLine.closePending();
+    done();
+  });
   installConnectionGate(app.server, deps.audit, opts.trust, deps.logger, tokensAnywhere);
+  // No 100 Continue before the request is authorized: expect-continue.ts.
+  installExpectContinue(app.server);
   // Both run on the raw TCP connection; the IP gate is prepended last, so it runs first.
   installConnectionLimit(app.server, opts.limits.maxConnectionsPerIp, (ip) =>
     deps.audit.authz(connectionRefused(ip, 'too many connections from this address')),
@@ -166,6 +185,9 @@ export async function buildEdge(opts: EdgeOptions, deps: EdgeDeps): Promise<Fast
           request.headers['content-length'] !== '0') ||
         request.headers['transfer-encoding'] !== undefined;
       core.mediaType(op, request.headers['content-type'], hasBody);
+      if (cfg.streamBody === true) {
+        refuseDeclaredOverLimit(request.headers['content-length'], opts.uploadLimit);
+      }
     }
   });
 

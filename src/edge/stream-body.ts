@@ -6,6 +6,7 @@
 // types are the route's, from the contract; anything else is 415 as usual.
 
 import type { FastifyInstance, FastifyRequest, RouteOptions } from 'fastify';
+import { VaultError } from '../core/errors.js';
 
 export function registerStreamRoute(
   app: FastifyInstance,
@@ -28,4 +29,18 @@ export function registerStreamRoute(
 export function closeIfUnread(request: FastifyRequest): void {
   const req = request.raw;
   if (!req.complete) req.resume();
+}
+
+/**
+ * 413 before a byte is read when an upload declares a Content-Length over the
+ * cap (the count while streaming still applies: chunked uploads declare none),
+ * so such a request is never told 100 Continue (expect-continue.ts).
+ */
+export function refuseDeclaredOverLimit(contentLength: string | undefined, limit: number): void {
+  if (contentLength !== undefined && Number(contentLength) > limit) {
+    throw new VaultError(
+      'payload_too_large',
+      `the upload exceeds the limit of ${limit} bytes; nothing was stored`,
+    );
+  }
 }

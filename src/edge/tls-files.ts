@@ -1,7 +1,8 @@
 // Reads the TLS files named in the config into what the listener needs: the
 // secure-context options, the trusted CAs (for the identity check) and the
 // revoked serials. Used at start and by the reloader; every failure is one
-// clear message naming the file.
+// clear message naming the file. The server key must be mode 0600 or
+// stricter (src/pki/key-file.ts), at start and on every reload.
 
 import { createSecureContext, type TlsOptions } from 'node:tls';
 import { readFileSync } from 'node:fs';
@@ -9,6 +10,7 @@ import type { X509Certificate } from 'node:crypto';
 import type { TlsPolicy } from '../config/config.js';
 import { parseCrls, revokedSerials, splitCrlPem } from '../pki/crl.js';
 import { loadCaBundle } from '../pki/identity.js';
+import { readPrivateKeyFile } from '../pki/key-file.js';
 import { tlsOptions } from './tls.js';
 
 export interface TlsFiles {
@@ -38,7 +40,7 @@ function read(file: string, what: string, optional = false): string | undefined 
 
 export function loadTls(policy: TlsPolicy, files: TlsFiles): LoadedTls {
   const cert = read(files.cert, 'server certificate') as string;
-  const key = read(files.key, 'server key') as string;
+  const key = readPrivateKeyFile(files.key, 'server key');
   const clientCa = read(files.clientCa, 'client CA bundle') as string;
   const crlPem = read(files.crl, 'CRL', true);
   const trustedCas = loadCaBundle(clientCa);

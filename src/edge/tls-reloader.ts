@@ -5,7 +5,9 @@
 // files that does not load (a half-written key, a CRL that does not parse)
 // keeps the previous context in place and is logged; it is retried when the
 // files change again. Polling (not fs.watch) also sees files replaced by
-// rename, which is how the CLI writes them.
+// rename, which is how the CLI writes them. The mode is part of what is
+// watched: a server key opened to group or others is refused (tls-files.ts),
+// so a chmod is logged at once rather than found at the next restart.
 
 import { stat } from 'node:fs/promises';
 
@@ -28,7 +30,7 @@ async function signature(files: readonly string[]): Promise<string> {
   const parts = await Promise.all(
     files.map((f) =>
       stat(f).then(
-        (s) => `${s.ino}:${s.size}:${s.mtimeMs}`,
+        (s) => `${s.ino}:${s.size}:${s.mtimeMs}:${s.mode}`,
         () => 'missing',
       ),
     ),

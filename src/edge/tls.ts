@@ -36,7 +36,10 @@ export function tlsOptions(
     maxVersion: 'TLSv1.3',
     ciphers: [...TLS13, ...TLS12_AEAD].join(':'),
     honorCipherOrder: true,
-    ecdhCurve: 'X25519:P-256:P-384',
+    // Also the curves a TLS 1.2 client certificate may use: OpenSSL refuses a
+    // client key on a curve not in this list (ERR_SSL_WRONG_CURVE), so P-521
+    // is here for P-521 client keys (key-strength.ts allows P-256/384/521).
+    ecdhCurve: 'X25519:P-256:P-384:P-521',
     // Ask every client for a certificate. Verification failures are not
     // rejected inside the handshake so that the reason can be logged (LO 1.1);
     // the connection gate destroys such sockets before any request is read.

@@ -1,5 +1,6 @@
 // What the edge currently trusts (IAM 1.1): the client CA bundle, the revoked
-// serials from the CRL file and the longest client-certificate lifetime. The
+// serials from the CRL file, the longest client-certificate lifetime and the
+// client key strength (key-strength.ts). The
 // TLS reloader swaps in a new snapshot when the files change; checks against
 // it run once per connection (the gate) and again on an established
 // connection whenever the snapshot changed, so a revocation also reaches
@@ -8,6 +9,7 @@
 
 import type { X509Certificate } from 'node:crypto';
 import { normalizeSerial } from '../pki/crl.js';
+import { MIN_RSA_BITS, weakKeyReason } from './key-strength.js';
 
 export interface TrustSnapshot {
   readonly generation: number;
@@ -28,7 +30,12 @@ export function createTrust(
   revoked: ReadonlySet<string>,
   maxLifetimeMs: number,
   maxLifetimeText: string,
+  minRsaBits: number = MIN_RSA_BITS,
 ): Trust {
+  // Upwards only: the config refuses less; a caller that bypasses it must not weaken the edge.
+  if (!(minRsaBits >= MIN_RSA_BITS)) {
+    throw new Error(`tls.minClientRsaBits must be at least ${MIN_RSA_BITS}`);
+  }
   let snap: TrustSnapshot = { generation: 1, trustedCas, revoked };
   return {
     maxLifetimeMs,
@@ -45,7 +52,7 @@ export function createTrust(
       if (notAfter - notBefore > maxLifetimeMs) {
         return `certificate lifetime exceeds the maximum of ${maxLifetimeText}`;
       }
-      return undefined;
+      return weakKeyReason(cert, minRsaBits);
     },
   };
 }

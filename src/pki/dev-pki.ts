@@ -4,6 +4,7 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { PkiError } from './pki-error.js';
+import { readPrivateKeyFile } from './key-file.js';
 import { issueCertificate, type NameParts, type PemPair } from './issue.js';
 
 /**
@@ -22,13 +23,16 @@ export function writePemPair(certFile: string, keyFile: string, pair: PemPair): 
   writeFileAtomic(certFile, pair.certPem, 0o644);
 }
 
+/** A certificate and its private key; the key must be mode 0600 or stricter. */
 export function readPemPair(certFile: string, keyFile: string, what: string): PemPair {
+  let certPem: string;
   try {
-    return { certPem: readFileSync(certFile, 'utf8'), keyPem: readFileSync(keyFile, 'utf8') };
+    certPem = readFileSync(certFile, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? 'unknown error';
     throw new PkiError(`cannot read ${what} (${certFile}, ${keyFile}): ${code}`);
   }
+  return { certPem, keyPem: readPrivateKeyFile(keyFile, `${what} key`) };
 }
 
 export async function issueClientCertificate(

@@ -11,11 +11,13 @@ describe('edge configuration', () => {
       delete c.limits;
       delete c.throttle;
       delete c.tls.crl;
+      delete c.tls.minClientRsaBits;
       delete c.storage.usage;
       delete c.audit.accessLog;
     });
     assert.equal(r.error, undefined);
     assert.equal(r.config?.tls.maxClientCertLifetime, '24h');
+    assert.equal(r.config?.tls.minClientRsaBits, 2048);
     assert.equal(r.config?.limits.maxConnectionsPerIp, 64);
     assert.equal(r.config?.throttle.defaultPlan, 'standard');
     assert.equal(r.config?.audit.accessLog, 'logs/access.log');
@@ -47,6 +49,14 @@ describe('edge configuration', () => {
     assert.match(
       load((c) => (c.tls.maxClientCertLifetime = '1 day')).error ?? '',
       /maxClientCertLifetime/,
+    );
+  });
+
+  it('lets tls.minClientRsaBits be raised, never lowered below 2048', () => {
+    assert.equal(load((c) => (c.tls.minClientRsaBits = 3072)).config?.tls.minClientRsaBits, 3072);
+    assert.match(
+      load((c) => (c.tls.minClientRsaBits = 1024)).error ?? '',
+      /\/tls\/minClientRsaBits must be >= 2048/,
     );
   });
 });
