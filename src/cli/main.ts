@@ -32,7 +32,9 @@ usage:
   vulnvault pki rotate-server [--ttl 365d] [--dir DIR]        new server key and certificate
   vulnvault policy grant|revoke --ou OU|--client CLIENT_ID|--iam ROLE_ARN --action read|write --org ORG [--dir DIR]
   vulnvault policy list [--ou OU|--client ID|--iam ARN] [--action read|write] [--org ORG] [--json] [--dir DIR]
-  vulnvault audit verify [--dir DIR] [--key PUBLIC_KEY_PEM]   check the audit logs' hash chains and signed checkpoints
+  vulnvault audit verify [--dir DIR] [--key PUBLIC_KEY_PEM] [--anchor FILE]...
+                   check the audit logs' hash chains, signed checkpoints and anchored heads
+  vulnvault audit anchor --out FILE|- [--dir DIR] [--key PUBLIC_KEY_PEM]   export every log's current head
   vulnvault keys status [--json] [--dir DIR]                  key versions, states, which orgs' data keys each protects
   vulnvault keys rotate [--admin-key FILE] [--dir DIR]        new primary key version; rewraps every data key (online)
   vulnvault keys disable|enable --version N [--admin-key FILE] [--dir DIR]
