@@ -27,6 +27,8 @@ export interface SyslogSinkOptions {
 
 export function createSyslogSink(o: SyslogSinkOptions): AnchorSink {
   let socket: TLSSocket | undefined;
+  /** A connection being opened, so that close() can abandon it. */
+  let connecting: TLSSocket | undefined;
 
   function open(): Promise<TLSSocket> {
     return new Promise((resolve, reject) => {
@@ -42,12 +44,14 @@ export function createSyslogSink(o: SyslogSinkOptions): AnchorSink {
         minVersion: 'TLSv1.2',
         rejectUnauthorized: true,
       });
+      connecting = s;
       const timer = setTimeout(
         () => s.destroy(new Error(`no TLS connection within ${o.connectTimeoutMs ?? 10_000} ms`)),
         o.connectTimeoutMs ?? 10_000,
       );
       s.once('secureConnect', () => {
         clearTimeout(timer);
+        connecting = undefined;
         // Errors after this surface as a failed write or a close.
         s.on('error', () => undefined);
         s.on('close', () => {
@@ -59,6 +63,7 @@ export function createSyslogSink(o: SyslogSinkOptions): AnchorSink {
       });
       s.once('error', (err: Error) => {
         clearTimeout(timer);
+        connecting = undefined;
         reject(err);
       });
     });
@@ -75,6 +80,7 @@ export function createSyslogSink(o: SyslogSinkOptions): AnchorSink {
       );
     },
     close() {
+      connecting?.destroy(new Error('shutting down'));
       const s = socket;
       socket = undefined;
       if (!s || s.destroyed) return Promise.resolve();

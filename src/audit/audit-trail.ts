@@ -15,6 +15,7 @@ import { checkpointFileOf, createFileAuditSink } from './audit-file.js';
 import type { Checkpoint } from './checkpoint.js';
 import { openBatchedChainedLog, type BatchedChainedLog } from './batched-chained-log.js';
 import { moveAsideUnchainedLog } from './legacy-log.js';
+import { recordAt } from './log-seek.js';
 import { assertLogsExtendRecordedHeads, type CheckedLog } from './startup-check.js';
 
 export const ACCESS_LOG = 'access';
@@ -59,11 +60,19 @@ export function openAuditTrail(o: AuditTrailOptions): AuditTrail {
       'access log from before the chain moved aside; a chained one starts',
     );
   }
-  assertLogsExtendRecordedHeads(
-    serverLogs(o),
-    anchorDirHeads(o.anchorDir, false),
-    createPublicKey(o.signingKey),
-  );
+  const recorded = anchorDirHeads(o.anchorDir, false);
+  assertLogsExtendRecordedHeads(serverLogs(o), recorded, createPublicKey(o.signingKey));
+  for (const log of serverLogs(o)) {
+    // First start with anchors (an upgrade), or an anchor mount that is not
+    // there: nothing from before now can be checked. Said, not assumed.
+    const anchored = recorded.some((r) => r.lines.heads.some((h) => h.head.log === log.name));
+    if (!anchored && recordAt(log.file, Number.MAX_SAFE_INTEGER).lastSeq > 0) {
+      o.report.warn(
+        { log: log.file, anchorDir: o.anchorDir },
+        'no head of this audit log in the anchor directory: a truncation before this start cannot be detected there',
+      );
+    }
+  }
   const anchors = createAnchorPublisher(
     [fileAnchor, ...(o.syslog ? [createSyslogSink(o.syslog)] : [])],
     o.report,

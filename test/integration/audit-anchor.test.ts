@@ -228,6 +228,19 @@ describe('audit anchors: truncation is detected', () => {
     assert.equal(existsSync(out), false);
   });
 
+  it('warns when a log has records but the anchor directory has no head of it', async () => {
+    const dir = tampered((log, cps) => [log, cps], false);
+    const srv = await startVault({ ...t.config, dir });
+    await srv.close();
+    const warned = srv.logs
+      .map((l) => JSON.parse(l) as { msg: string; log?: string })
+      .filter((l) => /^no head of this audit log in the anchor directory/.test(l.msg))
+      .map((l) => l.log?.split('/').at(-1))
+      .sort();
+    assert.deepEqual(warned, ['access.log', 'authz.log', 'data-access.log']);
+    assert.ok(existsSync(join(`${dir}.audit-anchor`, 'heads.json')), 'and anchors from now on');
+  });
+
   it('passes a log that grew past its anchored head', async () => {
     const dir = tampered((log, cps) => [log, cps]);
     const srv = await startVault({ ...t.config, dir });
