@@ -23,8 +23,16 @@ export function hashLine(line: string): string {
 
 /** One record as written: sequence and chain fields first, then the body. */
 export function formatRecord(seq: number, prev: string, body: Record<string, unknown>): string {
-  const { seq: _s, prev: _p, ...rest } = body;
-  return JSON.stringify({ seq, prev, ...rest });
+  if (Object.hasOwn(body, 'seq') || Object.hasOwn(body, 'prev')) {
+    const { seq: _s, prev: _p, ...rest } = body;
+    return JSON.stringify({ seq, prev, ...rest });
+  }
+  // The access log formats one record per request: splice the chain fields
+  // into the body's JSON instead of copying the object (verify hashes the
+  // line as written, never a re-formatting of it).
+  const json = JSON.stringify(body);
+  const head = `{"seq":${seq},"prev":${JSON.stringify(prev)}`;
+  return json === '{}' ? `${head}}` : `${head},${json.slice(1)}`;
 }
 
 export type VerifyResult =
