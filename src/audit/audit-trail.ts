@@ -6,6 +6,7 @@
 // for it, so the server never continues, and never signs over, a cut log.
 
 import { createPublicKey, type KeyObject } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import type { AuditSink } from '../core/ports.js';
 import { anchorDirHeads } from './anchor-dir.js';
 import { createFileAnchorSink } from './anchor-file-sink.js';
@@ -15,7 +16,7 @@ import { checkpointFileOf, createFileAuditSink } from './audit-file.js';
 import type { Checkpoint } from './checkpoint.js';
 import { openBatchedChainedLog, type BatchedChainedLog } from './batched-chained-log.js';
 import { moveAsideUnchainedLog } from './legacy-log.js';
-import { recordAt } from './log-seek.js';
+import { readLogTail } from './log-lines.js';
 import { assertLogsExtendRecordedHeads, type CheckedLog } from './startup-check.js';
 
 export const ACCESS_LOG = 'access';
@@ -51,6 +52,10 @@ export function serverLogs(
   ].map(([name, file]) => ({ name: name!, file: file!, checkpointFile: checkpointFileOf(file!) }));
 }
 
+function hasCheckpoint(file: string): boolean {
+  return existsSync(file) && readLogTail(file).lastLine !== undefined;
+}
+
 export function openAuditTrail(o: AuditTrailOptions): AuditTrail {
   const fileAnchor = createFileAnchorSink(o.anchorDir);
   const moved = moveAsideUnchainedLog(o.accessLog);
@@ -63,10 +68,12 @@ export function openAuditTrail(o: AuditTrailOptions): AuditTrail {
   const recorded = anchorDirHeads(o.anchorDir, false);
   assertLogsExtendRecordedHeads(serverLogs(o), recorded, createPublicKey(o.signingKey));
   for (const log of serverLogs(o)) {
-    // First start with anchors (an upgrade), or an anchor mount that is not
-    // there: nothing from before now can be checked. Said, not assumed.
+    // A log that was checkpointed before but has no head in the anchor
+    // directory: a first start with anchors (an upgrade), or an anchor
+    // mount that is not there. Nothing from before now can be checked
+    // against it: said, not assumed.
     const anchored = recorded.some((r) => r.lines.heads.some((h) => h.head.log === log.name));
-    if (!anchored && recordAt(log.file, Number.MAX_SAFE_INTEGER).lastSeq > 0) {
+    if (!anchored && hasCheckpoint(log.checkpointFile)) {
       o.report.warn(
         { log: log.file, anchorDir: o.anchorDir },
         'no head of this audit log in the anchor directory: a truncation before this start cannot be detected there',
