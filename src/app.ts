@@ -5,7 +5,6 @@
 // Findings are sealed with per-org data keys wrapped by the configured key
 // provider (DP 1.1); rows from before encryption are sealed before serving.
 
-import { existsSync } from 'node:fs';
 import type { Server as HttpsServer } from 'node:https';
 import { dirname, join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
@@ -28,8 +27,7 @@ import { createSqlitePolicyReader } from './adapters/sqlite/policy-store.js';
 import { createSqliteUsageCounter } from './adapters/sqlite/usage-store.js';
 import { sealPlaintextFindings } from './adapters/sqlite/sealing.js';
 import { WriteLock } from './adapters/sqlite/write-lock.js';
-import { createFileAuditSink } from './audit/audit-file.js';
-import { createSigningKey, loadSigningKey } from './audit/signing-key.js';
+import { openAuditTrailFromConfig } from './audit/audit-trail-from-config.js';
 import {
   resolvePath,
   uploadLimitOf,
@@ -171,21 +169,16 @@ export async function assembleVault(
 
   const dbs: Db[] = [];
   let writer: SqliteFindingsWriter | undefined;
-  const signingKeyFile = resolvePath(config, config.audit.signingKey);
-  const verifyKeyFile = resolvePath(config, config.audit.verifyKey);
-  if (!existsSync(signingKeyFile) && !existsSync(verifyKeyFile)) {
-    // A directory from before the audit chain: give it a key once.
-    createSigningKey(signingKeyFile, verifyKeyFile);
-    logger.warn({ key: verifyKeyFile }, 'created an audit signing key');
+  let trail;
+  try {
+    // Refuses a log shorter than its last recorded head (LO 1.5).
+    trail = openAuditTrailFromConfig(config, logger);
+  } catch (err) {
+    cipherSource.close();
+    throw err;
   }
-  const audit = createFileAuditSink({
-    authorizationLog: resolvePath(config, config.audit.authorizationLog),
-    dataAccessLog: resolvePath(config, config.audit.dataAccessLog),
-    signingKey: loadSigningKey(signingKeyFile),
-    checkpointEvery: config.audit.checkpointEvery,
-    checkpointIntervalMs: config.audit.checkpointIntervalSeconds * 1000,
-  });
-  const accessLog = createAccessLog(resolvePath(config, config.audit.accessLog));
+  const { audit } = trail;
+  const accessLog = createAccessLog(trail.access);
   let usage: UsageCounter | undefined;
   let reloader: TlsReloader | undefined;
   try {
@@ -273,8 +266,7 @@ export async function assembleVault(
         await app.close();
         await writer?.close();
         usageCounter.close();
-        await accessLog.close();
-        await audit.close();
+        await trail.close();
         for (const db of dbs) db.close();
         cipherSource.close();
       },
@@ -285,8 +277,7 @@ export async function assembleVault(
     usage?.close();
     await writer?.close();
     for (const db of dbs) db.close();
-    await accessLog.close();
-    await audit.close();
+    await trail.close();
     throw err;
   }
 }

@@ -7,6 +7,7 @@
 
 import type { KeyObject } from 'node:crypto';
 import type { AuditSink, AuthzEvent, DataAccessEvent } from '../core/ports.js';
+import type { Checkpoint } from './checkpoint.js';
 import { openChainedLog, type ChainedLog } from './chained-log.js';
 
 export interface FileAuditOptions {
@@ -15,6 +16,8 @@ export interface FileAuditOptions {
   signingKey: KeyObject;
   checkpointEvery: number;
   checkpointIntervalMs: number;
+  /** Receives every new signed head (for the anchors outside the data directory). */
+  onCheckpoint?: (head: Checkpoint) => void;
 }
 
 export function checkpointFileOf(logFile: string): string {
@@ -30,6 +33,7 @@ export function createFileAuditSink(opts: FileAuditOptions): AuditSink {
       signingKey: opts.signingKey,
       checkpointEvery: opts.checkpointEvery,
       checkpointIntervalMs: opts.checkpointIntervalMs,
+      ...(opts.onCheckpoint ? { onCheckpoint: opts.onCheckpoint } : {}),
     });
   const authz = open(opts.authorizationLog, 'authz');
   let data: ChainedLog;

@@ -11,7 +11,9 @@
 // a `torn-record-sealed` record that names the torn bytes' hash; verify
 // accepts a torn line only when such a seal follows it.
 
-import { createHash, sign, verify, type KeyObject } from 'node:crypto';
+import { createHash, type KeyObject } from 'node:crypto';
+import { parseCheckpoints } from './checkpoint.js';
+import type { LogLine } from './log-lines.js';
 
 export const GENESIS = '0'.repeat(64);
 
@@ -19,83 +21,45 @@ export function hashLine(line: string): string {
   return createHash('sha256').update(line, 'utf8').digest('hex');
 }
 
-export interface Checkpoint {
-  log: string;
-  seq: number;
-  hash: string;
-  time: string;
-  sig: string;
-}
-
-function payload(c: Omit<Checkpoint, 'sig'>): Buffer {
-  // The log name is signed too, so checkpoints cannot be moved between logs.
-  return Buffer.from(`vulnvault-audit-checkpoint/v1\n${c.log}\n${c.seq}\n${c.hash}\n${c.time}`);
-}
-
-export function signCheckpoint(c: Omit<Checkpoint, 'sig'>, key: KeyObject): Checkpoint {
-  return { ...c, sig: sign(null, payload(c), key).toString('base64') };
-}
-
-export function checkpointValid(c: Checkpoint, publicKey: KeyObject): boolean {
-  try {
-    return verify(null, payload(c), publicKey, Buffer.from(c.sig, 'base64'));
-  } catch {
-    return false;
-  }
-}
-
 /** One record as written: sequence and chain fields first, then the body. */
 export function formatRecord(seq: number, prev: string, body: Record<string, unknown>): string {
-  const { seq: _s, prev: _p, ...rest } = body;
-  return JSON.stringify({ seq, prev, ...rest });
-}
-
-export interface LogLine {
-  text: string;
-  /** False only for a final line with no newline after it. */
-  terminated: boolean;
+  if (Object.hasOwn(body, 'seq') || Object.hasOwn(body, 'prev')) {
+    const { seq: _s, prev: _p, ...rest } = body;
+    return JSON.stringify({ seq, prev, ...rest });
+  }
+  // The access log formats one record per request: splice the chain fields
+  // into the body's JSON instead of copying the object (verify hashes the
+  // line as written, never a re-formatting of it).
+  const json = JSON.stringify(body);
+  const head = `{"seq":${seq},"prev":${JSON.stringify(prev)}`;
+  return json === '{}' ? `${head}}` : `${head},${json.slice(1)}`;
 }
 
 export type VerifyResult =
-  | { ok: true; records: number; checkpoints: number; lastCheckpointSeq: number; sealed: number }
+  | {
+      ok: true;
+      records: number;
+      checkpoints: number;
+      lastCheckpointSeq: number;
+      sealed: number;
+      /** Hash of each record asked for in `hashesOf` that the log holds. */
+      hashes: Map<number, string>;
+      /** Hash of the last record (GENESIS for an empty log): the log's head. */
+      lastHash: string;
+    }
   | { ok: false; error: string };
 
-function parseCheckpoints(lines: Iterable<LogLine>, log: string, publicKey: KeyObject) {
-  const cps: Checkpoint[] = [];
-  let n = 0;
-  for (const { text } of lines) {
-    n++;
-    if (text === '') continue;
-    let c: Checkpoint;
-    try {
-      c = JSON.parse(text) as Checkpoint;
-    } catch {
-      return `checkpoint line ${n} is not valid JSON`;
-    }
-    if (c.log !== log || !checkpointValid(c, publicKey)) {
-      return `checkpoint line ${n} (seq ${String(c.seq)}) has an invalid signature`;
-    }
-    const last = cps.at(-1);
-    if (last && c.seq < last.seq) return `checkpoint line ${n} goes backwards (seq ${c.seq})`;
-    if (last && c.seq === last.seq) {
-      // A restart may repeat the last checkpoint; a different hash for the
-      // same seq means the log was rewritten after it was vouched for.
-      if (c.hash !== last.hash) {
-        return `checkpoint line ${n} disagrees with an earlier checkpoint about seq ${c.seq} (the log was rewritten after it was signed)`;
-      }
-      continue;
-    }
-    cps.push(c);
-  }
-  return cps;
-}
-
-/** Verifies one chained log against its signed checkpoints. */
+/**
+ * Verifies one chained log against its signed checkpoints. `hashesOf` names
+ * sequence numbers whose record hashes the caller needs (to compare them
+ * with heads anchored outside the data directory: src/audit/anchor-check.ts).
+ */
 export async function verifyChain(
   log: string,
   lines: AsyncIterable<LogLine>,
   checkpointLines: Iterable<LogLine>,
   publicKey: KeyObject,
+  hashesOf: ReadonlySet<number> = new Set(),
 ): Promise<VerifyResult> {
   const cps = parseCheckpoints(checkpointLines, log, publicKey);
   if (typeof cps === 'string') return { ok: false, error: cps };
@@ -106,6 +70,7 @@ export async function verifyChain(
   let lineNo = 0;
   let sealed = 0;
   let torn: { hash: string; lineNo: number } | undefined;
+  const hashes = new Map<number, string>();
   for await (const { text, terminated } of lines) {
     lineNo++;
     if (!terminated) {
@@ -150,6 +115,7 @@ export async function verifyChain(
         error: `line ${lineNo} (seq ${expected}): does not match its signed checkpoint (the record was changed)`,
       };
     }
+    if (hashesOf.has(expected)) hashes.set(expected, h);
     prev = h;
     expected++;
   }
@@ -168,5 +134,7 @@ export async function verifyChain(
     checkpoints: cps.length,
     lastCheckpointSeq: top?.seq ?? 0,
     sealed,
+    hashes,
+    lastHash: prev,
   };
 }

@@ -10,7 +10,12 @@ import {
   readFileSync,
   readSync,
 } from 'node:fs';
-import type { LogLine } from './chain.js';
+
+export interface LogLine {
+  text: string;
+  /** False only for a final line with no newline after it. */
+  terminated: boolean;
+}
 
 export async function* readLogLines(file: string): AsyncGenerator<LogLine> {
   if (!existsSync(file)) return;

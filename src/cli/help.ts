@@ -144,18 +144,37 @@ const COMMANDS: Record<string, Help> = {
     examples: ['vulnvault policy list --ou scanner', 'vulnvault policy list --org org1 --json'],
   },
   'audit verify': {
-    usage: ['audit verify [--dir DIR] [--key PUBLIC_KEY_PEM]'],
+    usage: ['audit verify [--dir DIR] [--key PUBLIC_KEY_PEM] [--anchor FILE]...'],
     about:
-      "Checks the audit logs' hash chains and signed checkpoints (and the key-admin log).\n" +
-      'Exit 0 and OK when intact, exit 1 naming the first bad record otherwise.',
+      "Checks the audit logs' hash chains, signed checkpoints (and the key-admin log), and that\n" +
+      'each log still extends every head anchored outside DIR (the anchor directory, and each\n' +
+      '--anchor FILE). Exit 0 and OK when intact, exit 1 naming the log and the first bad record.',
     options: [
       DIR,
       [
         '--key PUBLIC_KEY_PEM',
         'verify with this copy of the public key (default DIR/keys/audit-signing.pub)',
       ],
+      ['--anchor FILE', 'heads exported earlier by `audit anchor` (repeatable)'],
     ],
-    examples: ['vulnvault audit verify', 'vulnvault audit verify --key audit.pub'],
+    examples: [
+      'vulnvault audit verify',
+      'vulnvault audit verify --key audit.pub --anchor /mnt/worm/heads-2026-12-04.jsonl',
+    ],
+  },
+  'audit anchor': {
+    usage: ['audit anchor --out FILE|- [--dir DIR] [--key PUBLIC_KEY_PEM] [--anchor FILE]...'],
+    about:
+      'Verifies the logs as `audit verify` does, then writes the current head of every log to\n' +
+      'FILE (or stdout with -), for a later `audit verify --anchor FILE`. Writes nothing when a\n' +
+      'log fails its checks. Keep FILE off this host.',
+    options: [
+      ['--out FILE|-', 'where to write the heads (not inside DIR)'],
+      DIR,
+      ['--key PUBLIC_KEY_PEM', 'verify with this copy of the public key'],
+      ['--anchor FILE', 'heads exported earlier, checked first (repeatable)'],
+    ],
+    examples: ['vulnvault audit anchor --out /mnt/worm/heads-$(date +%F).jsonl'],
   },
   'keys status': {
     usage: ['keys status [--json] [--dir DIR]'],
@@ -295,7 +314,7 @@ usage: vulnvault COMMAND [OPTIONS]     ('vulnvault COMMAND --help' for its optio
   start         init the directory if missing, then serve (npm start)
   pki           issue, renew, revoke, crl, rotate-server: client and server certificates
   policy        grant, revoke, list: who may read or write which org
-  audit         verify: check the audit logs' hash chains and signed checkpoints
+  audit         verify, anchor: check the audit logs' chains, checkpoints and anchored heads
   keys          status, init, rotate, disable, enable, schedule-deletion, cancel-deletion
   backup        consistent online backup of the stores (no keys, PKI or logs)
   restore       restore a backup into a stopped server's directory

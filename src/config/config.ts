@@ -3,7 +3,7 @@
 // settings that have flags: command-line flag > file > default.
 
 import { readFileSync } from 'node:fs';
-import { isAbsolute, join, resolve } from 'node:path';
+import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { Ajv } from 'ajv';
 import { parseCidr } from '../core/cidr.js';
 import { ConfigError } from './config-error.js';
@@ -149,6 +149,34 @@ export interface KeySettings {
   kms?: { keyId: string; region: string; endpoint?: string };
 }
 
+/**
+ * LO 1.5: where every audit log's signed heads are sent besides its own
+ * checkpoints file, so that a truncation of the data directory is noticed.
+ */
+export interface AnchorSettings {
+  /** Local anchor directory (heads.json, anchor.jsonl); must be outside DIR. Default DIR.audit-anchor. */
+  dir?: string;
+  /** A syslog collector reached over TLS (RFC 5425). */
+  syslog?: SyslogAnchorSettings;
+}
+
+export interface SyslogAnchorSettings {
+  host: string;
+  /** Default 6514 (syslog over TLS). */
+  port?: number;
+  /** PEM file of the CA(s) the collector's certificate must chain to. */
+  ca: string;
+  /** Client certificate and key (PEM files) when the collector asks for one. */
+  cert?: string;
+  key?: string;
+  /** Name the collector's certificate must carry, when not host. */
+  serverName?: string;
+  /** RFC 5424 APP-NAME. Default "vulnvault". */
+  appName?: string;
+}
+
+export const DEFAULT_SYSLOG_PORT = 6514;
+
 export interface ConfigFile {
   version: 1;
   /** uploadLimitBytes: cap of a streamed scan upload (default 1 GiB). */
@@ -168,6 +196,7 @@ export interface ConfigFile {
     verifyKey: string;
     checkpointEvery: number;
     checkpointIntervalSeconds: number;
+    anchor: AnchorSettings;
   };
   keys: KeySettings;
 }
@@ -232,6 +261,7 @@ export function defaultConfigFile(): ConfigFile {
       verifyKey: 'keys/audit-signing.pub',
       checkpointEvery: 1000,
       checkpointIntervalSeconds: 60,
+      anchor: {},
     },
     keys: {
       provider: 'local',
@@ -448,6 +478,27 @@ const schema = {
         verifyKey: path,
         checkpointEvery: { type: 'integer', minimum: 1, maximum: 1000000 },
         checkpointIntervalSeconds: { type: 'integer', minimum: 1, maximum: 86400 },
+        anchor: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            dir: path,
+            syslog: {
+              type: 'object',
+              additionalProperties: false,
+              required: ['host', 'ca'],
+              properties: {
+                host: { type: 'string', minLength: 1, maxLength: 255 },
+                port: { type: 'integer', minimum: 1, maximum: 65535 },
+                ca: path,
+                cert: path,
+                key: path,
+                serverName: { type: 'string', minLength: 1, maxLength: 255 },
+                appName: { type: 'string', pattern: '^[\\x21-\\x7e]{1,48}$' },
+              },
+            },
+          },
+        },
       },
     },
     keys: {
@@ -522,6 +573,10 @@ function semanticError(c: ConfigFile): string | undefined {
   }
   if (c.limits.headersTimeoutMs > c.limits.requestTimeoutMs) {
     return '/limits/headersTimeoutMs must not exceed /limits/requestTimeoutMs';
+  }
+  const syslog = c.audit.anchor.syslog;
+  if (syslog && (syslog.cert === undefined) !== (syslog.key === undefined)) {
+    return '/audit/anchor/syslog needs both cert and key, or neither';
   }
   if (c.keys.provider === 'kms' && c.keys.kms === undefined) {
     return "/keys/provider is 'kms' but /keys/kms (keyId, region) is missing";
@@ -625,7 +680,25 @@ export function loadConfig(dir: string): Config {
   }
   const semantic = semanticError(data);
   if (semantic) throw new ConfigError(`config ${file}: ${semantic}`);
-  return deepFreeze({ ...data, dir: abs });
+  const config = { ...data, dir: abs };
+  const anchor = anchorDirOf(config);
+  if (isInside(anchor, abs)) {
+    throw new ConfigError(
+      `config ${file}: /audit/anchor/dir ${anchor} is inside the data directory; it must be outside it (another directory or mount), or a cut of the logs can take their anchor with them`,
+    );
+  }
+  return deepFreeze(config);
+}
+
+function isInside(path: string, dir: string): boolean {
+  const r = relative(dir, path);
+  return r === '' || (r !== '..' && !r.startsWith(`..${sep}`) && !isAbsolute(r));
+}
+
+/** The local audit anchor directory: audit.anchor.dir, else DIR.audit-anchor beside DIR. */
+export function anchorDirOf(config: Pick<Config, 'dir' | 'audit'>): string {
+  const d = config.audit.anchor.dir;
+  return d === undefined ? `${config.dir}.audit-anchor` : resolvePath(config, d);
 }
 
 export const DEFAULT_UPLOAD_LIMIT = 1024 * 1024 * 1024;

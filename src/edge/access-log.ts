@@ -2,14 +2,12 @@
 // request id, source IP (and the client IP when a trusted proxy forwarded
 // it), principal, method, route, status, bytes in/out, latency, TLS version
 // and cipher. Lines are built with JSON.stringify, so no header, path or
-// certificate field can end a record early or forge another. Unlike the
-// authorization log this one is buffered (pino's SonicBoom, flushed every
-// 250 ms and on close): it records traffic, not decisions.
+// certificate field can end a record early or forge another. The records go
+// to a sink the composition root provides: the hash-chained, checkpointed
+// access log (src/audit/batched-chained-log.ts), which queues them and writes
+// in batches, so a request never waits on the disk.
 
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 import type { TLSSocket } from 'node:tls';
-import { destination } from 'pino';
 
 export interface AccessRecord {
   time: string;
@@ -36,23 +34,18 @@ export interface AccessLog {
   close(): Promise<void>;
 }
 
-export function createAccessLog(file: string): AccessLog {
-  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
-  const out = destination({ dest: file, minLength: 4096, periodicFlush: 250, mode: 0o600 });
-  let closed = false;
+/** Where access records go; append() must not block (it runs for every request). */
+export interface AccessRecordSink {
+  append(body: Record<string, unknown>): void;
+  close(): Promise<void>;
+}
+
+export function createAccessLog(sink: AccessRecordSink): AccessLog {
   return {
     write(record) {
-      if (!closed) out.write(JSON.stringify({ log: 'access', ...record }) + '\n');
+      sink.append({ log: 'access', ...record });
     },
-    close() {
-      if (closed) return Promise.resolve();
-      closed = true;
-      return new Promise((resolve) => {
-        out.once('close', () => resolve());
-        out.once('error', () => resolve());
-        out.end();
-      });
-    },
+    close: () => sink.close(),
   };
 }
 

@@ -1,7 +1,9 @@
 // LO 1.4/1.5: the audit logs are tamper-evident. A real server writes them;
 // then each kind of tampering is applied to a copy and `vulnvault audit
 // verify` (the real CLI) must fail naming the first bad record, while the
-// untouched logs pass.
+// untouched logs pass. The access log is chained and checked like the
+// authorization and data-access logs. (Truncations that leave a shorter but
+// consistent log are for the anchors: audit-anchor.test.ts.)
 
 import assert from 'node:assert/strict';
 import {
@@ -17,6 +19,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { formatRecord, hashLine } from '../../src/audit/chain.js';
+import { loadConfig } from '../../src/config/config.js';
 import { runCli } from '../helpers/cli.js';
 import {
   call,
@@ -35,7 +38,13 @@ describe('audit log tamper evidence', () => {
   before(async () => {
     t = await makeTestDir();
     scratch = mkdtempSync(join(tmpdir(), 'vulnvault-audit-'));
-    const srv = await startVault({ ...t.config, audit: { ...t.config.audit, checkpointEvery: 4 } });
+    // In the file, so that `audit verify` holds the logs to it too.
+    const file = join(t.dir, 'vulnvault.json');
+    const cfg = JSON.parse(readFileSync(file, 'utf8'));
+    cfg.audit.checkpointEvery = 4;
+    writeFileSync(file, JSON.stringify(cfg));
+    t.config = loadConfig(t.dir);
+    const srv = await startVault(t.config);
     const nasty = await clientCert(t.ca, { cn: 'evil\r\n{"seq":1}', o: 'x', ou: ['customer'] });
     for (let i = 0; i < 6; i++) {
       await postJson(srv.port, t.ca.certPem, t.scanner, demoRecord({ VulnID: `A-${i}` }));
@@ -50,11 +59,11 @@ describe('audit log tamper evidence', () => {
   });
 
   let n = 0;
-  /** A copy of the data directory whose authz log is rewritten by `mutate`. */
-  function tampered(mutate: (lines: string[]) => string[] | string): string {
+  /** A copy of the data directory whose log (authz by default) is rewritten by `mutate`. */
+  function tampered(mutate: (lines: string[]) => string[] | string, log = 'authz.log'): string {
     const dir = join(scratch, `case-${n++}`);
     cpSync(t.dir, dir, { recursive: true });
-    const file = join(dir, 'logs', 'authz.log');
+    const file = join(dir, 'logs', log);
     const lines = readFileSync(file, 'utf8').split('\n').slice(0, -1);
     const out = mutate(lines);
     writeFileSync(file, typeof out === 'string' ? out : out.join('\n') + '\n');
@@ -65,14 +74,29 @@ describe('audit log tamper evidence', () => {
     return runCli(['audit', 'verify', '--dir', dir]);
   }
 
-  it('passes on the untouched logs, with checkpoints and the data-access log', () => {
+  it('passes on the untouched logs, with checkpoints, the data-access and the access log', () => {
     const r = verify(t.dir);
     assert.equal(r.status, 0, r.stdout + r.stderr);
-    assert.match(r.stdout, /^OK authz\.log: 18 records, 5 checkpoints \(last at seq 18\)$/m);
     assert.match(
       r.stdout,
-      /^OK data-access\.log: 12 records, \d+ checkpoints \(last at seq 12\)$/m,
+      /^OK authz\.log: 18 records, 5 checkpoints \(last at seq 18\), extends its anchored head \(seq 18\)$/m,
     );
+    assert.match(
+      r.stdout,
+      /^OK data-access\.log: 12 records, \d+ checkpoints \(last at seq 12\), extends its anchored head \(seq 12\)$/m,
+    );
+    assert.match(
+      r.stdout,
+      /^OK access\.log: 18 records, \d+ checkpoints \(last at seq 18\), extends its anchored head \(seq 18\)$/m,
+    );
+    const access = readFileSync(join(t.dir, 'logs', 'access.log'), 'utf8')
+      .trim()
+      .split('\n');
+    assert.equal(access.length, 18);
+    const a1 = JSON.parse(access[1]!);
+    assert.equal(a1.seq, 2);
+    assert.equal(a1.prev, hashLine(access[0]!));
+    assert.equal(a1.log, 'access');
     const data = readFileSync(join(t.dir, 'logs', 'data-access.log'), 'utf8')
       .trim()
       .split('\n');
@@ -191,10 +215,67 @@ describe('audit log tamper evidence', () => {
     const dir = tampered((lines) => lines);
     const file = join(dir, 'logs', 'authz.log');
     truncateSync(file, statSync(file).size - 20);
-    const srv = await startVault({ ...t.config, dir });
-    await srv.close();
+    const cut = readFileSync(file);
+    // The server does not seal (or sign over) a log shorter than its last checkpoint.
+    await assert.rejects(
+      startVault({ ...t.config, dir }),
+      /authz\.log ends at seq 17 but its last recorded head \(.*authz\.log\.checkpoints\) is seq 18: records were removed/,
+    );
+    assert.deepEqual(readFileSync(file), cut, 'the log is left as it was found');
     const r = verify(dir);
     assert.equal(r.status, 1);
-    assert.match(r.stdout, /disagrees with an earlier checkpoint about seq 18/);
+    assert.match(r.stdout, /FAIL authz\.log: line 18: torn record at the end of the log/);
+  });
+
+  it('detects a changed status in the access log', () => {
+    const dir = tampered((lines) => {
+      const i = lines.findIndex((l) => l.includes('"status":403'));
+      assert.ok(i >= 0);
+      lines[i] = lines[i]!.replace('"status":403', '"status":200');
+      return lines;
+    }, 'access.log');
+    const r = verify(dir);
+    assert.equal(r.status, 1);
+    assert.match(
+      r.stdout,
+      /FAIL access\.log: line \d+ \(seq \d+\): (hash chain broken|does not match its signed checkpoint)/,
+    );
+  });
+
+  it('detects a deleted access-log line', () => {
+    const r = verify(tampered((lines) => lines.filter((_, i) => i !== 4), 'access.log'));
+    assert.equal(r.status, 1);
+    assert.match(r.stdout, /FAIL access\.log: line 5: expected seq 5, found 6/);
+  });
+
+  for (const [what, content] of [
+    ['missing', undefined],
+    ['empty', ''],
+  ] as const) {
+    it(`fails when a checkpoints file is ${what} and its log is longer than checkpointEvery`, () => {
+      const dir = tampered((lines) => lines);
+      const cps = join(dir, 'logs', 'data-access.log.checkpoints');
+      if (content === undefined) rmSync(cps);
+      else writeFileSync(cps, content);
+      const r = verify(dir);
+      assert.equal(r.status, 1);
+      assert.match(
+        r.stdout,
+        /FAIL data-access\.log: 12 records and no checkpoint, but the server signs one at least every 4 records \(the checkpoints file is missing or was emptied\)/,
+      );
+    });
+  }
+
+  it('fails when the later checkpoints of a log were removed', () => {
+    const dir = tampered((lines) => lines);
+    const cps = join(dir, 'logs', 'authz.log.checkpoints');
+    const kept = readFileSync(cps, 'utf8').split('\n').slice(0, 2);
+    writeFileSync(cps, kept.join('\n') + '\n');
+    const r = verify(dir);
+    assert.equal(r.status, 1);
+    assert.match(
+      r.stdout,
+      /FAIL authz\.log: 10 records follow the last checkpoint \(seq 8\), but the server signs one at least every 4 records/,
+    );
   });
 });

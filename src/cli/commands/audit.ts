@@ -1,61 +1,67 @@
-// vulnvault audit verify: checks both audit logs against their hash chains
-// and signed checkpoints. Exit 0 and "OK" when intact; exit 1 naming the
-// first bad record otherwise. The key-admin log (when there is one) is
-// checked too, against the key-admin public key that signs its checkpoints.
+// vulnvault audit verify: checks every audit log (authorization, data
+// access, access, key-admin) against its hash chain, its signed checkpoints
+// and the heads anchored outside the data directory. Exit 0 and "OK" when
+// intact; exit 1 naming the log and the first problem otherwise.
+// vulnvault audit anchor --out FILE: the same checks, then the current head
+// of every log written to FILE (or stdout with '-'), to keep off the host and
+// give back to `audit verify --anchor FILE`.
 
-import { existsSync } from 'node:fs';
-import type { KeyObject } from 'node:crypto';
-import { basename } from 'node:path';
-import { checkpointFileOf } from '../../audit/audit-file.js';
-import { verifyChain } from '../../audit/chain.js';
-import { readLogLines, readSmallLogLines } from '../../audit/log-lines.js';
-import { loadVerifyKey } from '../../audit/signing-key.js';
-import { DEFAULT_DIR, loadConfig, resolvePath } from '../../config/config.js';
+import { resolve, sep } from 'node:path';
+import { writeFileSync } from 'node:fs';
+import { formatHead } from '../../audit/heads.js';
+import { DEFAULT_DIR, loadConfig } from '../../config/config.js';
+import { checkAuditLogs } from '../audit-check.js';
 import { CliError } from '../cli-error.js';
-import { loadAdminPublicKey } from '../../crypto/admin-key.js';
-import { KEY_ADMIN_LOG, keyAdminLogFile } from '../../crypto/key-admin-log.js';
-import { parse } from '../args.js';
+import { parse, required } from '../args.js';
 
 export async function auditCommand(argv: string[]): Promise<void> {
   const [sub, ...rest] = argv;
-  if (sub !== 'verify')
-    throw new CliError(`audit: unknown subcommand '${sub ?? ''}' (expected: verify)`, 2);
-  const { values } = parse('audit verify', rest, {
+  if (sub === 'verify') return verify(rest);
+  if (sub === 'anchor') return anchor(rest);
+  throw new CliError(`audit: unknown subcommand '${sub ?? ''}' (expected: verify, anchor)`, 2);
+}
+
+async function verify(argv: string[]): Promise<void> {
+  const { values } = parse('audit verify', argv, {
     dir: { type: 'string', default: DEFAULT_DIR },
     key: { type: 'string' },
+    anchor: { type: 'string', multiple: true },
   });
+  const report = await checkAuditLogs(loadConfig(values.dir), {
+    key: values.key,
+    anchors: values.anchor ?? [],
+  });
+  for (const line of report.lines) process.stdout.write(`${line}\n`);
+  if (report.failed) throw new CliError('audit verification failed', 1);
+}
+
+async function anchor(argv: string[]): Promise<void> {
+  const { values } = parse('audit anchor', argv, {
+    dir: { type: 'string', default: DEFAULT_DIR },
+    key: { type: 'string' },
+    anchor: { type: 'string', multiple: true },
+    out: { type: 'string' },
+  });
+  const out = required('audit anchor', values.out, '--out');
   const config = loadConfig(values.dir);
-  // --key lets an auditor verify with a copy of the public key kept off-host.
-  const publicKey = loadVerifyKey(values.key ?? resolvePath(config, config.audit.verifyKey));
-  let failed = false;
-  const logs: [string, string, () => KeyObject][] = [
-    ['authz', resolvePath(config, config.audit.authorizationLog), () => publicKey],
-    ['data-access', resolvePath(config, config.audit.dataAccessLog), () => publicKey],
-  ];
-  const keyLog = keyAdminLogFile(config);
-  if (existsSync(keyLog)) {
-    logs.push([
-      KEY_ADMIN_LOG,
-      keyLog,
-      () => loadAdminPublicKey(resolvePath(config, config.keys.adminPublicKey)),
-    ]);
+  const report = await checkAuditLogs(config, { key: values.key, anchors: values.anchor ?? [] });
+  // Progress goes to stderr so that `--out -` writes nothing but heads.
+  for (const line of report.lines) process.stderr.write(`${line}\n`);
+  // Anchoring a log that fails its checks would vouch for the damage.
+  if (report.failed)
+    throw new CliError('audit anchor: not written, the logs failed verification', 1);
+  const text = report.heads.map((h) => formatHead(h) + '\n').join('');
+  if (out === '-') {
+    process.stdout.write(text);
+    return;
   }
-  for (const [name, file, keyOf] of logs) {
-    const result = await verifyChain(
-      name,
-      readLogLines(file),
-      readSmallLogLines(checkpointFileOf(file)),
-      keyOf(),
+  const file = resolve(out);
+  if (file.startsWith(config.dir + sep)) {
+    process.stderr.write(
+      `vulnvault: warning: ${file} is inside the data directory; copy it off the host, where a cut of the logs cannot reach it\n`,
     );
-    if (result.ok) {
-      const sealed = result.sealed > 0 ? `, ${result.sealed} torn record(s) sealed` : '';
-      process.stdout.write(
-        `OK ${basename(file)}: ${result.records} records, ${result.checkpoints} checkpoints (last at seq ${result.lastCheckpointSeq})${sealed}\n`,
-      );
-    } else {
-      failed = true;
-      process.stdout.write(`FAIL ${basename(file)}: ${result.error}\n`);
-    }
   }
-  if (failed) throw new CliError('audit verification failed', 1);
+  writeFileSync(file, text, { mode: 0o644 });
+  for (const h of report.heads) process.stderr.write(`anchored ${h.log} at seq ${h.seq}\n`);
+  process.stderr.write(`wrote ${file}\n`);
 }

@@ -6,8 +6,15 @@ import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:
 import { join, resolve } from 'node:path';
 import { openFindingsDb, openPolicyDb } from '../../adapters/sqlite/database.js';
 import { createSqlitePolicyWriter } from '../../adapters/sqlite/policy-store.js';
-import { CONFIG_FILE, DEFAULT_DIR, defaultConfigFile, resolvePath } from '../../config/config.js';
+import {
+  anchorDirOf,
+  CONFIG_FILE,
+  DEFAULT_DIR,
+  defaultConfigFile,
+  resolvePath,
+} from '../../config/config.js';
 import { CliError } from '../cli-error.js';
+import { setAsideStaleAnchorDir } from '../../audit/anchor-dir.js';
 import { createSigningKey } from '../../audit/signing-key.js';
 import { createAdminKey, defaultAdminKeyFile } from '../../crypto/admin-key.js';
 import { createKeyring } from '../../crypto/key-admin.js';
@@ -114,6 +121,11 @@ export async function initDir(
   });
   policyDb.close();
   mkdirSync(join(dir, 'logs'), { recursive: true, mode: 0o700 });
+  // The audit anchor lives beside DIR, outside it (LO 1.5).
+  const anchorDir = anchorDirOf({ ...cfg, dir });
+  const staleAnchor = setAsideStaleAnchorDir(anchorDir);
+  if (staleAnchor) out.write(`vulnvault: the previous audit anchor was moved to ${staleAnchor}\n`);
+  mkdirSync(anchorDir, { recursive: true, mode: 0o700 });
   createSigningKey(resolvePath(ctx, cfg.audit.signingKey), resolvePath(ctx, cfg.audit.verifyKey));
 
   const adminKey = createAdminKey(adminKeyFile, resolvePath(ctx, cfg.keys.adminPublicKey));
@@ -168,6 +180,7 @@ export function initSummary(dirArg: string, adminKeyFile: string): string {
     `  server cert   ${d}/pki/server.crt (localhost, 127.0.0.1, ::1)`,
     `  clients       ${d}/pki/clients/scanner.crt (OU=scanner), ${d}/pki/clients/customer.crt (OU=customer), valid 24h`,
     `  policy        OU scanner may write org1…org6; OU customer may read org1`,
+    `  audit anchor  ${resolve(dirArg)}.audit-anchor/ (outside ${d}): the audit logs' signed heads; copy it off this host`,
     `  keyring       ${d}/keys/keyring.json (mode 0600): wraps each org's data key`,
     `  key-admin key ${adminKeyFile} (mode 0600): needed only by 'vulnvault keys'; move it off this host`,
     '',
