@@ -205,12 +205,20 @@ describe('key rotation while serving', () => {
       const piece = Math.ceil(body.length / 20);
       const held = body.length - piece;
       let sent = 0;
+      let allHeldSent: () => void = () => undefined;
+      const heldSent = new Promise<void>((r) => (allHeldSent = r));
       timer = setInterval(() => {
-        if (sent >= held || !sock.writable) return clearInterval(timer);
+        if (sent >= held || !sock.writable) {
+          clearInterval(timer);
+          return allHeldSent();
+        }
         sock.write(body.subarray(sent, Math.min(sent + piece, held)));
         sent = Math.min(sent + piece, held);
       }, 200);
-      void keyOff.then(() => {
+      // The last piece goes only after every earlier piece (on a slow
+      // machine the key may be off before the trickle is done) and after
+      // the key is off: bytes never go out of order.
+      void Promise.all([keyOff, heldSent]).then(() => {
         if (sock.writable) sock.write(body.subarray(held));
       });
     });
