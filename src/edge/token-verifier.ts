@@ -171,19 +171,20 @@ export function createTokenVerifier(
       throw new TokenRefusal('token_invalid', reason, shownIss);
     };
     for (const name of KEY_HEADERS) {
-      if (name in header) {
+      if (Object.hasOwn(header, name)) {
         refuseHeader(
           `header ${name} not accepted: keys come only from the issuer's configured JWKS`,
         );
       }
     }
-    if ('crit' in header) refuseHeader('header crit not accepted: no JWS extension is supported');
-    if ('cty' in header) {
+    if (Object.hasOwn(header, 'crit'))
+      refuseHeader('header crit not accepted: no JWS extension is supported');
+    if (Object.hasOwn(header, 'cty')) {
       refuseHeader(
         'header cty not accepted: nested tokens are not (the payload must be the claims)',
       );
     }
-    if ('kid' in header && (typeof header.kid !== 'string' || !KID.test(header.kid))) {
+    if (Object.hasOwn(header, 'kid') && (typeof header.kid !== 'string' || !KID.test(header.kid))) {
       refuseHeader('kid is not a key id (1 to 256 printable ASCII characters)');
     }
     if (claimed === undefined) {
