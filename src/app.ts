@@ -5,6 +5,7 @@
 // Findings are sealed with per-org data keys wrapped by the configured key
 // provider (DP 1.1); rows from before encryption are sealed before serving.
 
+import { existsSync } from 'node:fs';
 import type { Server as HttpsServer } from 'node:https';
 import { dirname, join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
@@ -35,8 +36,10 @@ import {
   type AuthSettings,
   type Config,
 } from './config/config.js';
+import type { CursorKeys } from './core/cursor-keys.js';
 import type { KeyProvider } from './core/keys.js';
 import type { UsageCounter } from './core/ports.js';
+import { createCursorSecret, createFileCursorKeys } from './crypto/cursor-secret.js';
 import { createDataKeys } from './crypto/data-keys.js';
 import { createFindingCiphers, type FindingCiphers } from './crypto/finding-ciphers.js';
 import { openKeyProvider } from './crypto/key-provider-from-config.js';
@@ -88,6 +91,29 @@ export interface Vault {
 export interface CipherSource {
   ciphers(findings: { writerDb: Db; readerDb: Db; lock: WriteLock }): Promise<FindingCiphers>;
   close(): void;
+}
+
+/**
+ * The page-cursor secret (keys.cursorSecret). A directory from before keyed
+ * cursors gets one at its first start; a file that does not load (readable
+ * by others, damaged) stops the start.
+ */
+function openCursorKeys(config: Config, logger: Logger): CursorKeys {
+  const file = resolvePath(config, config.keys.cursorSecret);
+  try {
+    if (!existsSync(file)) {
+      createCursorSecret(file);
+      logger.warn({ file }, 'created a page-cursor secret');
+    }
+    return createFileCursorKeys(file, {
+      reloadIntervalMs: config.keys.reloadIntervalMs,
+      onReload: () => logger.info({ file }, 'page-cursor secret reloaded'),
+      onReloadError: (err) =>
+        logger.error({ err: err.message }, 'page-cursor secret not reloaded; keeping the previous'),
+    });
+  } catch (err) {
+    throw new StartupError((err as Error).message);
+  }
 }
 
 /** The server `vulnvault serve` runs. */
@@ -165,6 +191,7 @@ export async function assembleVault(
     throw new StartupError(`config: ${(err as Error).message}`);
   }
 
+  const cursors = openCursorKeys(config, logger);
   const cipherSource = await openCiphers();
 
   const dbs: Db[] = [];
@@ -233,6 +260,7 @@ export async function assembleVault(
         writer,
         idempotency: createSqliteIdempotencyStore(idempotencyDb),
         audit,
+        cursors,
         logger,
       },
     ).catch((err: unknown) => {

@@ -43,6 +43,7 @@ export class ApiStack extends Stack {
       key: data.key,
       tables: data.tables,
       trustBucket: data.trustBucket,
+      cursorSecret: data.cursorSecret,
       network,
     });
     this.apis = createApis(this, {

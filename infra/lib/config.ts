@@ -34,6 +34,11 @@ export interface DeployConfig {
   /** Stage throttling (steady requests per second and burst). */
   throttleRate: number;
   throttleBurst: number;
+  /**
+   * During a rotation of the page-cursor secret: the query function also
+   * accepts cursors of the previous value (the secret's AWSPREVIOUS).
+   */
+  cursorSecretPrevious: boolean;
 }
 
 /**
@@ -82,6 +87,12 @@ function int(key: string, v: unknown, dflt: number, min: number, max: number): n
     throw new ConfigError(key, `expected an integer from ${min} to ${max}`);
   }
   return n;
+}
+
+function bool(key: string, v: unknown): boolean {
+  if (v === undefined || v === false || v === 'false') return false;
+  if (v === true || v === 'true') return true;
+  throw new ConfigError(key, 'expected true or false');
 }
 
 function matching(key: string, v: string, re: RegExp, what: string): string {
@@ -223,6 +234,7 @@ export function readConfig(get: (key: string) => unknown): DeployConfig {
     lambdaRuntime: runtimeRaw as LambdaRuntimeName,
     throttleRate,
     throttleBurst: int('throttleBurst', get('throttleBurst'), throttleRate * 2, 1, 5000),
+    cursorSecretPrevious: bool('cursorSecretPrevious', get('cursorSecretPrevious')),
   });
 }
 

@@ -1,6 +1,8 @@
 // The three functions (authorizer, ingest, query), each with its own role that
 // can do only what that function needs (IAM 1.3), bundled with the local
-// esbuild (no Docker, no network), running in the isolated subnets.
+// esbuild (no Docker, no network), running in the isolated subnets. Their
+// environment is encrypted with the data key; only the query function gets
+// the page-cursor secret (cursor-secret.ts).
 import { Duration, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
@@ -8,6 +10,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import { fileURLToPath } from 'node:url';
 import {
@@ -17,6 +20,7 @@ import {
   TABLES,
 } from '../../src/adapters/dynamodb/table-design.js';
 import type { DeployConfig } from './config.js';
+import { cursorSecretEnvironment } from './cursor-secret.js';
 import { functionName, type FunctionName } from './names.js';
 import type { Network } from './network.js';
 import { tableOf, type Tables } from './tables.js';
@@ -77,6 +81,8 @@ export interface FunctionsProps {
   key: kms.IKey;
   tables: Tables;
   trustBucket: s3.IBucket;
+  /** The page-cursor secret: resolved into the query function's environment only. */
+  cursorSecret: secretsmanager.ISecret;
   network: Network;
 }
 
@@ -186,7 +192,7 @@ const SETTINGS: Record<FunctionName, { memoryMiB: number; timeoutSeconds: number
 };
 
 export function createFunctions(scope: Construct, p: FunctionsProps): Functions {
-  const environment: Record<string, string> = {
+  const shared: Record<string, string> = {
     [FINDINGS_TABLE.envVar]: tableOf(p.tables, FINDINGS_TABLE).tableName,
     [POLICY_TABLE.envVar]: tableOf(p.tables, POLICY_TABLE).tableName,
     [IDEMPOTENCY_TABLE.envVar]: tableOf(p.tables, IDEMPOTENCY_TABLE).tableName,
@@ -196,6 +202,10 @@ export function createFunctions(scope: Construct, p: FunctionsProps): Functions 
     VULNVAULT_KMS_KEY_ID: p.key.keyArn,
     NODE_OPTIONS: '--enable-source-maps',
   };
+  const environmentOf = (name: FunctionName): Record<string, string> =>
+    name === 'query'
+      ? { ...shared, ...cursorSecretEnvironment(p.cursorSecret, p.config.cursorSecretPrevious) }
+      : shared;
   const make = (name: FunctionName): nodejs.NodejsFunction => {
     const logGroup = new logs.LogGroup(scope, `${name}Logs`, {
       logGroupName: `/aws/lambda/${functionName(name)}`,
@@ -227,7 +237,9 @@ export function createFunctions(scope: Construct, p: FunctionsProps): Functions 
       vpc: p.network.vpc,
       vpcSubnets: p.network.subnets,
       securityGroups: [p.network.functionSecurityGroup],
-      environment,
+      environment: environmentOf(name),
+      // The query function's environment holds a secret: the customer-managed key, not Lambda's own.
+      environmentEncryption: p.key,
       bundling: {
         minify: true,
         sourceMap: true,

@@ -34,6 +34,16 @@ export const DATA_ACKNOWLEDGEMENTS: readonly Acknowledgement[] = [
       '(selector "log-bucket-deletions"); logging every access to it into itself would loop.',
   },
   {
+    path: 'CursorSecret/Resource',
+    id: 'AwsSolutions::AwsSolutions-SMG4',
+    reason:
+      'The page-cursor secret is resolved into the query function configuration at deploy time, so a scheduled ' +
+      'rotation would change it without reaching the function and with no grace period for cursors in use. It is ' +
+      'rotated by put-secret-value followed by a deploy with -c cursorSecretPrevious=true (both values accepted), ' +
+      'then a deploy without it (infra/lib/cursor-secret.ts, README "Deploy to AWS"). It guards no data: a cursor ' +
+      'only says where a page resumes, every read is still authorized.',
+  },
+  {
     path: 'BackupPlan/Tables/Role/Resource',
     id: 'AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup]',
     reason:

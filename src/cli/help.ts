@@ -195,6 +195,17 @@ const COMMANDS: Record<string, Help> = {
     options: [ADMIN_KEY, DIR],
     examples: ['vulnvault keys rotate --admin-key ~/vulnvault-key-admin.pem'],
   },
+  'keys rotate-cursor': {
+    usage: ['keys rotate-cursor [--grace 1h] [--dir DIR]'],
+    about:
+      'Replaces the page-cursor secret; cursors made under the old one are accepted for the grace\n' +
+      'period (the server keeps serving and picks the new secret up within keys.reloadIntervalMs).',
+    options: [
+      ['--grace DURATION', 'how long old cursors stay valid: 0, or 1s to 7d (default 1h)'],
+      DIR,
+    ],
+    examples: ['vulnvault keys rotate-cursor', 'vulnvault keys rotate-cursor --grace 0'],
+  },
   'keys disable': {
     usage: ['keys disable --version N [--admin-key FILE] [--dir DIR]'],
     about: 'Disables a version: reads and writes of the orgs under it get 503 key_unavailable.',
@@ -265,7 +276,7 @@ const GROUPS: Record<string, string> = {
   pki: 'Client certificates and their life cycle (IAM 1.1).',
   policy: 'Grants: which principal may read or write which org.',
   audit: 'Checks the audit trail.',
-  keys: 'Key management for the local keyring (DP 1.2); changes need the key-admin key.',
+  keys: 'Key management for the local keyring (DP 1.2); changes need the key-admin key\n(rotate-cursor does not: the page-cursor secret protects no data).',
 };
 
 function render(h: Help): string {
@@ -315,7 +326,7 @@ usage: vulnvault COMMAND [OPTIONS]     ('vulnvault COMMAND --help' for its optio
   pki           issue, renew, revoke, crl, rotate-server: client and server certificates
   policy        grant, revoke, list: who may read or write which org
   audit         verify, anchor: check the audit logs' chains, checkpoints and anchored heads
-  keys          status, init, rotate, disable, enable, schedule-deletion, cancel-deletion
+  keys          status, init, rotate, rotate-cursor, disable, enable, schedule-deletion, cancel-deletion
   backup        consistent online backup of the stores (no keys, PKI or logs)
   restore       restore a backup into a stopped server's directory
   upload        stream a scan export (Nessus, CSV, SARIF, CycloneDX, JSON) to the server

@@ -146,6 +146,8 @@ export interface KeySettings {
   reloadIntervalMs: number;
   /** Longest time an unwrapped data key is used before it is unwrapped again. */
   cacheSeconds: number;
+  /** The page-cursor secret (mode 0600): HMAC key of the cursors' tags; `keys rotate-cursor`. */
+  cursorSecret: string;
   kms?: { keyId: string; region: string; endpoint?: string };
 }
 
@@ -269,6 +271,7 @@ export function defaultConfigFile(): ConfigFile {
       adminPublicKey: 'keys/key-admin.pub',
       reloadIntervalMs: 1000,
       cacheSeconds: 300,
+      cursorSecret: 'keys/cursor-secret.json',
     },
   };
 }
@@ -510,6 +513,7 @@ const schema = {
         adminPublicKey: path,
         reloadIntervalMs: ms(100, 3_600_000),
         cacheSeconds: { type: 'integer', minimum: 1, maximum: 86400 },
+        cursorSecret: path,
         kms: {
           type: 'object',
           additionalProperties: false,

@@ -25,6 +25,7 @@ import type { TLSSocket, TlsOptions } from 'node:tls';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { LimitSettings } from '../config/config.js';
+import type { CursorKeys } from '../core/cursor-keys.js';
 import { VaultError } from '../core/errors.js';
 import type {
   AuditSink,
@@ -64,6 +65,8 @@ export interface EdgeDeps {
   writer: FindingsWriter;
   idempotency: IdempotencyStore;
   audit: AuditSink;
+  /** Keys of the page cursors' HMAC tags. */
+  cursors: CursorKeys;
   logger: Logger;
 }
 
@@ -136,7 +139,12 @@ export async function buildEdge(opts: EdgeOptions, deps: EdgeDeps): Promise<Fast
   const core: HttpCore = createHttpCore({
     operations: {
       ...publicOperations(),
-      ...readOperations({ policies: deps.policies, reader: deps.reader, audit: deps.audit }),
+      ...readOperations({
+        policies: deps.policies,
+        reader: deps.reader,
+        audit: deps.audit,
+        cursors: deps.cursors,
+      }),
       ...writeOperations({
         policies: deps.policies,
         writer: deps.writer,

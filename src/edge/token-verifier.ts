@@ -6,6 +6,15 @@
 // `at+jwt` (RFC 9068). The client id becomes the principal {client, id}; the
 // scopes that name actions become Principal.scopes, which narrow what the
 // policy grants (a token with no known scope may do nothing).
+//
+// Hostile tokens are refused before any key is looked up: larger than 8 KiB;
+// a header naming where to get a key (jku, x5u) or carrying one (jwk, x5c):
+// keys come only from the configured JWKS, nothing is ever fetched from a
+// token; `crit` (no JWS extension is supported); `cty` (no nested JWT:
+// the payload must be the claims); a `kid` that is not 1-256 printable
+// ASCII characters. After the signature: `iat` in the future (beyond the
+// clock skew). A `kid` with path or SQL characters is only ever compared
+// with the JWKS entries' ids, never used as a path, URL or query.
 
 import { decodeJwt, decodeProtectedHeader, errors, jwtVerify, type JWTPayload } from 'jose';
 import type { TokenAlgorithm, TokenIssuerSettings } from '../config/config.js';
@@ -40,7 +49,10 @@ export interface TokenVerifierOptions {
 /** Same rule as `vulnvault policy grant --client`. */
 const CLIENT_ID = /^[A-Za-z0-9._~:@/+=-]{1,255}$/;
 const DEFAULT_ALGORITHMS: TokenAlgorithm[] = ['RS256', 'PS256', 'ES256', 'EdDSA', 'Ed25519'];
-const MAX_TOKEN_CHARS = 8192;
+const MAX_TOKEN_BYTES = 8192;
+/** Header parameters that point at or carry a key: never followed (RFC 8725 §3.10). */
+const KEY_HEADERS = ['jku', 'x5u', 'jwk', 'x5c'] as const;
+const KID = /^[\x20-\x7e]{1,256}$/;
 
 interface Issuer {
   s: TokenIssuerSettings;
@@ -71,6 +83,8 @@ function scopesOf(payload: JWTPayload, s: TokenIssuerSettings): Action[] {
   return [...out];
 }
 
+const skewOf = (s: TokenIssuerSettings): number => s.clockSkewSeconds ?? 30;
+
 function refusalOf(err: unknown, alg: unknown, iss: string): TokenRefusal {
   const r = (code: ErrorCode, reason: string) =>
     new TokenRefusal(code, reason, iss, { cause: err });
@@ -93,7 +107,10 @@ function refusalOf(err: unknown, alg: unknown, iss: string): TokenRefusal {
     return r('token_invalid', 'signature does not verify');
   }
   if (err instanceof errors.JWKSNoMatchingKey) {
-    return r('token_invalid', 'no signing key of the issuer matches the token (unknown kid)');
+    return r(
+      'token_invalid',
+      'no signing key of the issuer matches the token (unknown kid, or a key of another type than alg)',
+    );
   }
   if (err instanceof errors.JWKSMultipleMatchingKeys) {
     return r('token_invalid', 'several signing keys match a token without kid');
@@ -124,25 +141,58 @@ export function createTokenVerifier(
   }
 
   return async (token) => {
-    if (token.length > MAX_TOKEN_CHARS) {
-      throw new TokenRefusal('token_invalid', 'token too large', null);
+    // Before anything is decoded (the Authorization header holds ASCII only).
+    if (Buffer.byteLength(token) > MAX_TOKEN_BYTES) {
+      throw new TokenRefusal(
+        'token_invalid',
+        `token larger than ${MAX_TOKEN_BYTES} bytes (8 KiB); access tokens are far smaller`,
+        null,
+      );
     }
-    let claimed: JWTPayload;
-    let alg: unknown;
+    let header: ReturnType<typeof decodeProtectedHeader>;
     try {
-      alg = decodeProtectedHeader(token).alg;
-      claimed = decodeJwt(token);
+      header = decodeProtectedHeader(token);
     } catch (err) {
       throw new TokenRefusal('token_invalid', 'not a signed JWT', null, { cause: err });
     }
-    const iss = typeof claimed.iss === 'string' ? claimed.iss : undefined;
+    // The payload is read after the header checks: a nested token (cty) has
+    // no claims, and is refused for its header.
+    let claimed: JWTPayload | undefined;
+    let payloadError: unknown;
+    try {
+      claimed = decodeJwt(token);
+    } catch (err) {
+      payloadError = err;
+    }
+    const alg: unknown = header.alg;
+    const iss = typeof claimed?.iss === 'string' ? claimed.iss : undefined;
+    const shownIss = iss === undefined ? null : printable(iss, 256);
+    const refuseHeader = (reason: string): never => {
+      throw new TokenRefusal('token_invalid', reason, shownIss);
+    };
+    for (const name of KEY_HEADERS) {
+      if (Object.hasOwn(header, name)) {
+        refuseHeader(
+          `header ${name} not accepted: keys come only from the issuer's configured JWKS`,
+        );
+      }
+    }
+    if (Object.hasOwn(header, 'crit'))
+      refuseHeader('header crit not accepted: no JWS extension is supported');
+    if (Object.hasOwn(header, 'cty')) {
+      refuseHeader(
+        'header cty not accepted: nested tokens are not (the payload must be the claims)',
+      );
+    }
+    if (Object.hasOwn(header, 'kid') && (typeof header.kid !== 'string' || !KID.test(header.kid))) {
+      refuseHeader('kid is not a key id (1 to 256 printable ASCII characters)');
+    }
+    if (claimed === undefined) {
+      throw new TokenRefusal('token_invalid', 'not a signed JWT', null, { cause: payloadError });
+    }
     const issuer = iss === undefined ? undefined : byIssuer.get(iss);
     if (iss === undefined || issuer === undefined) {
-      throw new TokenRefusal(
-        'token_issuer_unknown',
-        'issuer not trusted',
-        iss === undefined ? null : printable(iss, 256),
-      );
+      throw new TokenRefusal('token_issuer_unknown', 'issuer not trusted', shownIss);
     }
     const s = issuer.s;
     let payload: JWTPayload;
@@ -151,12 +201,18 @@ export function createTokenVerifier(
         issuer: s.issuer,
         ...(s.audience === null ? {} : { audience: s.audience }),
         algorithms: issuer.algorithms,
-        clockTolerance: s.clockSkewSeconds ?? 30,
+        clockTolerance: skewOf(s),
         ...(s.requireAtJwtType === false ? {} : { typ: 'at+jwt' }),
         requiredClaims: issuer.required,
       }));
     } catch (err) {
       throw refusalOf(err, alg, s.issuer);
+    }
+    // jose checks iat only against a maximum token age; a token "issued" in
+    // the future is forged or from a broken clock either way.
+    const skew = skewOf(s);
+    if (typeof payload.iat === 'number' && payload.iat > Date.now() / 1000 + skew) {
+      throw new TokenRefusal('token_invalid', 'token issued in the future (iat)', s.issuer);
     }
     for (const [claim, want] of Object.entries(s.requiredClaims ?? {})) {
       if (payload[claim] !== want) {

@@ -7,12 +7,13 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createDocumentClient } from '../adapters/dynamodb/client.js';
 import { createDynamoFindingsReader } from '../adapters/dynamodb/findings-reader.js';
 import { createDynamoPolicyReader } from '../adapters/dynamodb/policy-store.js';
+import type { CursorKeys } from '../core/cursor-keys.js';
 import type { AuditSink } from '../core/ports.js';
 import { createHttpCore } from '../http/core.js';
 import { publicOperations } from '../http/operations/public.js';
 import { readOperations } from '../http/operations/read.js';
 import { createStdoutAudit, logError, type LineWriter } from './audit-stdout.js';
-import { readEnv } from './env.js';
+import { readCursorKeys, readEnv } from './env.js';
 import type { ProxyEvent, ProxyResult } from './events.js';
 import { proxyHandler } from './proxy.js';
 
@@ -21,6 +22,8 @@ export interface QueryLambdaDeps {
   findingsTable: string;
   policyTable: string;
   audit: AuditSink;
+  /** Keys of the page cursors' HMAC tags (from the function's configuration). */
+  cursors: CursorKeys;
   log: LineWriter;
 }
 
@@ -33,6 +36,7 @@ export function createQueryHandler(deps: QueryLambdaDeps) {
           policies: createDynamoPolicyReader(deps.doc, deps.policyTable),
           reader: createDynamoFindingsReader(deps.doc, deps.findingsTable),
           audit: deps.audit,
+          cursors: deps.cursors,
         }),
       },
       report: (requestId, err) => logError(deps.log, requestId, err),
@@ -44,13 +48,18 @@ let live: ReturnType<typeof createQueryHandler> | undefined;
 
 export async function handler(event: ProxyEvent): Promise<ProxyResult> {
   if (!live) {
+    // Fails closed: without its table names or its cursor secret (missing or
+    // shorter than 32 bytes) the function answers no request; the error
+    // names the variable.
     const env = readEnv(['findingsTable', 'policyTable']);
+    const cursors = readCursorKeys();
     const log: LineWriter = (line) => void process.stdout.write(`${line}\n`);
     live = createQueryHandler({
       doc: createDocumentClient(),
       findingsTable: env.findingsTable,
       policyTable: env.policyTable,
       audit: createStdoutAudit(log),
+      cursors,
       log,
     });
   }

@@ -20,12 +20,13 @@
 // This is the only file that knows the Lambda entries' names: when they
 // change, adapt it here.
 
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { DynamoTables } from '../../src/adapters/dynamodb/client.js';
 import { createDynamoPolicyWriter } from '../../src/adapters/dynamodb/policy-store.js';
 import { createStdoutAudit } from '../../src/lambda/audit-stdout.js';
 import { createAuthorizer } from '../../src/lambda/authorizer.js';
 import type { ProxyEvent, ProxyResult } from '../../src/lambda/events.js';
+import { readCursorKeys } from '../../src/lambda/env.js';
 import { createIngestHandler } from '../../src/lambda/ingest.js';
 import { createQueryHandler } from '../../src/lambda/query.js';
 import { createTrustSource } from '../../src/lambda/trust-material.js';
@@ -134,6 +135,8 @@ export const startLambdaRuntime: StartRuntime = async () => {
     findingsTable: tables.findings,
     policyTable: tables.policies,
     audit,
+    // As the CDK app configures it: the secret in the function's environment.
+    cursors: readCursorKeys({ VULNVAULT_CURSOR_SECRET: randomBytes(48).toString('base64url') }),
     log: discard,
   });
   const ingest: Fn = createIngestHandler({

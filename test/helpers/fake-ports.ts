@@ -1,8 +1,10 @@
 // In-memory ports for unit tests of the pure functions (query, seed, ingest):
-// a policy store, an audit sink, an idempotency store, a caller, and spies that
+// a policy store, an audit sink, an idempotency store, cursor keys, a caller, and spies that
 // write every port call to one shared log, so a test can assert what happened
 // in which order (authorize before any read, nothing stored after a refusal).
 
+import { randomBytes } from 'node:crypto';
+import { fixedCursorKeys, type CursorKeys } from '../../src/core/cursor-keys.js';
 import { VaultError } from '../../src/core/errors.js';
 import type {
   AuditSink,
@@ -38,6 +40,11 @@ export function callContext(ou = 'scanner', requestId = 'req-1'): CallContext {
       },
     },
   };
+}
+
+/** Page-cursor keys with a fresh random secret (and optional previous ones). */
+export function testCursorKeys(previous: Uint8Array[] = []): CursorKeys {
+  return fixedCursorKeys(randomBytes(32), previous);
 }
 
 /** Explicit grants only; `failing` makes every lookup throw (a store that is down). */

@@ -26,6 +26,8 @@ export interface AuthServer {
   kid: string;
   /** How many times the JWKS was fetched. */
   jwksFetches(): number;
+  /** The URL (path and query) of every request the server received, in order. */
+  requests(): string[];
   /** Client-credentials grant at the token endpoint; returns the access token. */
   token(client: TestClient, o?: { scope?: string; resource?: string }): Promise<string>;
   close(): Promise<void>;
@@ -85,7 +87,9 @@ export async function startAuthServer(o: {
   provider.on('server_error', () => undefined);
   const callback = provider.callback();
   let fetches = 0;
+  const seen: string[] = [];
   http.on('request', (req, res) => {
+    seen.push(req.url ?? '');
     if (req.url === '/jwks') fetches += 1;
     void callback(req, res);
   });
@@ -97,6 +101,7 @@ export async function startAuthServer(o: {
     publicJwk,
     kid,
     jwksFetches: () => fetches,
+    requests: () => [...seen],
     async token(client, t = {}) {
       const body = new URLSearchParams({ grant_type: 'client_credentials' });
       if (t.scope !== undefined) body.set('scope', t.scope);

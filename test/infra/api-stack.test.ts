@@ -156,6 +156,7 @@ describe('api stack: functions', () => {
       assert.deepEqual(Object.keys(p.Environment.Variables).sort(), [
         'NODE_OPTIONS',
         'VULNVAULT_CRL_KEY',
+        ...(name === 'query' ? ['VULNVAULT_CURSOR_SECRET'] : []),
         'VULNVAULT_FINDINGS_TABLE',
         'VULNVAULT_IDEMPOTENCY_TABLE',
         'VULNVAULT_KMS_KEY_ID',
@@ -164,6 +165,41 @@ describe('api stack: functions', () => {
         'VULNVAULT_TRUST_BUCKET',
       ]);
     }
+  });
+
+  it('encrypt their environment with the customer-managed data key', () => {
+    for (const name of ['authorizer', 'ingest', 'query']) {
+      assert.match(text(fn(name).Properties.KmsKeyArn), /DataKey/, name);
+    }
+  });
+
+  it('give the query function the page-cursor secret as a Secrets Manager reference, never its value', () => {
+    const v = fn('query').Properties.Environment.Variables.VULNVAULT_CURSOR_SECRET;
+    assert.deepEqual(v, {
+      'Fn::Join': [
+        '',
+        [
+          '{{resolve:secretsmanager:',
+          { 'Fn::ImportValue': v['Fn::Join'][1][1]['Fn::ImportValue'] },
+          ':SecretString:::}}',
+        ],
+      ],
+    });
+    assert.match(text(v), /CursorSecret/);
+    assert.equal(
+      fn('query').Properties.Environment.Variables.VULNVAULT_CURSOR_SECRET_PREVIOUS,
+      undefined,
+    );
+  });
+
+  it('accept the previous cursor secret (AWSPREVIOUS) only with -c cursorSecretPrevious=true', () => {
+    const rotating = synthesize({ cursorSecretPrevious: 'true' });
+    const q = resources(rotating.apiTemplate, 'AWS::Lambda::Function').find(
+      ([, f]) => f.Properties.FunctionName === 'vulnvault-query',
+    );
+    assert.ok(q);
+    const prev = q[1].Properties.Environment.Variables.VULNVAULT_CURSOR_SECRET_PREVIOUS;
+    assert.match(text(prev), /\{\{resolve:secretsmanager:.*:SecretString::AWSPREVIOUS:?\}\}/);
   });
 
   it('are bundled by the local esbuild (an .mjs asset per function)', async () => {

@@ -18,7 +18,14 @@ describe('deployment parameters (CDK context)', () => {
     assert.equal(c.tlsPolicy, 'TLS_1_2');
     assert.equal(c.lambdaRuntime, 'nodejs22.x');
     assert.equal(c.truststoreKey, 'truststore/ca-bundle.pem');
+    assert.equal(c.cursorSecretPrevious, false);
     assert.ok(Object.isFrozen(c));
+  });
+
+  it('reads cursorSecretPrevious as a boolean (command line string or JSON)', () => {
+    assert.equal(read({ cursorSecretPrevious: 'true' }).cursorSecretPrevious, true);
+    assert.equal(read({ cursorSecretPrevious: true }).cursorSecretPrevious, true);
+    assert.equal(read({ cursorSecretPrevious: 'false' }).cursorSecretPrevious, false);
   });
 
   it('accepts lists as JSON arrays too (cdk.json)', () => {
@@ -44,6 +51,7 @@ describe('deployment parameters (CDK context)', () => {
     ['wafRateLimit', '5', /from 10 to/],
     ['iamDomainName', EXAMPLE_CONTEXT.domainName, /must differ from domainName/],
     ['crlKey', 'truststore/ca-bundle.pem', /must differ from truststoreKey/],
+    ['cursorSecretPrevious', 'yes', /expected true or false/],
   ];
   for (const [key, value, message] of refusals) {
     it(`refuses ${key}=${JSON.stringify(value)}`, () => {

@@ -21,6 +21,7 @@ import { iamPolicyName } from '../../src/lambda/principal.js';
 import { createCrl } from '../../src/pki/crl.js';
 import { createCa, type PemPair } from '../../src/pki/issue.js';
 import { startDynamoLocal, type DynamoLocal } from '../helpers/dynamodb-local.js';
+import { testCursorKeys } from '../helpers/fake-ports.js';
 import { authorizerEvent, FakeS3, proxyEvent, viaGateway, type Req } from '../helpers/lambda.js';
 import { nativeBatch } from '../helpers/scans.js';
 import { clientCert, demoRecord } from '../helpers/vault.js';
@@ -104,6 +105,7 @@ describe('lambda entries behind API Gateway', () => {
       findingsTable: t.findings,
       policyTable: t.policies,
       audit,
+      cursors: testCursorKeys(),
       log,
     });
     ingest = createIngestHandler({

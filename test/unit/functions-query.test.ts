@@ -19,6 +19,7 @@ import {
   MemoryAudit,
   MemoryPolicies,
   spyReader,
+  testCursorKeys,
   type CallLog,
 } from '../helpers/fake-ports.js';
 import { createMemoryStore, type MemoryStore } from '../helpers/memory-store.js';
@@ -79,7 +80,12 @@ async function setup(findings: ScannedFinding[] = [], granted = true) {
       return spied.queryFindings(org, filter, ...rest);
     },
   };
-  const deps: QueryDeps = { authorize: loggedAuthorize(policies, audit, log), reader, audit };
+  const deps: QueryDeps = {
+    authorize: loggedAuthorize(policies, audit, log),
+    reader,
+    audit,
+    cursors: testCursorKeys(),
+  };
   return { ctx, deps, log, audit, store, filters };
 }
 
@@ -209,6 +215,41 @@ describe('listFindings', () => {
       { org: ORG, limit: 2, cursor: Buffer.from('q1:AAAAAAAAAAAA:1').toString('base64url') },
     ]) {
       await assert.rejects(listFindings(ctx, req, deps), isVaultError('invalid_cursor'));
+    }
+    assert.equal(reads(log).length, readsBefore);
+  });
+
+  it('takes its cursor keys from its deps: a cursor made under another secret is refused, nothing read', async () => {
+    const { ctx, deps, log } = await setup([1, 2, 3].map((n) => finding(n)));
+    const other = { ...deps, cursors: testCursorKeys() };
+    const first = await listFindings(ctx, { org: ORG, limit: 1 }, other);
+    assert.ok(first.next);
+    const readsBefore = reads(log).length;
+    await assert.rejects(
+      listFindings(ctx, { org: ORG, limit: 1, cursor: first.next }, deps),
+      isVaultError('invalid_cursor'),
+    );
+    assert.equal(reads(log).length, readsBefore);
+    // The previous secret of a rotation is still accepted.
+    const rotated = { ...deps, cursors: testCursorKeys([other.cursors.keys().current]) };
+    const second = await listFindings(ctx, { org: ORG, limit: 1, cursor: first.next }, rotated);
+    assert.deepEqual(
+      second.items.map((f) => f.pluginId),
+      ['2'],
+    );
+  });
+
+  it("binds the cursor to the caller's principal type: a token client cannot page on with an OU's cursor", async () => {
+    const { ctx, deps, log } = await setup([1, 2, 3].map((n) => finding(n)));
+    const first = await listFindings(ctx, { org: ORG, limit: 1 }, deps);
+    assert.ok(first.next);
+    const readsBefore = reads(log).length;
+    for (const type of ['client', 'iam'] as const) {
+      const as = { ...ctx, principal: { ...ctx.principal, ref: { type, name: 'readers' } } };
+      await assert.rejects(
+        listFindings(as, { org: ORG, limit: 1, cursor: first.next }, deps),
+        isVaultError('invalid_cursor'),
+      );
     }
     assert.equal(reads(log).length, readsBefore);
   });

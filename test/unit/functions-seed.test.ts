@@ -16,6 +16,7 @@ import {
   MemoryPolicies,
   spyReader,
   spyWriter,
+  testCursorKeys,
   type CallLog,
 } from '../helpers/fake-ports.js';
 import { createMemoryStore } from '../helpers/memory-store.js';
@@ -46,7 +47,12 @@ function setup(grants: { action: 'findings:read' | 'findings:write'; org: string
     audit,
     idempotency,
   };
-  const get: GetVulnDeps = { authorize, reader: spyReader(store.reader, log), audit };
+  const get: GetVulnDeps = {
+    authorize,
+    reader: spyReader(store.reader, log),
+    audit,
+    cursors: testCursorKeys(),
+  };
   return { ctx, log, store, audit, post, get };
 }
 
@@ -148,6 +154,47 @@ describe('getVuln', () => {
     }
     // Refused before authorize, so nothing was read or logged.
     assert.deepEqual(log.slice(before), []);
+  });
+
+  it('refuses a cursor made under another secret or for another principal type', async () => {
+    const { ctx, store, get, log } = setup([{ action: 'findings:read', org: 'org-a' }]);
+    await store.writer.insertSeedBatch(
+      [1, 2].map((n) => ({
+        vulnId: `V-${n}`,
+        org: 'org-a',
+        asset: 'a',
+        dueDate: '2026-12-31',
+        pluginId: String(n),
+        title: 't',
+        priority: 'P1',
+      })),
+    );
+    const forged = await getVuln(
+      ctx,
+      { org: 'org-a', limit: 1 },
+      { ...get, cursors: testCursorKeys() },
+    );
+    const own = await getVuln(ctx, { org: 'org-a', limit: 1 }, get);
+    const asClient = {
+      ...ctx,
+      principal: { ...ctx.principal, ref: { type: 'client' as const, name: 'seeders' } },
+    };
+    const before = log.length;
+    for (const [who, cursor] of [
+      [ctx, forged.next],
+      [asClient, own.next],
+    ] as const) {
+      await assert.rejects(
+        getVuln(who, { org: 'org-a', limit: 1, cursor: cursor ?? undefined }, get),
+        isVaultError('invalid_cursor'),
+      );
+    }
+    assert.deepEqual(log.slice(before), []);
+    const next = await getVuln(ctx, { org: 'org-a', limit: 1, cursor: own.next ?? undefined }, get);
+    assert.deepEqual(
+      next.items.map((i) => i.VulnID),
+      ['V-2'],
+    );
   });
 
   it('reads nothing for an org it may not read, and records each read it makes', async () => {

@@ -17,6 +17,7 @@ import { CliError } from '../cli-error.js';
 import { setAsideStaleAnchorDir } from '../../audit/anchor-dir.js';
 import { createSigningKey } from '../../audit/signing-key.js';
 import { createAdminKey, defaultAdminKeyFile } from '../../crypto/admin-key.js';
+import { createCursorSecret } from '../../crypto/cursor-secret.js';
 import { createKeyring } from '../../crypto/key-admin.js';
 import { keyAdminLogFile, logKeyEvent } from '../../crypto/key-admin-log.js';
 import { createCa, issueCertificate, parseDuration } from '../../pki/issue.js';
@@ -130,6 +131,7 @@ export async function initDir(
 
   const adminKey = createAdminKey(adminKeyFile, resolvePath(ctx, cfg.keys.adminPublicKey));
   createKeyring(resolvePath(ctx, cfg.keys.keyring), adminKey);
+  createCursorSecret(resolvePath(ctx, cfg.keys.cursorSecret));
 
   writeFileSync(join(dir, CONFIG_FILE), JSON.stringify(cfg, null, 2) + '\n', { mode: 0o600 });
   logKeyEvent(keyAdminLogFile({ ...cfg, dir }), adminKey, { event: 'create', version: 1 });
@@ -182,6 +184,7 @@ export function initSummary(dirArg: string, adminKeyFile: string): string {
     `  policy        OU scanner may write org1…org6; OU customer may read org1`,
     `  audit anchor  ${resolve(dirArg)}.audit-anchor/ (outside ${d}): the audit logs' signed heads; copy it off this host`,
     `  keyring       ${d}/keys/keyring.json (mode 0600): wraps each org's data key`,
+    `  cursor secret ${d}/keys/cursor-secret.json (mode 0600): signs page cursors`,
     `  key-admin key ${adminKeyFile} (mode 0600): needed only by 'vulnvault keys'; move it off this host`,
     '',
     '',

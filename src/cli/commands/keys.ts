@@ -2,10 +2,13 @@
 //   status                               versions, states, which orgs each protects
 //   init                                 keyring + key-admin key for a directory made before encryption
 //   rotate                               new primary version, rewrap every data key (server keeps serving)
+//   rotate-cursor [--grace 1h]           new page-cursor secret; the old one accepted for the grace period
 //   disable|enable --version N
 //   schedule-deletion --version N [--days 7..30]   cancel-deletion --version N
-// Every change needs --admin-key (default DIR.key-admin/key-admin.pem), which
-// the server never reads, and is recorded in logs/key-admin.log.
+// Every keyring change needs --admin-key (default DIR.key-admin/key-admin.pem),
+// which the server never reads, and is recorded in logs/key-admin.log. The
+// page-cursor secret is no keyring key: it protects no data (a cursor only
+// says where a page resumes), so rotating it needs no key-admin key.
 
 import { existsSync } from 'node:fs';
 import { openFindingsDb, type Db } from '../../adapters/sqlite/database.js';
@@ -28,13 +31,16 @@ import {
   type StateChange,
 } from '../../crypto/key-admin.js';
 import { keyAdminLogFile, logKeyEvent } from '../../crypto/key-admin-log.js';
+import { MAX_CURSOR_GRACE_MS, rotateCursorSecret } from '../../crypto/cursor-secret.js';
 import { readKeyring } from '../../crypto/keyring.js';
+import { parseDuration } from '../../pki/issue.js';
 import { parse, required } from '../args.js';
 
 const SUBS = [
   'status',
   'init',
   'rotate',
+  'rotate-cursor',
   'disable',
   'enable',
   'schedule-deletion',
@@ -61,6 +67,20 @@ function openStore(config: Config): Db {
   return db;
 }
 
+/** --grace: 0 or a duration up to 7 days; default one hour. */
+function graceArg(cmd: string, v: string | undefined): number {
+  if (v === undefined) return 3_600_000;
+  if (v.trim() === '0') return 0;
+  const ms = parseDuration(v);
+  if (ms === undefined || ms > MAX_CURSOR_GRACE_MS) {
+    throw new CliError(
+      `${cmd}: --grace must be 0 or a duration such as 30m, 1h, 2d (at most 7d)`,
+      2,
+    );
+  }
+  return ms;
+}
+
 function versionArg(cmd: string, v: string | undefined): number {
   const s = required(cmd, v, '--version');
   if (!/^\d{1,9}$/.test(s)) throw new CliError(`${cmd}: --version must be a number`, 2);
@@ -79,13 +99,29 @@ export async function keysCommand(argv: string[]): Promise<void> {
     version: { type: 'string' },
     days: { type: 'string' },
     json: { type: 'boolean', default: false },
+    grace: { type: 'string' },
   });
   const config = loadConfig(values.dir);
   const adminFile = values['admin-key'] ?? defaultAdminKeyFile(config.dir);
   const logFile = keyAdminLogFile(config);
   const out = (s: string) => process.stdout.write(s);
 
+  if (values.grace !== undefined && sub !== 'rotate-cursor') {
+    throw new CliError(`${cmd}: --grace is only for rotate-cursor`, 2);
+  }
+
   switch (sub as Sub) {
+    case 'rotate-cursor': {
+      const file = resolvePath(config, config.keys.cursorSecret);
+      const { acceptedUntil } = rotateCursorSecret(file, graceArg(cmd, values.grace));
+      out(
+        `page-cursor secret rotated (${file}); ` +
+          (acceptedUntil === null
+            ? 'cursors made before are refused from now on\n'
+            : `cursors made before are accepted until ${acceptedUntil}\n`),
+      );
+      return;
+    }
     case 'init': {
       const file = resolvePath(config, config.keys.keyring);
       if (existsSync(file)) throw new CliError(`${cmd}: a keyring already exists at ${file}`);

@@ -2,6 +2,7 @@
 // authorize for findings:read on the org before reading anything, and reads
 // through the reader port only (IAM 1.3).
 
+import type { CursorKeys } from '../../core/cursor-keys.js';
 import { VaultError } from '../../core/errors.js';
 import { SEVERITIES, type FindingStatus, type Severity } from '../../core/finding.js';
 import type { CallContext } from '../../core/principal.js';
@@ -14,12 +15,14 @@ import type {
 } from '../../core/ports.js';
 import { dataAccessEvent } from '../data-access.js';
 import type { Authorize } from '../authorize.js';
-import { decodeQueryCursor, encodeQueryCursor } from './cursor.js';
+import { decodeCursor, encodeCursor, type CursorBinding } from './cursor.js';
 
 export interface QueryDeps {
   authorize: Authorize;
   reader: FindingsReader;
   audit: AuditSink;
+  /** Keys of the page cursors' tags (listFindings only). */
+  cursors: CursorKeys;
 }
 
 export interface ListFindingsRequest {
@@ -67,15 +70,20 @@ export async function listFindings(
     since: req.since === undefined ? undefined : isoTime(req.since),
     q: req.q,
   };
-  const scope = JSON.stringify([req.org, filter]);
-  const after = decodeQueryCursor(scope, req.cursor);
+  const binding: CursorBinding = {
+    listing: 'findings',
+    org: req.org,
+    principalType: ctx.principal.ref.type,
+    filters: filter,
+  };
+  const after = decodeCursor(deps.cursors, binding, req.cursor);
   await deps.authorize(ctx, 'findings:read', [req.org]);
   const page = await deps.reader.queryFindings(req.org, filter, after, req.limit, 'list');
   deps.audit.dataAccess(dataAccessEvent(ctx, 'findings:read', req.org, page.items.length));
   return {
     org: req.org,
     items: page.items.map(listItem),
-    next: page.lastSeq === undefined ? null : encodeQueryCursor(scope, page.lastSeq),
+    next: page.lastSeq === undefined ? null : encodeCursor(deps.cursors, binding, page.lastSeq),
   };
 }
 

@@ -1,13 +1,13 @@
 // GET /vuln?org=ORG: one page of an org's seed records (those stored through
 // POST /vuln) in the demo's shape; scan findings are served by
 // /v1/orgs/{org}/findings, their fields do not fit this one.
-// The cursor is opaque to clients: it carries the last ordering key and a
-// tag of the org it belongs to, so a cursor cannot be replayed on another org.
+// The cursor is opaque to clients: the last ordering key under an HMAC tag
+// (query/cursor.ts) bound to the org and the caller's principal type.
 
-import { createHash } from 'node:crypto';
-import { VaultError } from '../../core/errors.js';
+import type { CursorKeys } from '../../core/cursor-keys.js';
 import type { CallContext } from '../../core/principal.js';
 import type { AuditSink, FindingsReader } from '../../core/ports.js';
+import { decodeCursor, encodeCursor, type CursorBinding } from '../query/cursor.js';
 import { dataAccessEvent } from '../data-access.js';
 import { formatDueDate, type SeedRecord } from '../../core/seed-record.js';
 import type { Authorize } from '../authorize.js';
@@ -16,6 +16,7 @@ export interface GetVulnDeps {
   authorize: Authorize;
   reader: FindingsReader;
   audit: AuditSink;
+  cursors: CursorKeys;
 }
 
 export interface GetVulnRequest {
@@ -30,26 +31,6 @@ export interface VulnPage {
   next: string | null;
 }
 
-function orgTag(org: string): string {
-  return createHash('sha256').update(org).digest('base64url').slice(0, 8);
-}
-
-export function encodeCursor(org: string, seq: number): string {
-  return Buffer.from(`v1:${orgTag(org)}:${seq}`).toString('base64url');
-}
-
-export function decodeCursor(org: string, cursor: string): number {
-  const text = Buffer.from(cursor, 'base64url').toString('utf8');
-  const m = /^v1:([A-Za-z0-9_-]{8}):(\d{1,15})$/.exec(text);
-  if (!m || m[1] !== orgTag(org)) {
-    throw new VaultError(
-      'invalid_cursor',
-      'cursor is not valid for this query; pass the "next" value of the previous page unchanged',
-    );
-  }
-  return Number(m[2]);
-}
-
 export async function getVuln(
   ctx: CallContext,
   req: GetVulnRequest,
@@ -57,7 +38,13 @@ export async function getVuln(
 ): Promise<VulnPage> {
   // Validate the cursor before authorizing so a bad request is a 400 either way,
   // but read nothing until authorize has allowed it.
-  const afterSeq = req.cursor === undefined ? 0 : decodeCursor(req.org, req.cursor);
+  const binding: CursorBinding = {
+    listing: 'vuln',
+    org: req.org,
+    principalType: ctx.principal.ref.type,
+    filters: null,
+  };
+  const afterSeq = decodeCursor(deps.cursors, binding, req.cursor);
   await deps.authorize(ctx, 'findings:read', [req.org]);
   const page = await deps.reader.listSeedRecords(req.org, afterSeq, req.limit);
   deps.audit.dataAccess(dataAccessEvent(ctx, 'findings:read', req.org, page.items.length));
@@ -73,6 +60,6 @@ export async function getVuln(
       PluginName: f.title,
       Priority: f.priority,
     })),
-    next: page.lastSeq === undefined ? null : encodeCursor(req.org, page.lastSeq),
+    next: page.lastSeq === undefined ? null : encodeCursor(deps.cursors, binding, page.lastSeq),
   };
 }

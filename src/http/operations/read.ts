@@ -1,23 +1,26 @@
 // The read group (findings:read): given a findings reader only, never a
 // writer (IAM 1.3), so a runtime that deploys it alone cannot write.
 
+import type { CursorKeys } from '../../core/cursor-keys.js';
 import type { AuditSink, FindingsReader, PolicyReader } from '../../core/ports.js';
 import { createAuthorize, type Authorize } from '../../functions/authorize.js';
 import { getFinding, getSummary, listFindings } from '../../functions/query/findings.js';
 import { getVuln } from '../../functions/seed/get-vuln.js';
 import { bind, type BoundOperations, type Table } from './table.js';
 
-/** What the read group needs: policies, a findings reader, the audit sink. */
+/** What the read group needs: policies, a findings reader, the audit sink, the cursor keys. */
 export interface ReadPorts {
   policies: PolicyReader;
   reader: FindingsReader;
   audit: AuditSink;
+  cursors: CursorKeys;
 }
 
 interface ReadDeps {
   authorize: Authorize;
   reader: FindingsReader;
   audit: AuditSink;
+  cursors: CursorKeys;
 }
 
 export const READ = {
@@ -35,5 +38,5 @@ export const READ = {
 
 export function readOperations(p: ReadPorts): BoundOperations {
   const authorize = createAuthorize({ policies: p.policies, audit: p.audit });
-  return bind<ReadDeps>(READ, { reader: p.reader, audit: p.audit, authorize });
+  return bind<ReadDeps>(READ, { reader: p.reader, audit: p.audit, cursors: p.cursors, authorize });
 }
