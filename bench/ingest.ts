@@ -1,6 +1,9 @@
-// npm run bench:ingest — ingest throughput and memory, from one run:
-//   1. generate a ~100 MB synthetic Nessus v2 export (~130k ReportItems, ~3k hosts)
-//   2. baseline: bare saxes parse of the file (no handlers but a counter)
+// npm run bench:ingest — ingest throughput and memory, from one run, for two
+// formats: Nessus v2 XML and SARIF 2.1.0 (BENCH_INGEST_FORMATS=nessus,sarif):
+//   1. generate a ~100 MB synthetic export (Nessus: ~130k ReportItems over ~3k
+//      hosts; SARIF: a CodeQL-like run with ~150k results)
+//   2. baseline: a bare streaming parse of the file (Nessus: saxes; SARIF:
+//      @streamparser/json selecting each result), handlers only counting
 //   3. spawn the real server (`vulnvault serve`, its own process) and upload the
 //      file over mTLS into SQLite, twice; the server's peak RSS is read from
 //      /proc/PID/status (VmHWM) after each upload
@@ -23,15 +26,50 @@ import {
 } from 'node:fs';
 import { loadavg, cpus } from 'node:os';
 import { join } from 'node:path';
+import { JSONParser } from '@streamparser/json';
 import { SaxesParser } from 'saxes';
 import { uploadScan } from '../src/client/upload.js';
 import { generateNessus } from './generate-nessus.js';
+import { generateSarif } from './generate-sarif.js';
 
 const ROOT = join(import.meta.dirname, '..');
 const OUT = join(ROOT, 'bench', 'out');
-const FILE = join(OUT, 'synthetic-130k-v2.nessus');
 const HOSTS = 3000;
 const ITEMS = 130_000;
+const SARIF_RESULTS = 150_000;
+const SARIF_FILES = 4000;
+
+interface Format {
+  name: 'nessus' | 'sarif';
+  file: string;
+  mediaType: string;
+  /** what the file holds, for the table */
+  describe: (items: number) => string;
+  generate: (file: string) => Promise<void>;
+  bare: (file: string) => Promise<{ secs: number; items: number }>;
+  bareName: string;
+}
+
+const FORMATS: Format[] = [
+  {
+    name: 'nessus',
+    file: join(OUT, 'synthetic-130k-v2.nessus'),
+    mediaType: 'application/vnd.tenable.nessus+xml',
+    describe: (n) => `${n} ReportItems over ${HOSTS} hosts`,
+    generate: (f) => generateNessus(f, HOSTS, ITEMS),
+    bare: bareSaxes,
+    bareName: 'bare saxes parse (median of 5)',
+  },
+  {
+    name: 'sarif',
+    file: join(OUT, 'synthetic-150k.sarif'),
+    mediaType: 'application/sarif+json',
+    describe: (n) => `${n} SARIF results over ${SARIF_FILES} files, one CodeQL-like run`,
+    generate: (f) => generateSarif(f, SARIF_RESULTS, SARIF_FILES),
+    bare: bareJson,
+    bareName: 'bare streaming JSON (median of 5)',
+  },
+];
 // The server runs as it ships (`npm start`): the compiled JavaScript in dist/,
 // built by `npm run build` (the bench:ingest script builds first).
 const MAIN = join(ROOT, 'dist', 'src', 'cli', 'main.js');
@@ -51,6 +89,24 @@ async function bareSaxes(file: string): Promise<{ secs: number; items: number }>
     parser.write(decoder.decode(chunk as Buffer, { stream: true }));
   }
   parser.close();
+  return { secs: Number(process.hrtime.bigint() - t0) / 1e9, items };
+}
+
+/** The bare streaming JSON parse SARIF uploads use: each result built, then counted. */
+async function bareJson(file: string): Promise<{ secs: number; items: number }> {
+  const t0 = process.hrtime.bigint();
+  const parser = new JSONParser({
+    paths: ['$.runs.*.results.*'],
+    keepStack: false,
+    stringBufferSize: 64 * 1024,
+  });
+  let items = 0;
+  parser.onValue = () => {
+    items++;
+  };
+  for await (const chunk of createReadStream(file, { highWaterMark: 256 * 1024 })) {
+    parser.write(chunk as Buffer);
+  }
   return { secs: Number(process.hrtime.bigint() - t0) / 1e9, items };
 }
 
@@ -89,9 +145,19 @@ function peakRssMb(pid: number): { peak: number; now: number } {
 
 async function main() {
   mkdirSync(OUT, { recursive: true });
+  const wanted = (process.env.BENCH_INGEST_FORMATS ?? 'nessus,sarif').split(',');
+  const results: Record<string, unknown> = {};
+  for (const f of FORMATS.filter((x) => wanted.includes(x.name))) {
+    results[f.name] = await section(f);
+  }
+  writeFileSync(join(OUT, 'ingest.json'), JSON.stringify(results, null, 2));
+}
+
+async function section(fmt: Format): Promise<unknown> {
+  const FILE = fmt.file;
   if (!existsSync(FILE)) {
     process.stderr.write(`generating ${FILE} …\n`);
-    await generateNessus(FILE, HOSTS, ITEMS);
+    await fmt.generate(FILE);
   }
   const size = statSync(FILE).size;
   const load0 = loadavg();
@@ -100,9 +166,9 @@ async function main() {
   // baseline is the median of 5 runs: this machine's speed drifts by ±20 %
   // from one second to the next, and one slow baseline run would flatter the
   // ratio.
-  await bareSaxes(FILE);
+  await fmt.bare(FILE);
   const bareRuns: { secs: number; items: number }[] = [];
-  for (let i = 0; i < 5; i++) bareRuns.push(await bareSaxes(FILE));
+  for (let i = 0; i < 5; i++) bareRuns.push(await fmt.bare(FILE));
   bareRuns.sort((a, b) => a.secs - b.secs);
   const bare = bareRuns[2] as { secs: number; items: number };
 
@@ -167,7 +233,7 @@ async function main() {
           ...target,
           org: 'org1',
           file: FILE,
-          mediaType: 'application/vnd.tenable.nessus+xml',
+          mediaType: fmt.mediaType,
         });
         const secs = Number(process.hrtime.bigint() - t0) / 1e9;
         if (res.status !== 201) throw new Error(`upload ${i + 1}: HTTP ${res.status} ${res.text}`);
@@ -226,10 +292,10 @@ async function main() {
   });
   const pad = (s: string, n: number) => s.padEnd(n);
   const lines = [
-    `file: ${(size / MB).toFixed(1)} MiB, ${bare.items} ReportItems over ${HOSTS} hosts; ${cpus().length} CPUs; load avg before ${load0.map((x) => x.toFixed(2)).join(' ')}, after ${load1.map((x) => x.toFixed(2)).join(' ')}`,
+    `${fmt.name}: ${(size / MB).toFixed(1)} MiB, ${fmt.describe(bare.items)}; ${cpus().length} CPUs; load avg before ${load0.map((x) => x.toFixed(2)).join(' ')}, after ${load1.map((x) => x.toFixed(2)).join(' ')}`,
     '',
     `${pad('measurement', 34)}${pad('seconds', 10)}${pad('MiB/s', 9)}${pad('findings/s', 12)}${pad('vs bare', 9)}server peak RSS`,
-    `${pad('bare saxes parse (median of 5)', 34)}${pad(bare.secs.toFixed(2), 10)}${pad(bareMBs.toFixed(1), 9)}${pad((bare.items / bare.secs).toFixed(0), 12)}${pad('100 %', 9)}-`,
+    `${pad(fmt.bareName, 34)}${pad(bare.secs.toFixed(2), 10)}${pad(bareMBs.toFixed(1), 9)}${pad((bare.items / bare.secs).toFixed(0), 12)}${pad('100 %', 9)}-`,
     ...rows.map(
       (r) =>
         `${pad(`vulnvault ${r.run}`, 34)}${pad(r.seconds.toFixed(2), 10)}${pad(r.mbPerSec.toFixed(1), 9)}${pad(r.findingsPerSec.toFixed(0), 12)}${pad(`${(r.ratio * 100).toFixed(0)} %`, 9)}${r.peakRssMb.toFixed(0)} MiB`,
@@ -256,24 +322,18 @@ async function main() {
     `targets: end-to-end ≥ 50 % of bare parse: ${rows.every((r) => r.ratio >= 0.5) ? 'met' : 'NOT met'}; ` +
       `server peak RSS < 300 MiB: ${rows.every((r) => r.peakRssMb < 300) ? 'met' : 'NOT met'}; ` +
       `re-upload not slower: ${(rows[1]?.seconds ?? Infinity) <= (rows[0]?.seconds ?? 0) * 1.05 ? 'met' : 'NOT met'} (5 % tolerance)`,
+    '',
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
-  writeFileSync(
-    join(OUT, 'ingest.json'),
-    JSON.stringify(
-      {
-        size,
-        bare: { ...bare, mbPerSec: bareMBs, all: bareRuns.map((r) => r.secs) },
-        idle,
-        runs: rows,
-        rounds: rounds.map((r) => r.runs.map((x) => ({ seconds: x.secs, peakRssMb: x.peak }))),
-        load0,
-        load1,
-      },
-      null,
-      2,
-    ),
-  );
+  return {
+    size,
+    bare: { ...bare, mbPerSec: bareMBs, all: bareRuns.map((r) => r.secs) },
+    idle,
+    runs: rows,
+    rounds: rounds.map((r) => r.runs.map((x) => ({ seconds: x.secs, peakRssMb: x.peak }))),
+    load0,
+    load1,
+  };
 }
 
 main().catch((err: unknown) => {

@@ -84,7 +84,11 @@ function requestBody(body: unknown): Json {
   const content: Json = {};
   for (const [media, entry] of Object.entries(obj(b.content, 'requestBody.content'))) {
     const e = obj(entry, media);
-    content[media] = media === 'application/json' && e.schema ? { schema: toDraft4(e.schema) } : {};
+    // A streamed body (format: binary, e.g. a scan upload whose format is
+    // detected from its content) gets no model: ingest checks it as it streams.
+    const streamed = (e.schema as Json | undefined)?.format === 'binary';
+    content[media] =
+      media === 'application/json' && e.schema && !streamed ? { schema: toDraft4(e.schema) } : {};
   }
   return { required: b.required === true, content };
 }

@@ -245,18 +245,25 @@ const COMMANDS: Record<string, Help> = {
   },
   upload: {
     usage: [
-      'upload FILE --org ORG [--type nessus|xml|csv|sarif|cyclonedx|json]',
+      'upload FILE --org ORG [--format F] [--target T]',
       '  [--dir DIR | --url U --cert C --key K --ca CA] [--idempotency-key K]',
     ],
     about:
       'Streams one scanner export to POST /v1/orgs/ORG/scans over mTLS, with progress on stderr,\n' +
-      'and prints the import summary. The format comes from the file name unless --type says it.',
+      'and prints the import summary (format, targets, counts). The server detects the format\n' +
+      'from the start of the file unless --format says it.',
     options: [
       ['--org ORG', 'the org the findings belong to'],
       [
-        '--type T',
-        'nessus (.nessus), xml, csv, sarif (.sarif), cyclonedx (.cdx.json, bom.json), json (vulnvault batch)',
+        '--format F',
+        'nessus-xml, nessus-csv, sarif, cyclonedx, cyclonedx-xml, trivy, grype, openvas, zap-xml,\n' +
+          'zap-json, dependency-check, gitleaks, semgrep, nuclei, native (default: detected)',
       ],
+      [
+        '--target T',
+        'what was scanned (project, image, host) for files that do not say it (Gitleaks, Semgrep, ...)',
+      ],
+      ['--type T', 'older spelling of --format: nessus, xml, csv, sarif, cyclonedx, json'],
       ['--dir DIR', "use DIR's config, CA and scanner certificate (default ./.vulnvault)"],
       ['--url U', 'the server, e.g. https://vulnvault.example:8443 (needs --cert, --key, --ca)'],
       ['--cert C, --key K', 'client certificate and key (PEM)'],
@@ -265,6 +272,8 @@ const COMMANDS: Record<string, Help> = {
     ],
     examples: [
       'vulnvault upload scan.nessus --org org1',
+      'vulnvault upload trivy.json --org org1',
+      'vulnvault upload gitleaks.json --org org1 --target github.com/acme/shop',
       'vulnvault upload results.sarif --org org2 --url https://vulnvault.example:8443 \\\n' +
         '    --cert scanner.crt --key scanner.key --ca ca.crt',
     ],

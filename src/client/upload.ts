@@ -22,6 +22,10 @@ export interface UploadOptions extends UploadTarget {
   org: string;
   file: string;
   mediaType: string;
+  /** ?format= (the server detects the format when absent) */
+  format?: string | undefined;
+  /** ?target= for formats whose files name no target */
+  target?: string | undefined;
   idempotencyKey?: string | undefined;
   onProgress?: (sentBytes: number, totalBytes: number) => void;
 }
@@ -32,27 +36,54 @@ export interface UploadResponse {
   text: string;
 }
 
-/** Media type from a file name: .nessus/.xml, .csv, .sarif, .cdx.json/bom.json, .json. */
-export function mediaTypeForFile(file: string): string | undefined {
+/**
+ * Media type from a file name: .nessus, .sarif, .cdx.json/bom.json,
+ * .cdx.xml/bom.xml, .jsonl/.ndjson name a format; .xml, .csv, .json name a
+ * family the server detects the format of. Any other name: the first byte
+ * says the family ('<' XML, '{' or '[' JSON, else CSV).
+ */
+export function mediaTypeForFile(file: string, firstByte?: string): string {
   const f = file.toLowerCase();
   if (f.endsWith('.nessus')) return 'application/vnd.tenable.nessus+xml';
+  if (f.endsWith('.sarif') || f.endsWith('.sarif.json')) return 'application/sarif+json';
+  if (f.endsWith('.cdx.json') || f.endsWith('bom.json')) return 'application/vnd.cyclonedx+json';
+  if (f.endsWith('.cdx.xml') || f.endsWith('bom.xml')) return 'application/vnd.cyclonedx+xml';
+  if (f.endsWith('.jsonl') || f.endsWith('.ndjson')) return 'application/x-ndjson';
   if (f.endsWith('.xml')) return 'application/xml';
   if (f.endsWith('.csv')) return 'text/csv';
-  if (f.endsWith('.sarif') || f.endsWith('.sarif.json')) return 'application/sarif+json';
-  if (f.endsWith('.cdx.json') || f.endsWith('bom.json') || f.endsWith('.cdx')) {
-    return 'application/vnd.cyclonedx+json';
-  }
   if (f.endsWith('.json')) return 'application/json';
-  return undefined;
+  if (firstByte === '<') return 'application/xml';
+  if (firstByte === '{' || firstByte === '[') return 'application/json';
+  return 'text/csv';
 }
 
-export const TYPE_ALIASES: Readonly<Record<string, string>> = {
-  nessus: 'application/vnd.tenable.nessus+xml',
-  xml: 'application/xml',
-  csv: 'text/csv',
+/** The media type to send a format as (--format). */
+export const FORMAT_MEDIA_TYPES: Readonly<Record<string, string>> = {
+  'nessus-xml': 'application/vnd.tenable.nessus+xml',
+  'nessus-csv': 'text/csv',
   sarif: 'application/sarif+json',
   cyclonedx: 'application/vnd.cyclonedx+json',
-  json: 'application/json',
+  'cyclonedx-xml': 'application/vnd.cyclonedx+xml',
+  trivy: 'application/json',
+  grype: 'application/json',
+  openvas: 'application/xml',
+  'zap-xml': 'application/xml',
+  'zap-json': 'application/json',
+  'dependency-check': 'application/json',
+  gitleaks: 'application/json',
+  semgrep: 'application/json',
+  nuclei: 'application/x-ndjson',
+  native: 'application/json',
+};
+
+/** --type, kept from before formats were detected: old names of formats. */
+export const TYPE_ALIASES: Readonly<Record<string, string>> = {
+  nessus: 'nessus-xml',
+  xml: 'nessus-xml',
+  csv: 'nessus-csv',
+  sarif: 'sarif',
+  cyclonedx: 'cyclonedx',
+  json: 'native',
 };
 
 /** How long the body waits for 100 Continue from a server (or proxy) that may not send it. */
@@ -79,6 +110,8 @@ export function refusedAtHandshake(err: Error & { code?: string }): Error {
 export function uploadScan(o: UploadOptions): Promise<UploadResponse> {
   const total = statSync(o.file).size;
   const url = new URL(`/v1/orgs/${encodeURIComponent(o.org)}/scans`, o.url);
+  if (o.format !== undefined) url.searchParams.set('format', o.format);
+  if (o.target !== undefined) url.searchParams.set('target', o.target);
   return new Promise((resolve, reject) => {
     let answered = false;
     // The server has spoken (100 Continue or a response): it accepted the connection.

@@ -63,20 +63,32 @@ export interface paths {
     put?: never;
     /**
      * Upload a whole scan (streamed)
-     * @description Streams one scanner export into the org's findings. The media type
-     *     selects the parser: Nessus v2 XML (`application/vnd.tenable.nessus+xml`,
-     *     `application/xml`), Nessus / Tenable CSV (`text/csv`, `,` or `;`),
-     *     SARIF 2.1.0 (`application/sarif+json`), CycloneDX 1.4–1.6 with
-     *     `vulnerabilities` (`application/vnd.cyclonedx+json`), or vulnvault's own
-     *     batch (`application/json`, schema `NativeBatch`). Anything else is 415.
+     * @description Streams one scanner export into the org's findings. The format is
+     *     `?format=` when given, else named by a vendor media type
+     *     (`application/vnd.tenable.nessus+xml`, `application/sarif+json`,
+     *     `application/vnd.cyclonedx+json`, `application/vnd.cyclonedx+xml`,
+     *     `application/x-ndjson` for Nuclei), else detected from the start of an
+     *     `application/json`, `application/xml` or `text/csv` body (the XML root
+     *     element, the CSV header, the JSON document's identifying keys within
+     *     its first 64 KiB). Formats: Nessus v2 XML, Nessus / Tenable.io /
+     *     Tenable.sc CSV, SARIF 2.1.0, CycloneDX 1.4–1.6 JSON and XML, Trivy,
+     *     Grype, OpenVAS / Greenbone XML, OWASP ZAP XML and JSON, OWASP
+     *     Dependency-Check JSON, Gitleaks, Semgrep, Nuclei JSON lines, and
+     *     vulnvault's own batch (schema `NativeBatch`). A body no format
+     *     recognises is 415 `unsupported_format`.
+     *
+     *     A scan has targets (the thing scanned: a host, a code project, a BOM's
+     *     subject, an image) and covers every finding of (target, scanner,
+     *     category): what it no longer reports there becomes `fixed`, so a
+     *     clean scan (no results) is valid and closes what was open. Formats
+     *     whose files name no target take `?target=`; without one they are 400
+     *     `scan_target_missing`. A fixed finding seen again becomes `reopened`;
+     *     an unchanged finding only gets a new `lastSeen`.
      *
      *     The body is parsed as it arrives, in constant memory, and counted
      *     against the upload limit (413). One upload is one unit: any error
-     *     stores nothing. A scan covers the assets it reports: their open
-     *     findings that the scan no longer reports become `fixed`; a fixed
-     *     finding seen again becomes `reopened`; an unchanged finding only gets
-     *     a new `lastSeen`. XML with a DOCTYPE is refused. Needs
-     *     `findings:write` on `org`, checked before the body is read.
+     *     stores nothing. XML with a DOCTYPE is refused. Needs `findings:write`
+     *     on `org`, checked before the body is read.
      */
     post: operations['postScan'];
     delete?: never;
@@ -187,9 +199,20 @@ export interface components {
       solution?: string;
       evidence?: string;
       service?: string;
+      /** @description a sub-division of the scanner's coverage of the asset (part of the identity) */
+      category?: string;
+      /** @description identity beyond plugin, port and protocol (e.g. a package name) */
+      fingerprint?: string;
+      /** @description where in the asset (file:line, purl@version, URL); data, not identity */
+      location?: string;
     };
     ScanResult: {
       scanId: string;
+      format: components['schemas']['ScanFormat'];
+      /** @description the targets the scan covered (hosts, code projects, BOM subjects, artifacts), sorted; the first 100 */
+      targets: string[];
+      /** @description how many targets the scan covered */
+      targetCount: number;
       /** @description findings as the file reports them (e.g. ReportItems, CSV rows, SARIF results) */
       received: number;
       new: number;
@@ -197,7 +220,7 @@ export interface components {
       updated: number;
       /** @description seen before, open, same content (only lastSeen moved) */
       unchanged: number;
-      /** @description open findings of the covered assets that this scan no longer reports */
+      /** @description open findings of the covered targets (per scanner and category) that this scan no longer reports */
       fixed: number;
       reopened: number;
       durationMs: number;
@@ -219,6 +242,13 @@ export interface components {
       cvss2Vector: string | null;
       cves: string[];
       service: string;
+      /** @description a sub-division of the scanner's coverage of the asset (SARIF automationDetails.id); empty when none */
+      category: string;
+      /** @description identity beyond plugin, port and protocol (SARIF fingerprint, package name); empty when none */
+      fingerprint: string;
+      /** @description where in the asset (file:line, purl@version, URL); empty when the port and protocol say it */
+      location: string;
+      analysis: components['schemas']['AnalysisSummary'];
       status: components['schemas']['FindingStatus'];
       firstSeen: string;
       lastSeen: string;
@@ -243,6 +273,13 @@ export interface components {
       cvss2Vector: string | null;
       cves: string[];
       service: string;
+      /** @description a sub-division of the scanner's coverage of the asset (SARIF automationDetails.id); empty when none */
+      category: string;
+      /** @description identity beyond plugin, port and protocol (SARIF fingerprint, package name); empty when none */
+      fingerprint: string;
+      /** @description where in the asset (file:line, purl@version, URL); empty when the port and protocol say it */
+      location: string;
+      analysis: components['schemas']['Analysis'];
       status: components['schemas']['FindingStatus'];
       firstSeen: string;
       lastSeen: string;
@@ -253,8 +290,84 @@ export interface components {
       solution: string;
       evidence: string;
     };
+    /**
+     * @description an upload format (see the scans route)
+     * @enum {string}
+     */
+    ScanFormat:
+      | 'nessus-xml'
+      | 'nessus-csv'
+      | 'sarif'
+      | 'cyclonedx'
+      | 'cyclonedx-xml'
+      | 'trivy'
+      | 'grype'
+      | 'openvas'
+      | 'zap-xml'
+      | 'zap-json'
+      | 'dependency-check'
+      | 'gitleaks'
+      | 'semgrep'
+      | 'nuclei'
+      | 'native';
+    /** @description the scanner's own verdict without its detail (GET the finding for that), or null */
+    AnalysisSummary: {
+      /**
+       * @description CycloneDX VEX analysis state
+       * @enum {string}
+       */
+      state: 'in_triage' | 'exploitable' | 'false_positive' | 'not_affected' | 'resolved';
+      /** @enum {string|null} */
+      justification:
+        | 'code_not_present'
+        | 'code_not_reachable'
+        | 'requires_configuration'
+        | 'requires_dependency'
+        | 'requires_environment'
+        | 'protected_by_compiler'
+        | 'protected_at_runtime'
+        | 'protected_at_perimeter'
+        | 'protected_by_mitigating_control'
+        | null;
+      response: ('can_not_fix' | 'will_not_fix' | 'update' | 'rollback' | 'workaround_available')[];
+      /**
+       * @description who gave the verdict (scanner; people's verdicts come with triage)
+       * @enum {string}
+       */
+      source: 'scanner';
+    } | null;
+    /** @description the scanner's own verdict (SARIF suppressions, CycloneDX analysis), or null */
+    Analysis: {
+      /**
+       * @description CycloneDX VEX analysis state
+       * @enum {string}
+       */
+      state: 'in_triage' | 'exploitable' | 'false_positive' | 'not_affected' | 'resolved';
+      /** @enum {string|null} */
+      justification:
+        | 'code_not_present'
+        | 'code_not_reachable'
+        | 'requires_configuration'
+        | 'requires_dependency'
+        | 'requires_environment'
+        | 'protected_by_compiler'
+        | 'protected_at_runtime'
+        | 'protected_at_perimeter'
+        | 'protected_by_mitigating_control'
+        | null;
+      response: ('can_not_fix' | 'will_not_fix' | 'update' | 'rollback' | 'workaround_available')[];
+      /** @description the scanner's free-text reason (sealed at rest) */
+      detail: string;
+      /**
+       * @description who gave the verdict (scanner; people's verdicts come with triage)
+       * @enum {string}
+       */
+      source: 'scanner';
+    } | null;
     Summary: {
       org: string;
+      /** @description findings a verdict (false_positive, not_affected, resolved) took out of the counts below */
+      inactive: number;
       bySeverityStatus: {
         severity: components['schemas']['Severity'];
         status: components['schemas']['FindingStatus'];
@@ -287,10 +400,18 @@ export interface components {
       | 'csv_malformed'
       | 'csv_missing_columns'
       | 'sarif_invalid'
-      | 'sarif_no_results'
       | 'cyclonedx_invalid'
+      | 'trivy_invalid'
+      | 'grype_invalid'
+      | 'openvas_invalid'
+      | 'zap_invalid'
+      | 'dependency_check_invalid'
+      | 'gitleaks_invalid'
+      | 'semgrep_invalid'
+      | 'nuclei_invalid'
       | 'scan_invalid'
       | 'scan_empty'
+      | 'scan_target_missing'
       | 'idempotency_key_invalid'
       | 'unauthenticated'
       | 'token_invalid'
@@ -309,6 +430,7 @@ export interface components {
       | 'idempotency_in_progress'
       | 'payload_too_large'
       | 'unsupported_media_type'
+      | 'unsupported_format'
       | 'idempotency_key_reused'
       | 'rate_limited'
       | 'quota_exceeded'
@@ -452,7 +574,12 @@ export interface operations {
   };
   postScan: {
     parameters: {
-      query?: never;
+      query?: {
+        /** @description the upload's format; wins over detection */
+        format?: components['schemas']['ScanFormat'];
+        /** @description the target (project, image, host) for formats whose files name none; files that name their own keep it */
+        target?: string;
+      };
       header?: {
         /**
          * @description Makes a POST safe to retry: the same key with the same body replays the
@@ -474,7 +601,10 @@ export interface operations {
         'text/csv': string;
         'application/sarif+json': string;
         'application/vnd.cyclonedx+json': string;
-        'application/json': components['schemas']['NativeBatch'];
+        'application/vnd.cyclonedx+xml': string;
+        'application/x-ndjson': string;
+        'application/jsonl': string;
+        'application/json': string;
       };
     };
     responses: {

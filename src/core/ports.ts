@@ -63,6 +63,11 @@ export interface FindingsSummary {
   bySeverityStatus: { severity: Severity; status: FindingStatus; count: number }[];
   topAssets: { asset: string; open: number }[];
   topCves: { cve: string; open: number }[];
+  /**
+   * Findings a verdict took out of the counts above (analysis false_positive,
+   * not_affected or resolved): counted here only.
+   */
+  inactive: number;
 }
 
 export interface FindingsReader {

@@ -6,7 +6,10 @@
 //   blob  = 0x02 | nonce (24) | ciphertext | tag (16)   XChaCha20-Poly1305 (aead.ts)
 //           0x01 | iv (12)    | ciphertext | tag (16)   AES-256-GCM: written before
 //                                                      0.2, still opened
-//   plain = for description, solution, evidence: u32 byte length | UTF-8
+//   plain = for description, solution, evidence: u32 byte length | UTF-8,
+//           then the same for the scanner analysis' detail when it is not
+//           empty (blobs without it open with an empty detail, so findings
+//           written before analyses existed compare equal to new packs)
 //   aad   = "vulnvault-finding/v1" NUL org NUL id
 //
 // Data keys themselves are wrapped with AES-256-GCM (wrapKey below).
@@ -23,10 +26,26 @@ export interface SealedFields {
   description: string;
   solution: string;
   evidence: string;
+  /** The scanner analysis' free-text detail ('' when none). */
+  detail: string;
 }
 
+/**
+ * What is sealed: the fields above, the detail given as `detail` or inside
+ * a finding's `analysis` (so a ScannedFinding packs without a copy).
+ */
+export interface Sealable {
+  description: string;
+  solution: string;
+  evidence: string;
+  detail?: string;
+  analysis?: { detail: string } | null;
+}
+
+const detailOf = (f: Sealable): string => f.detail ?? f.analysis?.detail ?? '';
+
 export interface FindingSealer {
-  seal(org: string, id: string, fields: SealedFields): Buffer;
+  seal(org: string, id: string, fields: Sealable): Buffer;
   /** Like seal, for fields already packed with packFields / packBatch. */
   sealPacked(org: string, id: string, packed: Uint8Array): Buffer;
   /** Throws VaultError('key_unavailable') when the blob does not open. */
@@ -61,17 +80,23 @@ function nextIv(): Buffer {
 }
 
 /** The sealed fields as length-prefixed UTF-8 (no escaping pass, unlike JSON). */
-export function packFields(f: SealedFields): Buffer {
+export function packFields(f: Sealable): Buffer {
   const a = Buffer.byteLength(f.description);
   const b = Buffer.byteLength(f.solution);
   const c = Buffer.byteLength(f.evidence);
-  const buf = Buffer.allocUnsafe(12 + a + b + c);
+  const detail = detailOf(f);
+  const d = detail === '' ? -4 : Buffer.byteLength(detail);
+  const buf = Buffer.allocUnsafe(16 + a + b + c + d);
   buf.writeUInt32BE(a, 0);
   buf.write(f.description, 4, 'utf8');
   buf.writeUInt32BE(b, 4 + a);
   buf.write(f.solution, 8 + a, 'utf8');
   buf.writeUInt32BE(c, 8 + a + b);
   buf.write(f.evidence, 12 + a + b, 'utf8');
+  if (d >= 0) {
+    buf.writeUInt32BE(d, 12 + a + b + c);
+    buf.write(detail, 16 + a + b + c, 'utf8');
+  }
   return buf;
 }
 
@@ -82,10 +107,11 @@ export function packFields(f: SealedFields): Buffer {
  * the worst case (3 UTF-8 bytes per UTF-16 unit) instead of measuring every
  * string first: `bytes` is a view of the part written.
  */
-export function packBatch(list: readonly SealedFields[]): { bytes: Buffer; ends: number[] } {
+export function packBatch(list: readonly Sealable[]): { bytes: Buffer; ends: number[] } {
   let max = 0;
   for (const f of list) {
-    max += 12 + 3 * (f.description.length + f.solution.length + f.evidence.length);
+    max +=
+      16 + 3 * (f.description.length + f.solution.length + f.evidence.length + detailOf(f).length);
   }
   const all = Buffer.allocUnsafeSlow(max);
   const ends: number[] = [];
@@ -99,6 +125,8 @@ export function packBatch(list: readonly SealedFields[]): { bytes: Buffer; ends:
     put(f.description);
     put(f.solution);
     put(f.evidence);
+    const detail = detailOf(f);
+    if (detail !== '') put(detail);
     ends.push(at);
   }
   return { bytes: all.subarray(0, at), ends };
@@ -114,8 +142,10 @@ export function unpackFields(buf: Buffer): SealedFields {
   const [description, a] = field(0);
   const [solution, b] = field(a);
   const [evidence, c] = field(b);
-  if (c !== buf.length) throw new Error('trailing bytes');
-  return { description, solution, evidence };
+  if (c === buf.length) return { description, solution, evidence, detail: '' };
+  const [detail, d] = field(c);
+  if (d !== buf.length) throw new Error('trailing bytes');
+  return { description, solution, evidence, detail };
 }
 
 const AAD_PREFIX = 'vulnvault-finding/v1\u0000';

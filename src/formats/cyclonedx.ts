@@ -1,49 +1,75 @@
-// CycloneDX 1.4–1.6 JSON with a `vulnerabilities` array, streamed one
-// vulnerability at a time. One finding per (vulnerability, affected
-// component): asset = the affected component's bom-ref (usually its purl),
-// plugin = the vulnerability id (CVE-… or the source's id), scanner =
-// "cyclonedx", port 0, protocol "". Severity: the highest rating's severity;
-// if a rating has only a score, the CVSS v3 qualitative scale of that score.
+// CycloneDX 1.4–1.7 JSON, streamed: the subject's and the components' few
+// identifying fields are read value by value (never a whole component tree),
+// each vulnerability is built alone and handed to the shared assembler
+// (cyclonedx-common.ts: target, identity, severity, analysis).
 
-import { VaultError } from '../core/errors.js';
 import {
-  clipText,
-  cvesIn,
-  FIELD_LIMITS,
-  parseScore,
-  rankOf,
-  severityFromScore,
-  severityFromWord,
-  type ScannedFinding,
-  type Severity,
-} from '../core/finding.js';
-import type { FormatParser, ScanSink } from './format.js';
+  CYCLONEDX_VERSIONS,
+  CycloneDxAssembler,
+  cycloneDxInvalid,
+  emptyComponent,
+  emptyVulnerability,
+  MAX_COMPONENT_NESTING,
+  type CdxComponent,
+  type CdxVulnerability,
+} from './cyclonedx-common.js';
+import type { FormatParser, ParseOptions, ScanSink } from './format.js';
 import { isObject, jsonStreamParser, str, type JsonValue } from './json-stream.js';
+import { parseScore } from '../core/finding.js';
 
-const SCANNER = 'cyclonedx';
-const SPEC_VERSIONS = new Set(['1.4', '1.5', '1.6']);
+const FIELDS = ['bom-ref', 'purl', 'group', 'name', 'version'] as const;
+type Field = (typeof FIELDS)[number];
 
-export function cycloneDxParser(sink: ScanSink): FormatParser {
+/** Selectors of the fields of a component at `root` and of its nested components. */
+function componentPaths(root: string): string[] {
+  const paths: string[] = [];
+  for (let depth = 0; depth <= MAX_COMPONENT_NESTING; depth++) {
+    const prefix = root + '.components.*'.repeat(depth);
+    for (const f of FIELDS) paths.push(`${prefix}.${f}`);
+  }
+  return paths;
+}
+
+const PATHS = [
+  '$.bomFormat',
+  '$.specVersion',
+  ...componentPaths('$.metadata.component'),
+  ...componentPaths('$.components.*'),
+  '$.vulnerabilities.*',
+];
+
+export function cycloneDxParser(sink: ScanSink, options: ParseOptions = {}): FormatParser {
+  const bom = new CycloneDxAssembler(sink, options);
+  const components = new ComponentCollector(bom);
   let bomFormat: string | undefined;
   let specVersion: string | undefined;
-  let vulns = 0;
-  const invalid = (what: string): never => {
-    throw new VaultError('cyclonedx_invalid', `CycloneDX: ${what}; nothing was stored`);
+
+  const checkVersion = () => {
+    if (specVersion !== undefined && !CYCLONEDX_VERSIONS.has(specVersion)) {
+      throw cycloneDxInvalid(`specVersion must be one of ${[...CYCLONEDX_VERSIONS].join(', ')}`);
+    }
   };
 
   const inner = jsonStreamParser({
-    paths: ['$.bomFormat', '$.specVersion', '$.vulnerabilities.*'],
+    paths: PATHS,
     shapeError: 'cyclonedx_invalid',
     what: 'the CycloneDX document',
     onValue(path, value) {
-      if (path[0] === 'bomFormat') bomFormat = str(value);
-      else if (path[0] === 'specVersion') specVersion = str(value);
-      else {
-        vulns++;
-        for (const f of toFindings(value, vulns, invalid)) {
-          sink.asset(SCANNER, f.asset);
-          sink.finding(f);
-        }
+      const top = path[0];
+      if (path.length === 1 && top === 'bomFormat') {
+        bomFormat = str(value);
+        if (bomFormat !== 'CycloneDX') throw cycloneDxInvalid('bomFormat must be "CycloneDX"');
+      } else if (path.length === 1 && top === 'specVersion') {
+        specVersion = str(value);
+        checkVersion();
+      } else if (top === 'vulnerabilities') {
+        const index = path[1];
+        if (typeof index !== 'number') throw cycloneDxInvalid('vulnerabilities must be an array');
+        components.flush();
+        const position = `vulnerability ${index + 1}`;
+        bom.vulnerability(toVulnerability(value, position), position);
+      } else {
+        components.value(path, value);
       }
     },
   });
@@ -52,72 +78,106 @@ export function cycloneDxParser(sink: ScanSink): FormatParser {
     write: (chunk) => inner.write(chunk),
     end() {
       void inner.end();
-      if (bomFormat !== 'CycloneDX') invalid('bomFormat must be "CycloneDX"');
-      if (!SPEC_VERSIONS.has(specVersion ?? '')) invalid('specVersion must be 1.4, 1.5 or 1.6');
-      if (vulns === 0) invalid('the document has no vulnerabilities');
+      if (bomFormat === undefined) throw cycloneDxInvalid('bomFormat "CycloneDX" is missing');
+      if (specVersion === undefined) throw cycloneDxInvalid('specVersion is missing');
+      components.flush();
+      bom.end();
     },
   };
 }
 
-function toFindings(
-  value: JsonValue,
-  n: number,
-  invalid: (what: string) => never,
-): ScannedFinding[] {
-  if (!isObject(value)) invalid(`vulnerability ${n} is not an object`);
-  const v = value;
-  const id = str(v.id).trim();
-  if (id === '') invalid(`vulnerability ${n} has no id`);
-  let severity: Severity | undefined;
-  let raw = '';
-  let cvss3Score: number | null = null;
-  let cvss3Vector: string | null = null;
-  let cvss2Score: number | null = null;
-  let cvss2Vector: string | null = null;
-  for (const r of Array.isArray(v.ratings) ? v.ratings : []) {
+/**
+ * Groups the streamed fields of components into components. The fields of
+ * one component share the path before the field name; a component is
+ * complete when a value arrives that is neither in it nor in a component
+ * nested in it (JSON objects are contiguous), so only the chain of open
+ * components (at most MAX_COMPONENT_NESTING deep) is kept.
+ */
+class ComponentCollector {
+  private readonly open: { prefix: string; c: CdxComponent; subject: boolean; top: boolean }[] = [];
+
+  constructor(private readonly bom: CycloneDxAssembler) {}
+
+  value(path: readonly (string | number)[], value: JsonValue): void {
+    const field = path[path.length - 1] as Field;
+    const parent = path.slice(0, -1);
+    if (parent[0] === 'components' && typeof parent[1] !== 'number') {
+      throw cycloneDxInvalid('components must be an array');
+    }
+    const prefix = parent.join('/');
+    this.closeUntil(prefix);
+    let top = this.open[this.open.length - 1];
+    if (top?.prefix !== prefix) {
+      const subject = prefix === 'metadata/component';
+      top = {
+        prefix,
+        c: emptyComponent(),
+        subject,
+        top: parent[0] === 'components' && parent.length === 2,
+      };
+      if (top.top) this.bom.componentsStarted();
+      this.open.push(top);
+    }
+    const s = str(value).trim();
+    const c = top.c;
+    if (field === 'bom-ref') c.bomRef = s.slice(0, 1024);
+    else if (field === 'purl') c.purl = s.slice(0, 1024);
+    else if (field === 'group') c.group = s.slice(0, 255);
+    else if (field === 'name') c.name = s.slice(0, 255);
+    else c.version = s.slice(0, 255);
+  }
+
+  /** Every open component is complete (a vulnerability or the end came). */
+  flush(): void {
+    this.closeUntil('');
+  }
+
+  /** Completes the open components that `prefix` is not inside of. */
+  private closeUntil(prefix: string): void {
+    for (;;) {
+      const top = this.open[this.open.length - 1];
+      if (top === undefined || prefix === top.prefix || prefix.startsWith(`${top.prefix}/`)) return;
+      this.open.pop();
+      if (top.subject) this.bom.setSubject(top.c);
+      else this.bom.addComponent(top.c, top.top);
+    }
+  }
+}
+
+function toVulnerability(value: JsonValue, position: string): CdxVulnerability {
+  if (!isObject(value)) throw cycloneDxInvalid(`${position} is not an object`);
+  const v = emptyVulnerability();
+  v.id = str(value.id);
+  for (const r of arrayOf(value.ratings)) {
     if (!isObject(r)) continue;
-    const score = parseScore(typeof r.score === 'number' ? r.score : null);
-    const method = str(r.method);
-    if (/^CVSSv3/.test(method) && score !== null && cvss3Score === null) {
-      cvss3Score = score;
-      cvss3Vector = clipText(str(r.vector), FIELD_LIMITS.vector) || null;
-    } else if (method === 'CVSSv2' && score !== null && cvss2Score === null) {
-      cvss2Score = score;
-      cvss2Vector = clipText(str(r.vector), FIELD_LIMITS.vector) || null;
-    }
-    const s =
-      severityFromWord(str(r.severity)) ?? (score !== null ? severityFromScore(score) : undefined);
-    if (s !== undefined && (severity === undefined || rankOf(s) > rankOf(severity))) {
-      severity = s;
-      raw = str(r.severity) || `score ${score}`;
-    }
+    const score =
+      typeof r.score === 'number' || typeof r.score === 'string' ? parseScore(r.score) : null;
+    v.ratings.push({
+      severity: str(r.severity),
+      score,
+      method: str(r.method),
+      vector: str(r.vector),
+    });
   }
-  const affects = (Array.isArray(v.affects) ? v.affects : [])
-    .map((a) => (isObject(a) ? str(a.ref).trim() : ''))
-    .filter((r) => r !== '');
-  if (affects.length === 0) invalid(`vulnerability ${n} affects no component (affects[].ref)`);
-  const cves = cvesIn(id);
-  for (const ref of Array.isArray(v.references) ? v.references : []) {
-    if (isObject(ref)) cves.push(...cvesIn(str(ref.id)).filter((c) => !cves.includes(c)));
+  for (const ref of arrayOf(value.references)) if (isObject(ref)) v.referenceIds.push(str(ref.id));
+  v.description = str(value.description);
+  v.detail = str(value.detail);
+  v.recommendation = str(value.recommendation);
+  v.workaround = str(value.workaround);
+  const a = value.analysis;
+  if (a !== undefined && a !== null) {
+    if (!isObject(a)) throw cycloneDxInvalid(`${position}: analysis is not an object`);
+    v.analysis = {
+      state: str(a.state),
+      justification: str(a.justification),
+      responses: arrayOf(a.response).map((r) => str(r)),
+      detail: str(a.detail),
+    };
   }
-  const description = str(v.description) || str(v.detail);
-  return [...new Set(affects)].map((ref) => ({
-    asset: clipText(ref, FIELD_LIMITS.asset + 1),
-    scanner: SCANNER,
-    pluginId: clipText(id, FIELD_LIMITS.pluginId + 1),
-    port: 0,
-    protocol: '',
-    title: clipText(description.split('\n')[0] || id, FIELD_LIMITS.title),
-    severity: severity ?? 'info',
-    severityRaw: raw || 'unrated',
-    cvss3Score,
-    cvss3Vector,
-    cvss2Score,
-    cvss2Vector,
-    cves: cves.slice(0, FIELD_LIMITS.cves),
-    description: clipText(description, FIELD_LIMITS.text),
-    solution: clipText(str(v.recommendation), FIELD_LIMITS.text),
-    evidence: clipText(str(v.detail), FIELD_LIMITS.text),
-    service: '',
-  }));
+  for (const t of arrayOf(value.affects)) if (isObject(t)) v.affects.push(str(t.ref));
+  return v;
+}
+
+function arrayOf(v: JsonValue | undefined): JsonValue[] {
+  return Array.isArray(v) ? v : [];
 }

@@ -1,13 +1,16 @@
 // Shared streaming JSON reader for the JSON upload formats (SARIF, CycloneDX,
-// native batch), on @streamparser/json. Only the values at the requested
-// paths are built (e.g. one SARIF result at a time) and dropped once handed
-// over, so memory stays flat however long the arrays are. Keys that could
-// poison prototypes (__proto__, constructor, prototype) are refused before
-// the value is built, and errors name a byte offset, never the content.
+// native batch, Semgrep; Gitleaks and Nuclei `-je` have an array root), on
+// @streamparser/json. Only the values at the requested paths are built (e.g.
+// one SARIF result at a time) and dropped once handed over, so memory stays
+// flat however long the arrays are. Keys that could poison prototypes
+// (__proto__, constructor, prototype) are refused before the value is built,
+// and errors name a byte offset, never the content.
 
 import { JSONParser, TokenType } from '@streamparser/json';
 import { VaultError, type ErrorCode } from '../core/errors.js';
 import type { FormatParser } from './format.js';
+
+export type JsonKind = 'object' | 'array' | 'string' | 'number' | 'boolean' | 'null';
 
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [k: string]: JsonValue };
 
@@ -28,6 +31,15 @@ export interface JsonStreamOptions {
   /** The error code for a document that is not the expected shape. */
   shapeError: ErrorCode;
   what: string;
+  /**
+   * What the document's root must be: an object (the default) or an array
+   * (Gitleaks, Nuclei `-je`: select its items with `$.*`).
+   */
+  root?: 'object' | 'array';
+  /** Also accept a bare `null` root, read as no items (Gitleaks 7 writes it for no leak). */
+  nullRoot?: boolean;
+  /** Called with each top-level key of an object root and the kind of its value, before the value. */
+  onTopLevelKey?: (key: string, kind: JsonKind) => void;
 }
 
 const POISON = new Set(['__proto__', 'constructor', 'prototype']);
@@ -41,6 +53,8 @@ export function jsonStreamParser(o: JsonStreamOptions): FormatParser {
   let prevDepth = 0;
   // An unknown top-level key whose value is still to come (see unknownTopLevelKey).
   let unknownKey: string | undefined;
+  // A top-level key whose value's kind onTopLevelKey is waiting for.
+  let topKey: string | undefined;
   const refuseKey = (key: string, value: string | undefined): never => {
     throw new VaultError(
       o.shapeError,
@@ -50,13 +64,24 @@ export function jsonStreamParser(o: JsonStreamOptions): FormatParser {
   };
 
   parser.onToken = ({ token, value }) => {
+    if (topKey !== undefined) {
+      o.onTopLevelKey?.(topKey, kindOf(token));
+      topKey = undefined;
+    }
     if (unknownKey !== undefined) {
       refuseKey(unknownKey, token === TokenType.STRING ? (value as string) : undefined);
     }
     if (!sawFirst) {
       sawFirst = true;
-      if (token !== TokenType.LEFT_BRACE) {
-        throw new VaultError(o.shapeError, `${o.what} must be a JSON object; nothing was stored`);
+      const array = o.root === 'array';
+      if (
+        token !== (array ? TokenType.LEFT_BRACKET : TokenType.LEFT_BRACE) &&
+        !(o.nullRoot === true && token === TokenType.NULL)
+      ) {
+        throw new VaultError(
+          o.shapeError,
+          `${o.what} must be a JSON ${array ? 'array' : 'object'}; nothing was stored`,
+        );
       }
     }
     if (token === TokenType.COLON && prevString !== undefined) {
@@ -66,6 +91,7 @@ export function jsonStreamParser(o: JsonStreamOptions): FormatParser {
           'request body contains a forbidden key (__proto__, constructor or prototype); nothing was stored',
         );
       }
+      if (prevDepth === 1 && o.root !== 'array' && o.onTopLevelKey) topKey = prevString;
       if (o.topLevelKeys && prevDepth === 1 && !o.topLevelKeys.has(prevString)) {
         if (o.unknownTopLevelKey) {
           unknownKey = prevString;
@@ -116,6 +142,24 @@ export function jsonStreamParser(o: JsonStreamOptions): FormatParser {
       // parser.end() now would report a spurious error.
     },
   };
+}
+
+function kindOf(token: TokenType): JsonKind {
+  switch (token) {
+    case TokenType.LEFT_BRACE:
+      return 'object';
+    case TokenType.LEFT_BRACKET:
+      return 'array';
+    case TokenType.STRING:
+      return 'string';
+    case TokenType.NUMBER:
+      return 'number';
+    case TokenType.TRUE:
+    case TokenType.FALSE:
+      return 'boolean';
+    default:
+      return 'null';
+  }
 }
 
 /** A key as it may appear in a message: at most 40 characters of [A-Za-z0-9 $_.:@-], others as '?'. */

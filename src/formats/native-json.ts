@@ -29,9 +29,12 @@ interface NativeFinding {
   solution?: string;
   evidence?: string;
   service?: string;
+  category?: string;
+  fingerprint?: string;
+  location?: string;
 }
 
-/** The other JSON formats, their media type and the upload CLI's --type for them. */
+/** The other JSON formats most often sent as a batch by mistake, and their media type. */
 const OTHER_JSON = {
   sarif: { name: 'SARIF', mediaType: 'application/sarif+json' },
   cyclonedx: { name: 'CycloneDX', mediaType: 'application/vnd.cyclonedx+json' },
@@ -56,12 +59,11 @@ export function notABatch(key: string, value: string | undefined): string {
   const head = `the findings batch has an unknown top-level property "${clipKey(key)}"`;
   if (like !== undefined) {
     const f = OTHER_JSON[like];
-    return `${head}: this looks like ${f.name}; send it as ${f.mediaType} (vulnvault upload --type ${like}); nothing was stored`;
+    return `${head}: this looks like ${f.name}; send it as ${f.mediaType} or with ?format=${like} (vulnvault upload --format ${like}); nothing was stored`;
   }
   return (
-    `${head}; a vulnvault batch has only "findings". Other formats go with their own media type: ` +
-    'application/sarif+json, application/vnd.cyclonedx+json, application/vnd.tenable.nessus+xml, text/csv ' +
-    '(vulnvault upload --type sarif|cyclonedx|nessus|csv); nothing was stored'
+    `${head}; a vulnvault batch has only "findings". Send other formats without ?format=native ` +
+    '(the server detects them) or with their own ?format= (vulnvault upload --format); nothing was stored'
   );
 }
 
@@ -100,9 +102,13 @@ export function nativeJsonParser(sink: ScanSink, validate: ItemValidator): Forma
         solution: f.solution ?? '',
         evidence: f.evidence ?? '',
         service: f.service ?? '',
+        category: f.category ?? '',
+        fingerprint: f.fingerprint ?? '',
+        location: f.location ?? '',
+        analysis: null,
       };
-      sink.asset(finding.scanner, finding.asset);
-      sink.finding(finding);
+      sink.asset(finding.scanner, finding.asset, finding.category);
+      void sink.finding(finding);
     },
   });
   return {

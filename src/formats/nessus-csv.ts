@@ -1,9 +1,13 @@
 // Nessus / Tenable.sc / Tenable.io CSV exports through csv-parse (streaming).
 // The header row decides which column is which (exports differ: "Plugin ID"
-// or "Plugin", "Host" or "IP Address", "Risk" or "Severity"); the delimiter
+// or "Plugin", "Host" or "IP Address", "Risk" or "Severity"; Tenable.io's
+// vulnerability export names them asset.* and definition.*); the delimiter
 // (',' or ';') is taken from the header line. Blank rows and rows whose cells
 // are all empty are skipped. Nessus writes one row per CVE of a finding: rows
-// with the same identity are merged by the store (CVEs are united).
+// with the same identity are merged by the store (CVEs are united). All of
+// them are scanner 'nessus', so a host scanned by Nessus Pro and exported
+// from Tenable matches. A row whose state is "fixed" (Tenable.io exports can
+// include fixed vulnerabilities) reports no finding but still covers its host.
 
 import { parse, type Parser } from 'csv-parse';
 import { VaultError } from '../core/errors.js';
@@ -21,31 +25,77 @@ import { InvalidUtf8, Utf8Stream } from './utf8.js';
 
 const SCANNER = 'nessus';
 
-/** Logical column → header names seen in real exports (lower case). */
+/** Logical column → header names seen in real exports (lower case), by preference. */
 const COLUMNS = {
-  pluginId: ['plugin id', 'plugin'],
-  title: ['name', 'plugin name'],
-  host: ['host', 'ip address', 'dns name', 'netbios name'],
+  pluginId: ['plugin id', 'plugin', 'definition.id'],
+  title: ['name', 'plugin name', 'definition.name'],
+  // The address first, as Tenable.sc's "IP Address" and Nessus' "Host" (the
+  // scanned address, usually) give it, then names.
+  host: [
+    'host',
+    'ip address',
+    'asset.display_ipv4_address',
+    'asset.ipv4_addresses',
+    'asset.ipv4',
+    'dns name',
+    'asset.display_fqdn',
+    'asset.fqdn',
+    'asset.host_name',
+    'asset.hostname',
+    'asset.name',
+    'netbios name',
+    'asset.netbios_name',
+    'asset.display_ipv6_address',
+    'asset.ipv6_addresses',
+    'asset.ipv6',
+  ],
   port: ['port'],
   protocol: ['protocol'],
-  severity: ['risk', 'severity', 'risk factor'],
-  cve: ['cve'],
-  cvss3Score: ['cvss v3.0 base score', 'cvss v3 base score', 'cvss3 base score'],
-  cvss3Vector: ['cvss v3 vector', 'cvss v3.0 vector', 'cvss3 vector'],
-  cvss2Score: ['cvss v2.0 base score', 'cvss v2 base score', 'cvss'],
-  cvss2Vector: ['cvss v2 vector', 'cvss v2.0 vector'],
-  synopsis: ['synopsis'],
-  description: ['description'],
-  solution: ['solution'],
-  evidence: ['plugin output', 'plugin text'],
+  // Tenable.io: `severity` is this finding's (recast) severity,
+  // `definition.severity` the plugin's default.
+  severity: ['risk', 'severity', 'risk factor', 'definition.severity'],
+  cve: ['cve', 'definition.cve'],
+  cvss3Score: [
+    'cvss v3.0 base score',
+    'cvss v3 base score',
+    'cvss3 base score',
+    'definition.cvss3.base_score',
+  ],
+  cvss3Vector: [
+    'cvss v3 vector',
+    'cvss v3.0 vector',
+    'cvss3 vector',
+    'definition.cvss3.base_vector',
+  ],
+  cvss2Score: ['cvss v2.0 base score', 'cvss v2 base score', 'cvss', 'definition.cvss2.base_score'],
+  cvss2Vector: ['cvss v2 vector', 'cvss v2.0 vector', 'definition.cvss2.base_vector'],
+  synopsis: ['synopsis', 'definition.synopsis'],
+  description: ['description', 'definition.description'],
+  solution: ['solution', 'definition.solution'],
+  evidence: ['plugin output', 'plugin text', 'output'],
+  state: ['state', 'vulnerability state'],
 } as const;
+
+/** Host columns that may hold a list of addresses: the first one is the host. */
+const LIST_COLUMNS: ReadonlySet<string> = new Set([
+  'asset.ipv4_addresses',
+  'asset.ipv4',
+  'asset.ipv6_addresses',
+  'asset.ipv6',
+]);
 
 type Logical = keyof typeof COLUMNS;
 const REQUIRED: Record<string, string> = {
-  pluginId: '"Plugin ID" (or "Plugin")',
-  title: '"Name" (or "Plugin Name")',
-  host: '"Host" (or "IP Address", "DNS Name")',
+  pluginId: '"Plugin ID" (or "Plugin", "definition.id")',
+  title: '"Name" (or "Plugin Name", "definition.name")',
+  host: '"Host" (or "IP Address", "DNS Name", "asset.name", "asset.ipv4_addresses")',
 };
+
+interface HeaderMap {
+  columns: Map<Logical, number[]>;
+  /** Indexes of LIST_COLUMNS. */
+  lists: Set<number>;
+}
 
 const MAX_HEADER_BYTES = 64 * 1024;
 
@@ -54,7 +104,7 @@ export function nessusCsvParser(sink: ScanSink): FormatParser {
   let csv: Parser | undefined;
   let pending = '';
   let lines = 1;
-  let map: Map<Logical, number[]> | undefined;
+  let map: HeaderMap | undefined;
   let rowNo = 0;
 
   const onRecord = (record: string[]): null => {
@@ -63,9 +113,9 @@ export function nessusCsvParser(sink: ScanSink): FormatParser {
       return null;
     }
     rowNo++;
-    const f = toFinding(record, map, rowNo);
-    sink.asset(SCANNER, f.asset);
-    sink.finding(f);
+    const { finding, fixed } = toFinding(record, map, rowNo);
+    sink.asset(SCANNER, finding.asset);
+    if (!fixed) void sink.finding(finding);
     return null;
   };
 
@@ -192,32 +242,40 @@ function countOutsideQuotes(line: string, ch: string): number {
   return n;
 }
 
-function headerMap(header: string[]): Map<Logical, number[]> {
+function headerMap(header: string[]): HeaderMap {
   const index = new Map<string, number>();
   header.forEach((h, i) => {
     const name = h.trim().toLowerCase();
     if (!index.has(name)) index.set(name, i);
   });
-  const map = new Map<Logical, number[]>();
+  const columns = new Map<Logical, number[]>();
   for (const [logical, names] of Object.entries(COLUMNS) as [Logical, readonly string[]][]) {
     const cols = names.map((n) => index.get(n)).filter((i): i is number => i !== undefined);
-    if (cols.length > 0) map.set(logical, cols);
+    if (cols.length > 0) columns.set(logical, cols);
   }
-  const missing = Object.keys(REQUIRED).filter((k) => !map.has(k as Logical));
+  const missing = Object.keys(REQUIRED).filter((k) => !columns.has(k as Logical));
   if (missing.length > 0) {
     throw new VaultError(
       'csv_missing_columns',
       `the CSV header lacks required column(s) ${missing.map((k) => REQUIRED[k]).join(', ')}; nothing was stored`,
     );
   }
-  return map;
+  const lists = new Set(
+    [...LIST_COLUMNS].map((n) => index.get(n)).filter((i): i is number => i !== undefined),
+  );
+  return { columns, lists };
 }
 
-function toFinding(record: string[], map: Map<Logical, number[]>, row: number): ScannedFinding {
-  /** First non-empty cell among the columns that can hold this value. */
+function toFinding(
+  record: string[],
+  map: HeaderMap,
+  row: number,
+): { finding: ScannedFinding; fixed: boolean } {
+  /** First non-empty cell among the columns that can hold this value (a list's first item). */
   const get = (k: Logical): string => {
-    for (const i of map.get(k) ?? []) {
-      const v = (record[i] ?? '').trim();
+    for (const i of map.columns.get(k) ?? []) {
+      let v = (record[i] ?? '').trim();
+      if (map.lists.has(i)) v = v.split(/[\s,;]+/)[0] ?? '';
       if (v !== '') return v;
     }
     return '';
@@ -237,7 +295,7 @@ function toFinding(record: string[], map: Map<Logical, number[]>, row: number): 
   const severity =
     severityFromWord(rawSeverity) ?? (cvss3Score !== null ? severityFromScore(cvss3Score) : 'info');
   const text = (k: Logical) => clipText(get(k), FIELD_LIMITS.text);
-  return {
+  const finding: ScannedFinding = {
     asset: clipText(asset, FIELD_LIMITS.asset + 1),
     scanner: SCANNER,
     pluginId,
@@ -255,5 +313,10 @@ function toFinding(record: string[], map: Map<Logical, number[]>, row: number): 
     solution: text('solution'),
     evidence: text('evidence'),
     service: '',
+    category: '',
+    fingerprint: '',
+    location: '',
+    analysis: null,
   };
+  return { finding, fixed: get('state').toLowerCase() === 'fixed' };
 }

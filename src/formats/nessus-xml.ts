@@ -112,7 +112,7 @@ export function nessusXmlParser(sink: ScanSink): FormatParser {
       itemCount++;
       parser.off('text');
       parser.off('cdata');
-      sink.finding(toFinding(host, item, itemCount));
+      void sink.finding(toFinding(host, item, itemCount));
       item = undefined;
     } else if (depth === 3 && tag.name === 'ReportHost') {
       host = undefined;
@@ -189,5 +189,9 @@ function toFinding(host: string, item: Item, n: number): ScannedFinding {
     solution: f.get('solution') ?? '',
     evidence: f.get('plugin_output') ?? '',
     service: clipText((a.svc_name ?? '').trim(), FIELD_LIMITS.service),
+    category: '',
+    fingerprint: '',
+    location: '',
+    analysis: null,
   };
 }

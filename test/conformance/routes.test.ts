@@ -11,6 +11,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { SEVERITIES } from '../../src/core/finding.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { nativeBatch, sample } from '../helpers/scans.js';
 import { demoRecord } from '../helpers/vault.js';
 import { checked, type CheckedApi } from './checked.js';
@@ -80,6 +82,11 @@ function postVuln(
     body: JSON.stringify(body),
     as,
   };
+}
+
+/** A real scanner export from test/fixtures/<dir>/. */
+function fixture(dir: string, file: string): Buffer {
+  return readFileSync(join(import.meta.dirname, '..', 'fixtures', dir, file));
 }
 
 function postScan(
@@ -331,12 +338,15 @@ const CASES: Record<string, Case[]> = {
       and: (res) => {
         const { scanId: _s, durationMs: _d, ...counts } = res.json;
         assert.deepEqual(counts, {
+          format: 'nessus-xml',
           received: 49,
           new: 48,
           updated: 0,
           unchanged: 0,
           fixed: 0,
           reopened: 0,
+          targets: ['testphp.vulnweb.com'],
+          targetCount: 1,
         });
       },
     },
@@ -384,6 +394,31 @@ const CASES: Record<string, Case[]> = {
           XML,
         ),
       then: { status: 400, code: 'xml_doctype_forbidden' },
+    },
+    {
+      it: 'detects a real Grype report sent as application/json; ?target= names its target',
+      when: (c) => ({
+        ...postScan(c.org, fixture('grype', 'many_vulns4.json'), 'application/json'),
+        path: `/v1/orgs/${encodeURIComponent(c.org)}/scans?target=components`,
+      }),
+      then: { status: 201 },
+      and: (res) => {
+        assert.deepEqual(
+          [res.json.format, res.json.received, res.json.new, res.json.targets],
+          ['grype', 9, 9, ['components']],
+        );
+      },
+    },
+    {
+      it: 'refuses a JSON body no format recognises (415 unsupported_format), storing nothing',
+      when: (c) => postScan(c.org, '{"report":{"items":[]}}', 'application/json'),
+      then: { status: 415, code: 'unsupported_format' },
+      and: async (_res, c) => assert.deepEqual(await listFindings(c, c.org), []),
+    },
+    {
+      it: 'refuses a Gitleaks report without ?target= (400 scan_target_missing)',
+      when: (c) => postScan(c.org, fixture('gitleaks', 'gitleaks8_many.json'), 'application/json'),
+      then: { status: 400, code: 'scan_target_missing' },
     },
     {
       it: 'refuses application/x-foo (415 unsupported_media_type)',

@@ -16,28 +16,29 @@ import {
   vulnIdSk,
 } from '../../src/adapters/dynamodb/keys.js';
 import { VaultError } from '../../src/core/errors.js';
-import type { ScannedFinding } from '../../src/core/finding.js';
+import { newFinding, type ScannedFinding } from '../../src/core/finding.js';
 import { startDynamoLocal, type DynamoLocal } from '../helpers/dynamodb-local.js';
 
-const finding = (n: number, title = `F${n}`): ScannedFinding => ({
-  asset: 'h1',
-  scanner: 'nessus',
-  pluginId: String(n),
-  port: 0,
-  protocol: 'tcp',
-  title,
-  severity: 'high',
-  severityRaw: '3',
-  cvss3Score: null,
-  cvss3Vector: null,
-  cvss2Score: null,
-  cvss2Vector: null,
-  cves: [],
-  description: '',
-  solution: '',
-  evidence: '',
-  service: '',
-});
+const finding = (n: number, title = `F${n}`): ScannedFinding =>
+  newFinding({
+    asset: 'h1',
+    scanner: 'nessus',
+    pluginId: String(n),
+    port: 0,
+    protocol: 'tcp',
+    title,
+    severity: 'high',
+    severityRaw: '3',
+    cvss3Score: null,
+    cvss3Vector: null,
+    cvss2Score: null,
+    cvss2Vector: null,
+    cves: [],
+    description: '',
+    solution: '',
+    evidence: '',
+    service: '',
+  });
 
 const meta = (org: string) => ({
   scanId: randomUUID(),
@@ -63,13 +64,13 @@ describe('dynamodb staged batches after a crash', () => {
     const writer = createDynamoFindingsWriter(ddb.doc, t.findings);
     const reader = createDynamoFindingsReader(ddb.doc, t.findings);
     const first = await writer.beginScanImport(meta(org));
-    await first.stage([finding(1)], [{ scanner: 'nessus', asset: 'h1' }]);
+    await first.stage([finding(1)], [{ scanner: 'nessus', asset: 'h1', category: '' }]);
     await first.commit(1);
 
     const crashed = await writer.beginScanImport(meta(org));
     await crashed.stage(
       Array.from({ length: 150 }, (_, i) => finding(i + 1, 'crashed')),
-      [{ scanner: 'nessus', asset: 'h1' }],
+      [{ scanner: 'nessus', asset: 'h1', category: '' }],
     );
     // The process "dies" here: no commit, no abort.
     const visible = (await reader.queryFindings(org, {}, 0, 1000)).items;
@@ -88,7 +89,7 @@ describe('dynamodb staged batches after a crash', () => {
       }),
     );
     const next = await writer.beginScanImport(meta(org));
-    await next.stage([finding(1), finding(2)], [{ scanner: 'nessus', asset: 'h1' }]);
+    await next.stage([finding(1), finding(2)], [{ scanner: 'nessus', asset: 'h1', category: '' }]);
     assert.deepEqual(await next.commit(2), {
       new: 1,
       updated: 0,
@@ -153,7 +154,7 @@ describe('dynamodb staged batches after a crash', () => {
     const reader = createDynamoFindingsReader(ddb.doc, t.findings);
     const run = async (fs: ScannedFinding[]) => {
       const imp = await writer.beginScanImport(meta(org));
-      await imp.stage(fs, [{ scanner: 'nessus', asset: 'h1' }]);
+      await imp.stage(fs, [{ scanner: 'nessus', asset: 'h1', category: '' }]);
       return imp.commit(fs.length);
     };
     await run([finding(1), finding(2)]);

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import type { ScannedFinding } from '../../src/core/finding.js';
+import { newFinding, type CoveredAsset, type ScannedFinding } from '../../src/core/finding.js';
 import type {
   FindingsReader,
   FindingsWriter,
@@ -16,6 +16,7 @@ import type {
   ScanCounts,
 } from '../../src/core/ports.js';
 import { VaultError } from '../../src/core/errors.js';
+import { MERGE_SEPARATOR } from '../../src/functions/ingest/classify.js';
 
 export interface ContractStore {
   reader: FindingsReader;
@@ -43,7 +44,7 @@ function seed(org: string, n: number, over: Partial<NewSeedFinding> = {}): NewSe
 }
 
 function scanned(n: number, over: Partial<ScannedFinding> = {}): ScannedFinding {
-  return {
+  return newFinding({
     asset: 'h1',
     scanner: 'nessus',
     pluginId: String(n),
@@ -62,14 +63,14 @@ function scanned(n: number, over: Partial<ScannedFinding> = {}): ScannedFinding 
     evidence: `evidence ${n}`,
     service: 'www',
     ...over,
-  };
+  });
 }
 
 async function importScan(
   w: FindingsWriter,
   org: string,
   batches: ScannedFinding[][],
-  assets: { scanner: string; asset: string }[] = [{ scanner: 'nessus', asset: 'h1' }],
+  assets: CoveredAsset[] = [{ scanner: 'nessus', asset: 'h1', category: '' }],
 ): Promise<ScanCounts> {
   const imp = await w.beginScanImport({
     scanId: randomUUID(),
@@ -257,8 +258,8 @@ export function storeContract(name: string, open: () => Promise<ContractStore>):
             ],
           ],
           [
-            { scanner: 'nessus', asset: 'h1' },
-            { scanner: 'nessus', asset: 'h2' },
+            { scanner: 'nessus', asset: 'h1', category: '' },
+            { scanner: 'nessus', asset: 'h2', category: '' },
           ],
         );
         // Second scan of h2 without 4: 4 becomes fixed.
@@ -266,7 +267,7 @@ export function storeContract(name: string, open: () => Promise<ContractStore>):
           s.writer,
           org,
           [[scanned(3, { severity: 'low', asset: 'h2', title: 'TLS weak OPENSSL cipher' })]],
-          [{ scanner: 'nessus', asset: 'h2' }],
+          [{ scanner: 'nessus', asset: 'h2', category: '' }],
         );
       });
 
@@ -363,11 +364,16 @@ export function storeContract(name: string, open: () => Promise<ContractStore>):
             ],
           ],
           [
-            { scanner: 'nessus', asset: 'h1' },
-            { scanner: 'nessus', asset: 'a-host' },
+            { scanner: 'nessus', asset: 'h1', category: '' },
+            { scanner: 'nessus', asset: 'a-host', category: '' },
           ],
         );
-        await importScan(s.writer, org, [[]], [{ scanner: 'nessus', asset: 'a-host' }]);
+        await importScan(
+          s.writer,
+          org,
+          [[]],
+          [{ scanner: 'nessus', asset: 'a-host', category: '' }],
+        );
         const sum = await s.reader.summary(org, 2);
         assert.deepEqual(sum.bySeverityStatus, [
           { severity: 'high', status: 'open', count: 2 },
@@ -382,10 +388,12 @@ export function storeContract(name: string, open: () => Promise<ContractStore>):
           { cve: 'CVE-2024-0002', open: 2 },
           { cve: 'CVE-2024-0001', open: 1 },
         ]);
+        assert.equal(sum.inactive, 0);
         assert.deepEqual(await s.reader.summary(newOrg(), 10), {
           bySeverityStatus: [],
           topAssets: [],
           topCves: [],
+          inactive: 0,
         });
       });
 
@@ -558,6 +566,128 @@ export function storeContract(name: string, open: () => Promise<ContractStore>):
         });
       });
 
+      it('keeps every evidence of an identity reported twice, once each, bounded', async () => {
+        const org = newOrg();
+        await importScan(s.writer, org, [
+          [scanned(1, { evidence: 'output A' }), scanned(1, { evidence: 'output B' })],
+          [scanned(1, { evidence: 'output A' })],
+        ]);
+        const [listed] = await all(s.reader, org);
+        const f = await s.reader.getFinding(org, listed?.id ?? '');
+        assert.equal(f?.evidence, `output A${MERGE_SEPARATOR}output B`);
+        // The same two reports again: unchanged.
+        const again = await importScan(s.writer, org, [
+          [scanned(1, { evidence: 'output A' }), scanned(1, { evidence: 'output B' })],
+        ]);
+        assert.deepEqual(again, { new: 0, updated: 0, unchanged: 1, fixed: 0, reopened: 0 });
+        // One of them only: updated to that one.
+        const one = await importScan(s.writer, org, [[scanned(1, { evidence: 'output B' })]]);
+        assert.equal(one.updated, 1);
+        assert.equal((await s.reader.getFinding(org, listed?.id ?? ''))?.evidence, 'output B');
+        // Many large reports: bounded, and the cut is said.
+        const big = Array.from({ length: 5 }, (_, i) =>
+          scanned(2, { evidence: `${i}`.repeat(20_000) }),
+        );
+        await importScan(s.writer, org, [big]);
+        const two = (await all(s.reader, org)).find((x) => x.pluginId === '2');
+        const e = (await s.reader.getFinding(org, two?.id ?? ''))?.evidence ?? '';
+        assert.equal(e.length, 65_536);
+        assert.match(e, /cut at 65536 characters\]$/);
+      });
+
+      it('tells findings apart by fingerprint; a location change is an update, not a new finding', async () => {
+        const org = newOrg();
+        const at = (fp: string, loc: string) =>
+          scanned(1, { port: 0, protocol: 'sarif', fingerprint: fp, location: loc });
+        const first = await importScan(s.writer, org, [
+          [at('fp-a', 'a.py:1'), at('fp-b', 'b.py:9')],
+        ]);
+        assert.equal(first.new, 2);
+        const moved = await importScan(s.writer, org, [
+          [at('fp-a', 'a.py:2'), at('fp-b', 'b.py:9')],
+        ]);
+        assert.deepEqual(moved, { new: 0, updated: 1, unchanged: 1, fixed: 0, reopened: 0 });
+        const items = await all(s.reader, org);
+        assert.deepEqual(items.map((i) => [i.fingerprint, i.location]).sort(), [
+          ['fp-a', 'a.py:2'],
+          ['fp-b', 'b.py:9'],
+        ]);
+      });
+
+      it('covers a target per scanner and category: a clean scan fixes only its own', async () => {
+        const org = newOrg();
+        const inCat = (n: number, category: string) =>
+          scanned(n, { scanner: 'CodeQL', asset: 'repo', category });
+        const covers = (category: string) => [{ scanner: 'CodeQL', asset: 'repo', category }];
+        await importScan(
+          s.writer,
+          org,
+          [[inCat(1, 'py'), inCat(2, 'js')]],
+          [...covers('py'), ...covers('js')],
+        );
+        // A clean scan of category py: its finding is fixed, js's is not.
+        const clean = await importScan(s.writer, org, [[]], covers('py'));
+        assert.deepEqual(clean, { new: 0, updated: 0, unchanged: 0, fixed: 1, reopened: 0 });
+        const byCat = Object.fromEntries(
+          (await all(s.reader, org)).map((f) => [f.category, f.status]),
+        );
+        assert.deepEqual(byCat, { py: 'fixed', js: 'open' });
+        // The same rule and fingerprint in two categories are two findings.
+        const both = await importScan(
+          s.writer,
+          org,
+          [[inCat(3, 'py'), inCat(3, 'js')]],
+          [...covers('py'), ...covers('js')],
+        );
+        assert.equal(both.new, 2);
+      });
+
+      it("stores a scanner's analysis, seals nothing of it in the list, and counts verdicts apart", async () => {
+        const org = newOrg();
+        const analysis = {
+          state: 'not_affected' as const,
+          justification: 'code_not_reachable' as const,
+          response: ['will_not_fix' as const],
+          detail: 'the vulnerable method is never called',
+        };
+        await importScan(s.writer, org, [
+          [
+            scanned(1, { analysis, cves: ['CVE-2024-0001'] }),
+            scanned(2, { cves: ['CVE-2024-0001'] }),
+          ],
+        ]);
+        const items = await all(s.reader, org);
+        const one = items.find((i) => i.pluginId === '1');
+        assert.equal(one?.analysis?.state, 'not_affected');
+        const full = await s.reader.getFinding(org, one?.id ?? '');
+        assert.deepEqual(full?.analysis, analysis);
+        const sum = await s.reader.summary(org, 5);
+        assert.equal(sum.inactive, 1);
+        assert.deepEqual(sum.bySeverityStatus, [{ severity: 'medium', status: 'open', count: 1 }]);
+        assert.deepEqual(sum.topCves, [{ cve: 'CVE-2024-0001', open: 1 }]);
+        // The same verdict again: unchanged; another detail: updated; none: updated.
+        const same = await importScan(s.writer, org, [
+          [
+            scanned(1, { analysis, cves: ['CVE-2024-0001'] }),
+            scanned(2, { cves: ['CVE-2024-0001'] }),
+          ],
+        ]);
+        assert.equal(same.unchanged, 2);
+        const other = await importScan(s.writer, org, [
+          [
+            scanned(1, { analysis: { ...analysis, detail: 'other' }, cves: ['CVE-2024-0001'] }),
+            scanned(2, { cves: ['CVE-2024-0001'] }),
+          ],
+        ]);
+        assert.equal(other.updated, 1);
+        const none = await importScan(s.writer, org, [
+          [scanned(1, { cves: ['CVE-2024-0001'] }), scanned(2, { cves: ['CVE-2024-0001'] })],
+        ]);
+        assert.equal(none.updated, 1);
+        assert.equal((await s.reader.getFinding(org, one?.id ?? ''))?.analysis, null);
+        assert.equal((await s.reader.summary(org, 5)).inactive, 0);
+      });
+
       it("leaves seed records alone (they are no scanner's findings)", async () => {
         const org = newOrg();
         await s.writer.insertSeedBatch([seed(org, 1, { asset: 'h1' })]);
@@ -585,7 +715,7 @@ export function storeContract(name: string, open: () => Promise<ContractStore>):
         });
         await imp.stage(
           [scanned(1, { title: 'new title' }), scanned(3)],
-          [{ scanner: 'nessus', asset: 'h1' }],
+          [{ scanner: 'nessus', asset: 'h1', category: '' }],
         );
         await imp.abort();
         assert.deepEqual(await all(s.reader, org), before);
@@ -615,7 +745,7 @@ export function storeContract(name: string, open: () => Promise<ContractStore>):
           Array.from({ length: 125 }, (_, i) =>
             scanned(i, { title: i === 0 ? 'updated' : `F${i}` }),
           ),
-          [{ scanner: 'nessus', asset: 'h1' }],
+          [{ scanner: 'nessus', asset: 'h1', category: '' }],
         );
         await imp.stage(
           Array.from({ length: 125 }, (_, i) => scanned(125 + i)),

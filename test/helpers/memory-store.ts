@@ -4,7 +4,11 @@
 // a decision tested here is the decision both real stores make.
 
 import { VaultError } from '../../src/core/errors.js';
-import type { CoveredAsset, ScannedFinding } from '../../src/core/finding.js';
+import {
+  isInactiveAnalysis,
+  type CoveredAsset,
+  type ScannedFinding,
+} from '../../src/core/finding.js';
 import type {
   Finding,
   FindingFilter,
@@ -20,6 +24,7 @@ import type {
 import {
   becomesFixed,
   classify,
+  mergedEvidence,
   recounts,
   sameContent,
   ScanTally,
@@ -53,7 +58,18 @@ export interface MemoryStore {
 }
 
 const identityOf = (org: string, f: ScannedFinding) =>
-  JSON.stringify([org, f.scanner, f.asset, f.pluginId, f.port, f.protocol]);
+  JSON.stringify([
+    org,
+    f.scanner,
+    f.asset,
+    f.category,
+    f.pluginId,
+    f.port,
+    f.protocol,
+    f.fingerprint,
+  ]);
+const coveredKey = (a: { scanner: string; asset: string; category: string }) =>
+  JSON.stringify([a.scanner, a.asset, a.category]);
 
 /** The fields an upload sets on a finding. */
 function contentFields(f: ScannedFinding, cves: string[]) {
@@ -70,6 +86,8 @@ function contentFields(f: ScannedFinding, cves: string[]) {
     solution: f.solution,
     evidence: f.evidence,
     service: f.service,
+    location: f.location,
+    analysis: f.analysis,
   };
 }
 
@@ -141,7 +159,8 @@ export function createMemoryStore(): MemoryStore {
       return Promise.resolve(r && toFinding(r, 'full'));
     },
     summary(org, top) {
-      const all = orgRows(org);
+      const every = orgRows(org);
+      const all = every.filter((r) => !isInactiveAnalysis(r.analysis));
       const active = all.filter((r) => r.status === 'open' || r.status === 'reopened');
       const tally = <K extends string>(keys: K[]) => {
         const m = new Map<K, number>();
@@ -166,6 +185,7 @@ export function createMemoryStore(): MemoryStore {
           cve,
           open,
         })),
+        inactive: every.length - all.length,
       };
       return Promise.resolve(summary);
     },
@@ -195,9 +215,13 @@ export function createMemoryStore(): MemoryStore {
         vulnId: r.vulnId,
         asset: r.asset,
         scanner: 'seed',
+        category: '',
         pluginId: r.pluginId,
         port: 0,
         protocol: '',
+        fingerprint: '',
+        location: '',
+        analysis: null,
         title: r.title,
         severity: 'info',
         severityRaw: '',
@@ -242,7 +266,10 @@ export function createMemoryStore(): MemoryStore {
         const cur = work.get(m.seq) as MemoryRow;
         const next = {
           ...cur,
-          ...contentFields(f, unitedCves(cur.cves, f.cves)),
+          ...contentFields(
+            { ...f, evidence: mergedEvidence(cur.evidence, f.evidence) },
+            unitedCves(cur.cves, f.cves),
+          ),
           lastSeen: now,
           lastScanId: meta.scanId,
         };
@@ -262,9 +289,11 @@ export function createMemoryStore(): MemoryStore {
           vulnId: null,
           asset: f.asset,
           scanner: f.scanner,
+          category: f.category,
           pluginId: f.pluginId,
           port: f.port,
           protocol: f.protocol,
+          fingerprint: f.fingerprint,
           ...contentFields(f, [...f.cves]),
           status: 'open',
           firstSeen: now,
@@ -295,7 +324,7 @@ export function createMemoryStore(): MemoryStore {
     return {
       stage(findings: readonly ScannedFinding[], assets: readonly CoveredAsset[]) {
         if (!open) return finished();
-        for (const a of assets) covered.add(`${a.scanner}\n${a.asset}`);
+        for (const a of assets) covered.add(coveredKey(a));
         for (const f of findings) stageOne(structuredClone(f));
         return Promise.resolve();
       },
@@ -307,7 +336,7 @@ export function createMemoryStore(): MemoryStore {
         for (const r of orgRows(meta.org)) {
           const fixes = becomesFixed({
             status: r.status,
-            covered: covered.has(`${r.scanner}\n${r.asset}`),
+            covered: covered.has(coveredKey(r)),
             touched: work.has(r.seq),
             seed: r.vulnId !== null,
           });

@@ -27,10 +27,14 @@ export function uploadScan(
   body: string | Buffer,
   contentType: string,
   headers: Record<string, string> = {},
+  query: { format?: string; target?: string } = {},
 ): Promise<Response> {
+  const q = new URLSearchParams(
+    Object.entries(query).filter((e): e is [string, string] => e[1] !== undefined),
+  ).toString();
   return call(c.port, {
     method: 'POST',
-    path: `/v1/orgs/${org}/scans`,
+    path: `/v1/orgs/${org}/scans${q ? `?${q}` : ''}`,
     ca: c.ca,
     cert: c.cert,
     body,
@@ -69,6 +73,21 @@ export function grantRead(dir: string, ou: string, org: string): void {
       action: 'findings:read',
       org,
     });
+  } finally {
+    db.close();
+  }
+}
+
+/** Grants an action on org to an OU, as `vulnvault policy grant` does. */
+export function grant(
+  dir: string,
+  ou: string,
+  action: 'findings:read' | 'findings:write',
+  org: string,
+): void {
+  const db = openPolicyDb(join(dir, 'data', 'policy.db'));
+  try {
+    createSqlitePolicyWriter(db).grant({ principal: { type: 'ou', name: ou }, action, org });
   } finally {
     db.close();
   }

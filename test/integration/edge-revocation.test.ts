@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createCrl } from '../../src/pki/crl.js';
 import { createCa } from '../../src/pki/issue.js';
-import { runCli } from '../helpers/cli.js';
+import { runCli, runCliAsync } from '../helpers/cli.js';
 import { edgeCall, startEdge, withConfig } from '../helpers/edge.js';
 import {
   clientCert,
@@ -127,14 +127,39 @@ describe('revocation and hot rotation', () => {
         agent,
       });
       assert.equal(first.status, 200);
-      const cli = runCli(['pki', 'rotate-server', '--dir', t.dir]);
+      // The CLI runs while the established connection keeps being used (a
+      // synchronous run could outlast the server's 5 s keep-alive timeout).
+      let done = false;
+      const rotating = runCliAsync(['pki', 'rotate-server', '--dir', t.dir]).finally(() => {
+        done = true;
+      });
+      while (!done) {
+        await new Promise((r) => setTimeout(r, 500));
+        const kept = await edgeCall(srv.port, {
+          path: '/healthz',
+          ca: t.ca.certPem,
+          cert: t.customer,
+          agent,
+        });
+        assert.equal(kept.localPort, first.localPort, 'the established connection was kept');
+      }
+      const cli = await rotating;
       assert.equal(cli.status, 0, cli.stderr);
       let fresh;
       const since = Date.now();
       do {
         await new Promise((r) => setTimeout(r, 100));
+        // The established connection is used while waiting, so the server's
+        // 5 s keep-alive timeout never closes it however slow the machine.
+        const kept = await edgeCall(srv.port, {
+          path: '/healthz',
+          ca: t.ca.certPem,
+          cert: t.customer,
+          agent,
+        });
+        assert.equal(kept.localPort, first.localPort, 'the established connection was kept');
         fresh = await edgeCall(srv.port, { path: '/healthz', ca: t.ca.certPem, cert: t.customer });
-      } while (fresh.serverSerial === first.serverSerial && Date.now() - since < 5000);
+      } while (fresh.serverSerial === first.serverSerial && Date.now() - since < 15000);
       assert.notEqual(
         fresh.serverSerial,
         first.serverSerial,

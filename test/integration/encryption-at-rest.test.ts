@@ -56,7 +56,7 @@ const sarif = JSON.stringify({
   version: '2.1.0',
   runs: [
     {
-      tool: { driver: { name: 'semgrep' } },
+      // Results before tool (Semgrep's key order): held encrypted until the rules are known.
       results: [
         {
           ruleId: 'sql-injection',
@@ -71,7 +71,31 @@ const sarif = JSON.stringify({
             },
           ],
         },
+        {
+          // A secret scanner's single-line message: all of it is free text.
+          ruleId: 'aws-access-key',
+          message: { text: `AWS key AKIA${m('sarif-single-line')} found` },
+          suppressions: [{ kind: 'inSource', justification: m('sarif-suppression') }],
+          locations: [
+            {
+              physicalLocation: {
+                artifactLocation: { uri: 'config/prod.env' },
+                region: { startLine: 3 },
+              },
+            },
+          ],
+        },
       ],
+      tool: {
+        driver: {
+          name: 'semgrep',
+          rules: [
+            { id: 'sql-injection', shortDescription: { text: 'SQL injection' } },
+            { id: 'aws-access-key', name: 'AWS access key' },
+          ],
+        },
+      },
+      versionControlProvenance: [{ repositoryUri: 'https://git.example/acme/shop' }],
     },
   ],
 });
@@ -79,6 +103,8 @@ const sarif = JSON.stringify({
 const cyclonedx = JSON.stringify({
   bomFormat: 'CycloneDX',
   specVersion: '1.5',
+  metadata: { component: { type: 'application', name: 'shop', purl: 'pkg:npm/shop@1.0.0' } },
+  components: [{ 'bom-ref': 'lodash', name: 'lodash', purl: 'pkg:npm/lodash@4.17.0' }],
   vulnerabilities: [
     {
       id: 'CVE-2024-0001',
@@ -86,7 +112,18 @@ const cyclonedx = JSON.stringify({
       detail: m('cdx-detail'),
       recommendation: m('cdx-recommendation'),
       ratings: [{ severity: 'high' }],
-      affects: [{ ref: 'pkg:npm/lodash@4.17.0' }],
+      affects: [{ ref: 'lodash' }],
+      analysis: {
+        state: 'not_affected',
+        justification: 'code_not_reachable',
+        detail: m('cdx-analysis'),
+      },
+    },
+    {
+      id: 'CVE-2024-0002',
+      description: m('cdx-single-line'),
+      ratings: [{ severity: 'low' }],
+      affects: [{ ref: 'lodash' }],
     },
   ],
 });
@@ -147,22 +184,28 @@ describe('encryption at rest', () => {
 
     const list = await get(reader, '/v1/orgs/org1/findings?limit=100');
     assert.equal(list.status, 200);
-    assert.equal(list.json.items.length, 5);
+    assert.equal(list.json.items.length, 7);
     const seen = new Set<string>();
     for (const item of list.json.items as { id: string }[]) {
       const one = await get(reader, `/v1/orgs/org1/findings/${item.id}`);
       assert.equal(one.status, 200);
-      for (const f of ['description', 'solution', 'evidence'] as const) {
-        const text = one.json[f] as string;
+      for (const text of [
+        one.json.description,
+        one.json.solution,
+        one.json.evidence,
+        one.json.analysis?.detail ?? '',
+      ] as string[]) {
         for (const hit of text.match(new RegExp(`${MARK}-[a-z-]+`, 'g')) ?? []) seen.add(hit);
       }
     }
     assert.deepEqual(
       [...seen].sort(),
       [
+        'cdx-analysis',
         'cdx-description',
         'cdx-detail',
         'cdx-recommendation',
+        'cdx-single-line',
         'native-description',
         'native-evidence',
         'native-solution',
@@ -170,7 +213,9 @@ describe('encryption at rest', () => {
         'nessus-plugin-output',
         'nessus-solution',
         'sarif-message',
+        'sarif-single-line',
         'sarif-snippet',
+        'sarif-suppression',
       ].map(m),
     );
     const db = openFindingsDbReadOnly(join(t.dir, 'data', 'findings.db'));

@@ -64,10 +64,11 @@ describe('refused scan uploads', () => {
     status: number,
     code: string,
     message?: RegExp,
+    query: { format?: string; target?: string } = {},
   ) {
     const count = countFindings(t.dir);
     const snap = snapshot(t.dir);
-    const res = await uploadScan(scanner, 'org1', body, type);
+    const res = await uploadScan(scanner, 'org1', body, type, {}, query);
     assert.equal(res.status, status, res.text);
     assert.equal(res.json.code, code, res.text);
     assert.deepEqual(Object.keys(res.json).sort(), ['code', 'message', 'requestId']);
@@ -159,6 +160,46 @@ describe('refused scan uploads', () => {
       400,
       'csv_missing_columns',
       /"Plugin ID".*"Host"/,
+      { format: 'nessus-csv' },
+    );
+    await refused(
+      `Plugin ID,Name,Risk,Port\n1,${SECRET},High,443\n`,
+      'text/csv',
+      400,
+      'csv_missing_columns',
+      /"Host"/,
+    );
+  });
+
+  it('refuses a body no format recognises with 415 unsupported_format, naming the formats', async () => {
+    await refused(
+      `Name,Risk,Port\n${SECRET},High,443\n`,
+      'text/csv',
+      415,
+      'unsupported_format',
+      /CSV header names no plugin column.*Trivy JSON \(trivy\)/,
+    );
+    await refused(
+      JSON.stringify({ report: [{ text: SECRET }] }),
+      'application/json',
+      415,
+      'unsupported_format',
+      /not a known scan format/,
+    );
+    await refused(
+      `<?xml version="1.0"?><html><body>${SECRET}</body></html>`,
+      'application/xml',
+      415,
+      'unsupported_format',
+      /root element <html>/,
+    );
+    await refused(
+      JSON.stringify({ findings: [] }),
+      'text/csv',
+      415,
+      'unsupported_format',
+      /format trivy \(Trivy JSON\) cannot be sent as text\/csv/,
+      { format: 'trivy' },
     );
   });
 
@@ -172,7 +213,7 @@ describe('refused scan uploads', () => {
     );
   });
 
-  it('refuses a SARIF log with no results', async () => {
+  it('refuses a SARIF log that names no target when none is given, saying how to give one', async () => {
     await refused(
       JSON.stringify({
         version: '2.1.0',
@@ -180,7 +221,8 @@ describe('refused scan uploads', () => {
       }),
       'application/sarif+json',
       400,
-      'sarif_no_results',
+      'scan_target_missing',
+      /\?target=NAME \(vulnvault upload --target NAME\)/,
     );
   });
 
@@ -201,12 +243,12 @@ describe('refused scan uploads', () => {
     );
   });
 
-  it('refuses a CycloneDX document without vulnerabilities', async () => {
+  it('refuses a CycloneDX BOM without a subject when no target is given', async () => {
     await refused(
       JSON.stringify({ bomFormat: 'CycloneDX', specVersion: '1.5', components: [] }),
       'application/vnd.cyclonedx+json',
       400,
-      'cyclonedx_invalid',
+      'scan_target_missing',
     );
   });
 

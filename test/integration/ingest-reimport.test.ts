@@ -3,6 +3,8 @@
 // seed routes reading and writing the same findings.
 
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { get, grantRead, nativeBatch, uploadScan, type Client } from '../helpers/scans.js';
 import {
@@ -16,6 +18,8 @@ import {
 
 const JSON_TYPE = 'application/json';
 
+const FIXTURES = join(import.meta.dirname, '..', 'fixtures');
+
 describe('re-importing scans and querying findings', () => {
   let t: TestDir;
   let srv: RunningVault;
@@ -28,6 +32,7 @@ describe('re-importing scans and querying findings', () => {
     scanner = { port: srv.port, ca: t.ca.certPem, cert: t.scanner };
     customer = { port: srv.port, ca: t.ca.certPem, cert: t.customer };
     grantRead(t.dir, 'customer', 'org2');
+    grantRead(t.dir, 'customer', 'org3');
   });
   after(async () => {
     await srv.close();
@@ -96,53 +101,117 @@ describe('re-importing scans and querying findings', () => {
     assert.equal(f.size, 3, 'one finding per identity, never a duplicate');
   });
 
-  it('ingests SARIF results with rule, location and level', async () => {
-    const sarif = {
-      version: '2.1.0',
-      runs: [
+  it('re-imports a real CodeQL SARIF: a removed result is fixed, shifted lines change no identity, a clean log closes the rest', async () => {
+    const doc = JSON.parse(
+      readFileSync(join(FIXTURES, 'sarif', 'codeQL-output.sarif'), 'utf8'),
+    ) as { runs: { results: unknown[] }[] };
+    const send = (d: unknown) =>
+      uploadScan(
+        scanner,
+        'org2',
+        JSON.stringify(d),
+        'application/sarif+json',
+        {},
         {
-          tool: { driver: { name: 'semgrep' } },
-          results: [
-            {
-              ruleId: 'js/sql-injection',
-              level: 'error',
-              message: { text: 'SQL built from user input' },
-              locations: [
-                {
-                  physicalLocation: {
-                    artifactLocation: { uri: 'src/db.js' },
-                    region: { startLine: 42 },
-                  },
-                },
-              ],
-            },
-            {
-              ruleId: 'js/weak-hash',
-              level: 'note',
-              properties: { 'security-severity': '9.1' },
-              message: { text: 'MD5 used' },
-              locations: [{ physicalLocation: { artifactLocation: { uri: 'src/h.js' } } }],
-            },
-          ],
+          target: 'github.com/acme/app',
         },
-      ],
-    };
-    const res = await uploadScan(scanner, 'org2', JSON.stringify(sarif), 'application/sarif+json');
-    assert.equal(res.status, 201, res.text);
-    assert.equal(res.json.new, 2);
-    const f = await byPlugin('org2');
-    const sql = f.get('src/db.js/js/sql-injection');
-    assert.deepEqual(
-      [sql.scanner, sql.port, sql.severity, sql.severityRaw],
-      ['semgrep', 42, 'high', 'error'],
+      );
+    const first = await send(doc);
+    assert.equal(first.status, 201, first.text);
+    assert.deepEqual([first.json.received, first.json.new], [72, 72]);
+    const items = (await get(customer, '/v1/orgs/org2/findings?limit=1000')).json.items as {
+      pluginId: string;
+      severity: string;
+      title: string;
+      location: string;
+      asset: string;
+    }[];
+    const sevOf = (rule: string) =>
+      new Set(items.filter((i) => i.pluginId === rule).map((i) => i.severity));
+    assert.deepEqual(sevOf('py/sql-injection'), new Set(['high']));
+    assert.deepEqual(sevOf('py/unused-import'), new Set(['low']));
+    const sql = items.find((i) => i.pluginId === 'py/sql-injection');
+    assert.equal(sql?.asset, 'github.com/acme/app');
+    assert.match(sql?.location ?? '', /\.py:\d+$/);
+    assert.doesNotMatch(
+      sql?.title ?? '',
+      /user-provided value/,
+      'the title is the rule, not the message',
     );
-    assert.equal(f.get('src/h.js/js/weak-hash').severity, 'critical');
+
+    // Every line one down (code inserted at the top of each file): same identities.
+    const shift = (v: unknown): unknown =>
+      Array.isArray(v)
+        ? v.map(shift)
+        : v !== null && typeof v === 'object'
+          ? Object.fromEntries(
+              Object.entries(v).map(([k, x]) => [
+                k,
+                (k === 'startLine' || k === 'endLine') && typeof x === 'number' ? x + 1 : shift(x),
+              ]),
+            )
+          : v;
+    const shifted = await send(shift(doc));
+    assert.equal(shifted.status, 201, shifted.text);
+    assert.deepEqual([shifted.json.new, shifted.json.fixed, shifted.json.reopened], [0, 0, 0]);
+    assert.equal(shifted.json.updated + shifted.json.unchanged, 72);
+
+    // One result fewer: that one is fixed, nothing is new.
+    const fewer = structuredClone(doc);
+    fewer.runs[0]?.results.splice(5, 1);
+    const removed = await send(fewer);
+    assert.deepEqual([removed.json.new, removed.json.fixed], [0, 1]);
+
+    // A clean log of the same tool and target closes every open finding.
+    const clean = structuredClone(doc);
+    (clean.runs[0] as { results: unknown[] }).results = [];
+    const closed = await send(clean);
+    assert.equal(closed.status, 201, closed.text);
+    assert.deepEqual([closed.json.received, closed.json.new, closed.json.fixed], [0, 0, 71]);
+    assert.deepEqual(closed.json.targets, ['github.com/acme/app']);
   });
 
-  it('ingests CycloneDX vulnerabilities, one finding per affected component', async () => {
+  it('closes a target with a clean Trivy report, and fixes log4j 2.13.2 findings when the BOM moves to 2.17.1', async () => {
+    const trivy = readFileSync(join(FIXTURES, 'trivy', 'scheme_2_many_vulns.json'));
+    const first = await uploadScan(scanner, 'org3', trivy, 'application/json');
+    assert.equal(first.status, 201, first.text);
+    assert.equal(first.json.format, 'trivy');
+    assert.ok(first.json.new > 0);
+    const artifact = (JSON.parse(trivy.toString()) as { ArtifactName: string }).ArtifactName;
+    const clean = await uploadScan(
+      scanner,
+      'org3',
+      JSON.stringify({
+        SchemaVersion: 2,
+        ArtifactName: artifact,
+        ArtifactType: 'container_image',
+        Results: [],
+      }),
+      'application/json',
+    );
+    assert.equal(clean.status, 201, clean.text);
+    assert.deepEqual([clean.json.received, clean.json.fixed], [0, first.json.new]);
+
+    const bom = (name: string) => readFileSync(join(FIXTURES, 'cyclonedx', name));
+    const old = await uploadScan(scanner, 'org3', bom('log4j.json'), 'application/json');
+    assert.equal(old.status, 201, old.text);
+    assert.equal(old.json.new, 8);
+    const crit = (await get(customer, '/v1/orgs/org3/findings?cve=CVE-2021-44228')).json.items;
+    assert.equal(crit.length, 1);
+    assert.equal(crit[0].severity, 'critical');
+    assert.match(crit[0].location, /log4j-core@2\.13\.2$/);
+    const bumped = await uploadScan(scanner, 'org3', bom('log4j-2.17.1.json'), 'application/json');
+    assert.equal(bumped.status, 201, bumped.text);
+    assert.deepEqual([bumped.json.new, bumped.json.fixed], [0, 8]);
+    const after = (await get(customer, '/v1/orgs/org3/findings?cve=CVE-2021-44228')).json.items;
+    assert.equal(after[0].status, 'fixed');
+  });
+
+  it('ingests CycloneDX vulnerabilities, one finding per affected component of the BOM subject', async () => {
     const bom = {
       bomFormat: 'CycloneDX',
       specVersion: '1.5',
+      metadata: { component: { name: 'shop', purl: 'pkg:npm/shop@2.0.0' } },
       components: [{ 'bom-ref': 'pkg:npm/lodash@4.17.20', name: 'lodash' }],
       vulnerabilities: [
         {
@@ -175,7 +244,31 @@ describe('re-importing scans and querying findings', () => {
       assert.equal(f.severity, 'high');
       assert.equal(f.cvss3Score, 7.2);
       assert.match(f.cvss3Vector, /^CVSS:3\.1\//);
+      assert.equal(f.asset, 'pkg:npm/shop');
+      assert.match(f.title, /^CVE-2021-23337 in lodash(-es)?$/);
     }
+    assert.deepEqual(page.json.items.map((f: { location: string }) => f.location).sort(), [
+      'pkg:npm/lodash-es@4.17.20',
+      'pkg:npm/lodash@4.17.20',
+    ]);
+    // The subject's next release: lodash upgraded, no vulnerabilities left.
+    const next = {
+      ...bom,
+      metadata: { component: { name: 'shop', purl: 'pkg:npm/shop@2.1.0' } },
+      components: [{ 'bom-ref': 'pkg:npm/lodash@4.17.21', name: 'lodash' }],
+      vulnerabilities: [],
+    };
+    const clean = await uploadScan(
+      scanner,
+      'org2',
+      JSON.stringify(next),
+      'application/vnd.cyclonedx+json',
+    );
+    assert.equal(clean.status, 201, clean.text);
+    assert.deepEqual(
+      [clean.json.received, clean.json.new, clean.json.fixed, clean.json.targets],
+      [0, 0, 2, ['pkg:npm/shop']],
+    );
   });
 
   it('filters by severity (several), status, cve, asset, since and title text', async () => {

@@ -61,13 +61,18 @@ describe('ingesting the real Nessus samples', () => {
       assert.deepEqual(Object.keys(res.json).sort(), [
         'durationMs',
         'fixed',
+        'format',
         'new',
         'received',
         'reopened',
         'scanId',
+        'targetCount',
+        'targets',
         'unchanged',
         'updated',
       ]);
+      assert.equal(res.json.format, c.file.endsWith('.csv') ? 'nessus-csv' : 'nessus-xml');
+      assert.equal(res.json.targetCount, res.json.targets.length);
       assert.equal(res.json.received, c.received);
       assert.equal(res.json.new, c.distinct);
       assert.equal(res.json.updated + res.json.unchanged + res.json.fixed + res.json.reopened, 0);

@@ -140,9 +140,23 @@ describe('vulnvault upload', () => {
     const lines = r.stderr.trim().split('\n');
     assert.match(lines.at(-1) ?? '', /^vulnvault: upload refused \(403 forbidden\): /);
     assert.equal(lines.filter((l) => l.startsWith('vulnvault:')).length, 1);
+    // A file no format recognises: the server says so (415), naming the formats.
     const unknown = runCli(['upload', join(SAMPLES, 'SOURCES.txt'), '--org', 'org1', '--dir', dir]);
-    assert.equal(unknown.status, 2);
-    assert.match(unknown.stderr, /cannot tell the format .* pass --type/);
+    assert.equal(unknown.status, 1);
+    assert.match(
+      unknown.stderr,
+      /upload refused \(415 unsupported_format\): .*give \?format= \(vulnvault upload --format\)/,
+    );
+    const bogus = runCli([
+      'upload',
+      join(SAMPLES, 'SOURCES.txt'),
+      '--org',
+      'org1',
+      '--format',
+      'x',
+    ]);
+    assert.equal(bogus.status, 2);
+    assert.match(bogus.stderr, /--format must be one of nessus-xml\|nessus-csv\|sarif/);
   });
 
   it('says the server refused the client at the TLS handshake for a revoked or expired certificate', async () => {
@@ -207,7 +221,7 @@ describe('vulnvault upload', () => {
     expectRefusal(upload(join(work, 'old.crt'), join(work, 'old.key')));
   });
 
-  it('says which --type to use for a SARIF log named *.json, and takes it with --type sarif', () => {
+  it('detects a SARIF log named *.json, and asks for --target when the log names none', () => {
     const file = join(work, 'results.json');
     writeFileSync(
       file,
@@ -240,14 +254,28 @@ describe('vulnvault upload', () => {
     assert.equal(r.status, 1);
     assert.equal(
       r.stderr.trim().split('\n').at(-1),
-      'vulnvault: upload refused (400 validation_failed): the findings batch has an unknown top-level ' +
-        'property "$schema": this looks like SARIF; send it as application/sarif+json ' +
-        '(vulnvault upload --type sarif); nothing was stored (sent as a vulnvault JSON batch because ' +
-        'the name ends in .json; --type nessus|xml|csv|sarif|cyclonedx|json chooses the format)',
+      'vulnvault: upload refused (400 scan_target_missing): the SARIF file names no target ' +
+        '(the project, image or host it scanned); give one with ?target=NAME ' +
+        '(vulnvault upload --target NAME); nothing was stored',
     );
-    const sarif = runCli(['upload', file, '--org', 'org5', '--dir', dir, '--type', 'sarif']);
+    const sarif = runCli(['upload', file, '--org', 'org5', '--dir', dir, '--target', 'acme/web']);
     assert.equal(sarif.status, 0, sarif.stderr);
-    assert.match(sarif.stdout, /received 1, new 1/);
+    assert.match(sarif.stdout, /\(sarif, 1 target: acme\/web\): received 1, new 1/);
+    // The older --type spelling still names a format.
+    const typed = runCli([
+      'upload',
+      file,
+      '--org',
+      'org5',
+      '--dir',
+      dir,
+      '--type',
+      'sarif',
+      '--target',
+      'acme/web',
+    ]);
+    assert.equal(typed.status, 0, typed.stderr);
+    assert.match(typed.stdout, /received 1, new 0/);
   });
 
   it('stores nothing from an upload whose server is killed mid-way', async () => {

@@ -7,11 +7,17 @@ import assert from 'node:assert/strict';
 import { createHash, randomUUID } from 'node:crypto';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import type { CoveredAsset, ScannedFinding } from '../../src/core/finding.js';
+import {
+  newFinding,
+  type CoveredAsset,
+  type ScannedFinding,
+  type ScannerAnalysis,
+} from '../../src/core/finding.js';
 import type { ScanCounts } from '../../src/core/ports.js';
 import { packFields } from '../../src/crypto/envelope.js';
 import {
   becomesFixed,
+  analysisJson,
   canonicalContent,
   classify,
   recounts,
@@ -26,7 +32,7 @@ import {
 import { createMemoryStore, type MemoryStore } from '../helpers/memory-store.js';
 
 function finding(n: number, over: Partial<ScannedFinding> = {}): ScannedFinding {
-  return {
+  return newFinding({
     asset: 'h1',
     scanner: 'nessus',
     pluginId: String(n),
@@ -45,7 +51,7 @@ function finding(n: number, over: Partial<ScannedFinding> = {}): ScannedFinding 
     evidence: `evidence ${n}`,
     service: 'www',
     ...over,
-  };
+  });
 }
 
 const counts = (over: Partial<ScanCounts>): ScanCounts => ({
@@ -159,19 +165,30 @@ describe('the unchanged rule', () => {
     { description: 'other description' },
     { solution: 'other solution' },
     { evidence: 'other evidence' },
+    { location: 'src/app.py:13' },
+    { analysis: { state: 'false_positive', justification: null, response: [], detail: '' } },
+    {
+      analysis: {
+        state: 'not_affected',
+        justification: 'code_not_reachable',
+        response: ['will_not_fix'],
+        detail: 'why',
+      },
+    },
   ];
   // The packed-store form, as the SQLite adapter calls it.
   const packed = (a: FindingContent, b: FindingContent) =>
     samePackedContent(
-      { ...a, cves: JSON.stringify(a.cves) },
+      { ...a, cves: JSON.stringify(a.cves), analysis: analysisJson(a.analysis) },
       () => packFields(a),
       b,
+      analysisJson(b.analysis),
       JSON.stringify(b.cves),
       packFields(b),
     );
   const digest = (c: FindingContent) =>
     createHash('sha256')
-      .update(canonicalContent(c, c.cves))
+      .update(canonicalContent(c, analysisJson(c.analysis), c.cves))
       .update(packFields(c))
       .digest('base64url');
 
@@ -214,11 +231,21 @@ describe('the unchanged rule', () => {
       return undefined;
     };
     const a = finding(1);
-    const stored = { ...a, cves: '[]' };
-    assert.equal(samePackedContent(stored, open, { ...a, title: 'x' }, '[]', packFields(a)), false);
-    assert.equal(samePackedContent(stored, open, a, '["CVE-2024-0001"]', packFields(a)), false);
+    const stored = { ...a, cves: '[]', analysis: null };
+    assert.equal(
+      samePackedContent(stored, open, { ...a, title: 'x' }, null, '[]', packFields(a)),
+      false,
+    );
+    assert.equal(
+      samePackedContent(stored, open, a, null, '["CVE-2024-0001"]', packFields(a)),
+      false,
+    );
+    assert.equal(
+      samePackedContent(stored, open, a, '{"state":"resolved"}', '[]', packFields(a)),
+      false,
+    );
     assert.equal(opened, 0);
-    assert.equal(samePackedContent(stored, open, a, '[]', packFields(a)), false);
+    assert.equal(samePackedContent(stored, open, a, null, '[]', packFields(a)), false);
     assert.equal(opened, 1);
   });
 
@@ -233,6 +260,13 @@ describe('the unchanged rule', () => {
       cvss2Score: fc.constantFrom(null, 5),
       cvss2Vector: fc.constantFrom(null, 'AV:L'),
       service: fc.constantFrom('www', ''),
+      location: fc.constantFrom('', 'a.py:1'),
+      analysis: fc.constantFrom<ScannerAnalysis | null>(null, {
+        state: 'false_positive',
+        justification: null,
+        response: [],
+        detail: 'd',
+      }),
       cves: fc.uniqueArray(fc.constantFrom('CVE-2024-0001', 'CVE-2024-0002', 'CVE-2024-0003'), {
         maxLength: 3,
       }),
@@ -260,7 +294,7 @@ describe('scan import over the in-memory store (classify.ts decides)', () => {
     store: MemoryStore,
     org: string,
     batches: ScannedFinding[][],
-    assets: CoveredAsset[] = [{ scanner: 'nessus', asset: 'h1' }],
+    assets: CoveredAsset[] = [{ scanner: 'nessus', asset: 'h1', category: '' }],
   ): Promise<ScanCounts> {
     const imp = await store.writer.beginScanImport({
       scanId: randomUUID(),
@@ -410,7 +444,7 @@ describe('scan import over the in-memory store (classify.ts decides)', () => {
     assert.equal(store.rows(org)[1]?.status, 'open');
     // Covered by another scanner only: still not this finding's scan.
     assert.deepEqual(
-      await importScan(store, org, [[]], [{ scanner: 'other', asset: 'h2' }]),
+      await importScan(store, org, [[]], [{ scanner: 'other', asset: 'h2', category: '' }]),
       counts({}),
     );
     assert.equal(store.rows(org)[1]?.status, 'open');
@@ -452,8 +486,8 @@ describe('scan import over the in-memory store (classify.ts decides)', () => {
       org,
       [[finding(1)]],
       [
-        { scanner: 'nessus', asset: 'h1' },
-        { scanner: 'seed', asset: 'h1' },
+        { scanner: 'nessus', asset: 'h1', category: '' },
+        { scanner: 'seed', asset: 'h1', category: '' },
       ],
     );
     // Same asset and plugin id as the seed record: a separate finding.
@@ -477,7 +511,10 @@ describe('scan import over the in-memory store (classify.ts decides)', () => {
       principal: 'unit',
       startedAt: new Date().toISOString(),
     });
-    await imp.stage([finding(1, { title: 'x' }), finding(2)], [{ scanner: 'nessus', asset: 'h1' }]);
+    await imp.stage(
+      [finding(1, { title: 'x' }), finding(2)],
+      [{ scanner: 'nessus', asset: 'h1', category: '' }],
+    );
     assert.deepEqual(store.rows(org), before);
     await imp.abort();
     assert.deepEqual(store.rows(org), before);

@@ -17,7 +17,7 @@ import {
 } from '../../src/crypto/envelope.js';
 import { effectiveState, type KeyVersion } from '../../src/crypto/keyring.js';
 
-const fields = { description: 'd', solution: 's', evidence: 'e\n"quoted"\u0000' };
+const fields = { description: 'd', solution: 's', evidence: 'e\n"quoted"\u0000', detail: '' };
 
 describe('finding envelope', () => {
   const dek = randomBytes(32);
@@ -57,11 +57,20 @@ describe('finding envelope', () => {
   it('packs a batch into one buffer whose slices seal like the fields themselves', () => {
     const list = [
       fields,
-      { description: 'é€😀', solution: '', evidence: 'x'.repeat(5000) },
+      { description: 'é€😀', solution: '', evidence: 'x'.repeat(5000), detail: '' },
+      { ...fields, detail: 'a scanner said: not reachable ✓' },
       fields,
     ];
     const { bytes, ends } = packBatch(list);
     assert.equal(ends.at(-1), bytes.length);
+    // The detail is packed only when there is one: a blob written before
+    // analyses existed packs the same as a finding without one.
+    assert.deepEqual(packFields(fields), packFields({ ...fields, detail: undefined }));
+    assert.deepEqual(
+      packFields({ ...fields, detail: undefined, analysis: { detail: 'x' } }),
+      packFields({ ...fields, detail: 'x' }),
+    );
+    assert.equal(packFields({ ...fields, detail: 'x' }).length, packFields(fields).length + 5);
     assert.ok(bytes.buffer.byteLength >= bytes.length);
     // Its own buffer, transferable: a small batch is not cut from Buffer's pool.
     const small = packBatch([fields]).bytes;

@@ -22,7 +22,10 @@ import { sarifParser } from '../../src/formats/sarif.js';
 async function parse(factory: ParserFactory, bytes: Buffer, cuts: number[] = []) {
   const findings: ScannedFinding[] = [];
   const assets: string[] = [];
-  const p = factory({ finding: (f) => findings.push(f), asset: (_s, a) => assets.push(a) });
+  const p = factory(
+    { finding: (f) => void findings.push(f), asset: (_s, a) => assets.push(a) },
+    { target: 'test-target' },
+  );
   let at = 0;
   for (const cut of [...new Set(cuts)].sort((a, b) => a - b)) {
     await p.write(bytes.subarray(at, cut));
@@ -109,7 +112,11 @@ describe('scan format parsers', () => {
         bomFormat: 'CycloneDX',
         specVersion: '1.6',
         vulnerabilities: [
-          { id: 'GHSA-xxxx', ratings: [{ score: 9.8 }], affects: [{ ref: 'pkg:npm/a@1' }] },
+          {
+            id: 'GHSA-xxxx',
+            ratings: [{ score: 9.8, method: 'CVSSv31' }],
+            affects: [{ ref: 'pkg:npm/a@1' }],
+          },
         ],
       }),
     );
@@ -128,8 +135,8 @@ describe('scan format parsers', () => {
     }
     const c = (await parse(cycloneDxParser, cdx)).findings[0];
     assert.deepEqual(
-      [c?.severity, c?.asset, c?.pluginId],
-      ['critical', 'pkg:npm/a@1', 'GHSA-xxxx'],
+      [c?.severity, c?.asset, c?.pluginId, c?.fingerprint, c?.location],
+      ['critical', 'test-target', 'GHSA-xxxx', 'pkg:npm/a', 'pkg:npm/a@1'],
     );
   });
 
@@ -162,7 +169,7 @@ describe('scan format parsers', () => {
   });
 });
 
-describe('native JSON batch refusing another format', () => {
+describe('native JSON batch (?format=native) refusing another format', () => {
   const refusal = async (doc: string) => {
     const p = nativeJsonParser(
       { finding: () => undefined, asset: () => undefined },
@@ -177,7 +184,7 @@ describe('native JSON batch refusing another format', () => {
     assert.fail('the document was accepted');
   };
 
-  it('says a SARIF log is SARIF and which media type and --type to use', async () => {
+  it('says a SARIF log is SARIF and which media type and --format to use', async () => {
     for (const doc of [
       '{"$schema":"https://json.schemastore.org/sarif-2.1.0.json","version":"2.1.0","runs":[]}',
       '{"version":"2.1.0","runs":[]}',
@@ -187,7 +194,7 @@ describe('native JSON batch refusing another format', () => {
       assert.equal(err.code, 'validation_failed');
       assert.match(
         err.message,
-        /^the findings batch has an unknown top-level property "(\$schema|version|runs)": this looks like SARIF; send it as application\/sarif\+json \(vulnvault upload --type sarif\); nothing was stored$/,
+        /^the findings batch has an unknown top-level property "(\$schema|version|runs)": this looks like SARIF; send it as application\/sarif\+json or with \?format=sarif \(vulnvault upload --format sarif\); nothing was stored$/,
       );
       assert.doesNotMatch(err.message, /schemastore|2\.1\.0/, 'no value is echoed');
     }
@@ -201,20 +208,19 @@ describe('native JSON batch refusing another format', () => {
       const err = await refusal(doc);
       assert.match(
         err.message,
-        /: this looks like CycloneDX; send it as application\/vnd\.cyclonedx\+json \(vulnvault upload --type cyclonedx\)/,
+        /: this looks like CycloneDX; send it as application\/vnd\.cyclonedx\+json or with \?format=cyclonedx \(vulnvault upload --format cyclonedx\)/,
       );
     }
   });
 
-  it('lists the other media types and --type values for anything else', async () => {
+  it('says how to send other formats for anything else', async () => {
     const err = await refusal('{"items":[{"host":"a"}]}');
     assert.equal(err.code, 'validation_failed');
     assert.match(
       err.message,
       /unknown top-level property "items"; a vulnvault batch has only "findings"/,
     );
-    assert.match(err.message, /application\/sarif\+json, application\/vnd\.cyclonedx\+json/);
-    assert.match(err.message, /--type sarif\|cyclonedx\|nessus\|csv/);
+    assert.match(err.message, /without \?format=native \(the server detects them\)/);
   });
 
   it('names an unknown key only clipped and sanitized', async () => {

@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { VaultError } from '../../src/core/errors.js';
+import { newFinding } from '../../src/core/finding.js';
 import type { ParserFactory, ScanFormat } from '../../src/formats/format.js';
 import { SCAN_FORMATS } from '../../src/formats/format.js';
 import { ingestScan, type IngestDeps } from '../../src/functions/ingest/ingest-scan.js';
@@ -33,25 +34,27 @@ const lineParser: ParserFactory = (sink) => {
     if (l.startsWith('@')) return sink.asset('lines', l.slice(1));
     const [asset = '', pluginId = '', ...title] = l.split(' ');
     sink.asset('lines', asset);
-    sink.finding({
-      asset,
-      scanner: 'lines',
-      pluginId,
-      port: 0,
-      protocol: 'tcp',
-      title: title.join(' '),
-      severity: 'low',
-      severityRaw: '1',
-      cvss3Score: null,
-      cvss3Vector: null,
-      cvss2Score: null,
-      cvss2Vector: null,
-      cves: [],
-      description: '',
-      solution: '',
-      evidence: '',
-      service: '',
-    });
+    void sink.finding(
+      newFinding({
+        asset,
+        scanner: 'lines',
+        pluginId,
+        port: 0,
+        protocol: 'tcp',
+        title: title.join(' '),
+        severity: 'low',
+        severityRaw: '1',
+        cvss3Score: null,
+        cvss3Vector: null,
+        cvss2Score: null,
+        cvss2Vector: null,
+        cves: [],
+        description: '',
+        solution: '',
+        evidence: '',
+        service: '',
+      }),
+    );
   };
   return {
     write(chunk) {

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { describe, it } from 'node:test';
-import type { ScannedFinding } from '../../src/core/finding.js';
+import { newFinding, type ScannedFinding } from '../../src/core/finding.js';
 import type { FindingFilter, FindingsReader } from '../../src/core/ports.js';
 import {
   getFinding,
@@ -27,7 +27,7 @@ import { createMemoryStore, type MemoryStore } from '../helpers/memory-store.js'
 const ORG = 'org-a';
 
 function finding(n: number, over: Partial<ScannedFinding> = {}): ScannedFinding {
-  return {
+  return newFinding({
     asset: 'h1',
     scanner: 'nessus',
     pluginId: String(n),
@@ -46,7 +46,7 @@ function finding(n: number, over: Partial<ScannedFinding> = {}): ScannedFinding 
     evidence: `evidence ${n}`,
     service: 'www',
     ...over,
-  };
+  });
 }
 
 async function stored(store: MemoryStore, org: string, findings: ScannedFinding[]) {
@@ -57,7 +57,7 @@ async function stored(store: MemoryStore, org: string, findings: ScannedFinding[
     principal: 'setup',
     startedAt: new Date().toISOString(),
   });
-  await imp.stage(findings, [{ scanner: 'nessus', asset: 'h1' }]);
+  await imp.stage(findings, [{ scanner: 'nessus', asset: 'h1', category: '' }]);
   await imp.commit(findings.length);
 }
 

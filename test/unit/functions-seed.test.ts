@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { describe, it } from 'node:test';
+import { newFinding } from '../../src/core/finding.js';
 import type { SeedRecord } from '../../src/core/seed-record.js';
 import { getVuln, type GetVulnDeps } from '../../src/functions/seed/get-vuln.js';
 import { postVuln, type PostVulnDeps } from '../../src/functions/seed/post-vuln.js';
@@ -84,7 +85,7 @@ describe('getVuln', () => {
     });
     await imp.stage(
       [
-        {
+        newFinding({
           asset: 'repo',
           scanner: 'semgrep',
           pluginId: 'js.eval',
@@ -102,7 +103,7 @@ describe('getVuln', () => {
           solution: '',
           evidence: '',
           service: '',
-        },
+        }),
       ],
       [],
     );

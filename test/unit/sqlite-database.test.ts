@@ -19,7 +19,7 @@ describe('findings database migration 4 (finding_cves keyed by org, cve, seq)', 
     v3.exec(`INSERT INTO finding_cves (seq, org, cve) VALUES
                (1, 'org1', 'CVE-2024-0001'), (1, 'org1', 'CVE-2024-0002'), (2, 'org2', 'CVE-2024-0001')`);
     v3.close();
-    const db = openFindingsDb(file);
+    const db = openFindingsDb(file, 4);
     assert.equal(db.pragma('user_version', { simple: true }), 4);
     assert.deepEqual(
       db.prepare('SELECT org, cve, seq FROM finding_cves ORDER BY org, cve, seq').raw().all(),
@@ -35,6 +35,44 @@ describe('findings database migration 4 (finding_cves keyed by org, cve, seq)', 
       )
       .all() as { detail: string }[];
     assert.match(plan[0]?.detail ?? '', /PRIMARY KEY \(org=\? AND cve=\? AND seq=\?\)/);
+    db.close();
+  });
+});
+
+describe('findings database migration 5 (category, fingerprint, location, analysis)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'vulnvault-db-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('keeps the findings of a version-4 database with their identity, and widens it', () => {
+    const file = join(dir, 'v4.db');
+    const v4 = openFindingsDb(file, 4);
+    v4.exec(`INSERT INTO findings (id, org, asset, scanner, plugin_id, port, protocol, title,
+               first_seen, last_seen)
+             VALUES ('a', 'org1', 'h1', 'nessus', '42', 443, 'tcp', 't', 'x', 'x')`);
+    v4.close();
+    const db = openFindingsDb(file);
+    assert.equal(db.pragma('user_version', { simple: true }), 5);
+    assert.deepEqual(
+      db.prepare('SELECT id, category, fingerprint, location, analysis FROM findings').raw().all(),
+      [['a', '', '', '', null]],
+    );
+    const insert = db.prepare(
+      `INSERT INTO findings (id, org, asset, scanner, plugin_id, port, protocol, title,
+         first_seen, last_seen, category, fingerprint)
+       VALUES (?, 'org1', 'h1', 'nessus', '42', 443, 'tcp', 't', 'x', 'x', ?, ?)`,
+    );
+    // The same identity again is refused; another category or fingerprint is another finding.
+    assert.throws(() => insert.run('b', '', ''), /UNIQUE/);
+    insert.run('c', 'cat', '');
+    insert.run('d', '', 'fp');
+    const plan = db
+      .prepare(
+        `EXPLAIN QUERY PLAN SELECT 1 FROM findings WHERE org = 'o' AND scanner = 's' AND asset = 'a'
+           AND category = '' AND plugin_id = 'p' AND port = 0 AND protocol = '' AND fingerprint = ''
+           AND vuln_id IS NULL`,
+      )
+      .all() as { detail: string }[];
+    assert.match(plan[0]?.detail ?? '', /findings_identity/);
     db.close();
   });
 });

@@ -3,7 +3,7 @@
 // `pend` (a new finding) or `stg` (the finding's next version). Which one is
 // current depends only on the named import's marker (markers.ts).
 
-import type { FindingStatus, Severity } from '../../core/finding.js';
+import type { FindingStatus, ScannerAnalysis, Severity } from '../../core/finding.js';
 import type { Finding, FindingFilter } from '../../core/ports.js';
 import type { FindingContent } from '../../functions/ingest/classify.js';
 import type { Item } from './client.js';
@@ -22,6 +22,8 @@ export const MUTABLE_FIELDS = [
   'solution',
   'evidence',
   'service',
+  'location',
+  'analysis',
   'status',
   'fixedAt',
   'lastSeen',
@@ -71,6 +73,8 @@ export function contentOf(it: Item): FindingContent {
     solution: it.solution as string,
     evidence: it.evidence as string,
     service: it.service as string,
+    location: (it.location as string | undefined) ?? '',
+    analysis: (it.analysis as ScannerAnalysis | null | undefined) ?? null,
   };
 }
 
@@ -96,6 +100,10 @@ export function toFinding(it: Item): Finding {
     solution: it.solution as string,
     evidence: it.evidence as string,
     service: it.service as string,
+    category: (it.category as string | undefined) ?? '',
+    fingerprint: (it.fingerprint as string | undefined) ?? '',
+    location: (it.location as string | undefined) ?? '',
+    analysis: (it.analysis as ScannerAnalysis | null | undefined) ?? null,
     status: it.status as FindingStatus,
     firstSeen: it.firstSeen as string,
     lastSeen: it.lastSeen as string,

@@ -6,7 +6,7 @@
 // several Query calls; it stops as soon as limit + 1 visible items are found.
 
 import { GetCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { FindingStatus, Severity } from '../../core/finding.js';
+import { isInactiveAnalysis, type FindingStatus, type Severity } from '../../core/finding.js';
 import type {
   Finding,
   FindingFilter,
@@ -22,7 +22,8 @@ import { assetGsiPk, FINDING_SK_END, findingSk, orgPk, seqOfFindingId } from './
 import { markerView } from './markers.js';
 
 const SUMMARY_PROJECTION = {
-  expression: '#seq, #sev, #st, #asset, #cves, #pend, #stg.#imp, #stg.#sev, #stg.#st, #stg.#cves',
+  expression:
+    '#seq, #sev, #st, #asset, #cves, #an.#state, #pend, #stg.#imp, #stg.#sev, #stg.#st, #stg.#cves, #stg.#an',
   names: {
     '#seq': 'seq',
     '#sev': 'severity',
@@ -32,6 +33,8 @@ const SUMMARY_PROJECTION = {
     '#pend': 'pend',
     '#stg': 'stg',
     '#imp': 'imp',
+    '#an': 'analysis',
+    '#state': 'state',
   },
 };
 
@@ -157,6 +160,7 @@ export function createDynamoFindingsReader(
         const bySevStatus = new Map<string, number>();
         const assets = new Map<string, number>();
         const cves = new Map<string, number>();
+        let inactive = 0;
         let start: Record<string, unknown> | undefined;
         do {
           const r = await doc.send(
@@ -179,6 +183,10 @@ export function createDynamoFindingsReader(
           for (const it of items) {
             const cur = currentVersion(it, markers.committed);
             if (!cur) continue;
+            if (isInactiveAnalysis(cur.analysis as { state: string } | null | undefined)) {
+              inactive++;
+              continue;
+            }
             const k = `${cur.severity as string}\n${cur.status as string}`;
             bySevStatus.set(k, (bySevStatus.get(k) ?? 0) + 1);
             if (cur.status === 'open' || cur.status === 'reopened') {
@@ -204,6 +212,7 @@ export function createDynamoFindingsReader(
             ),
           topAssets: ranked(assets).map(([asset, open]) => ({ asset, open })),
           topCves: ranked(cves).map(([cve, open]) => ({ cve, open })),
+          inactive,
         };
       } catch (err) {
         throw storeError(err);

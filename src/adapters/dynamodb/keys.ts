@@ -30,11 +30,18 @@ export const assetGsiPk = (org: string, asset: string): string =>
 export function identitySk(f: {
   scanner: string;
   asset: string;
+  category: string;
   pluginId: string;
   port: number;
   protocol: string;
+  fingerprint: string;
 }): string {
-  const id = JSON.stringify([f.scanner, f.asset, f.pluginId, f.port, f.protocol]);
+  // Category and fingerprint join the hashed tuple only when set, so the
+  // claims of findings stored before they existed keep their keys.
+  const base = [f.scanner, f.asset, f.pluginId, f.port, f.protocol];
+  const id = JSON.stringify(
+    f.category === '' && f.fingerprint === '' ? base : [...base, f.category, f.fingerprint],
+  );
   return `I#${createHash('sha256').update(id).digest('base64url')}`;
 }
 

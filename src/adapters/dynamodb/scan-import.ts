@@ -41,6 +41,7 @@ import type { ScanImport, ScanMeta } from '../../core/ports.js';
 import {
   becomesFixed,
   classify,
+  mergedEvidence,
   recounts,
   sameContent,
   ScanTally,
@@ -76,6 +77,9 @@ interface Staged {
   counted: Counted;
 }
 
+/** A covered target: scanner, asset and category (JSON: no two run together). */
+const coveredKey = (a: CoveredAsset): string => JSON.stringify([a.scanner, a.asset, a.category]);
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** The fields an upload sets on a finding: its content (classify's FindingContent). */
@@ -93,6 +97,8 @@ function content(f: ScannedFinding, cves: string[]): Item & FindingContent {
     solution: f.solution,
     evidence: f.evidence,
     service: f.service,
+    location: f.location,
+    analysis: f.analysis,
   };
 }
 
@@ -174,14 +180,17 @@ export function createDynamoScanImporter(
 
     async function stage(findings: readonly ScannedFinding[], assets: readonly CoveredAsset[]) {
       await renew();
-      for (const a of assets) covered.set(`${a.scanner}\n${a.asset}`, a);
-      // Same identity twice in this batch: one merged finding (CVEs united).
+      for (const a of assets) covered.set(coveredKey(a), a);
+      // Same identity twice in this batch: one merged finding (CVEs united,
+      // every report's evidence kept).
       const merged = new Map<string, { f: ScannedFinding; cves: string[] }>();
       for (const f of findings) {
         const k = identitySk(f);
         const m = merged.get(k);
-        if (m) merged.set(k, { f, cves: unitedCves(m.cves, f.cves) });
-        else merged.set(k, { f, cves: [...f.cves] });
+        if (m) {
+          const evidence = mergedEvidence(m.f.evidence, f.evidence);
+          merged.set(k, { f: { ...f, evidence }, cves: unitedCves(m.cves, f.cves) });
+        } else merged.set(k, { f, cves: [...f.cves] });
       }
       const pk = orgPk(org);
       const markers = markerView(doc, table);
@@ -228,7 +237,10 @@ export function createDynamoScanImporter(
           // Seen earlier in this upload: unite CVEs with the staged version.
           const staging = mine.counted === 'new';
           const version = staging ? raw : { ...raw, ...(raw.stg as Item) };
-          const c = content(f, unitedCves((version.cves as string[] | undefined) ?? [], cves));
+          const c = content(
+            { ...f, evidence: mergedEvidence(version.evidence as string, f.evidence) },
+            unitedCves((version.cves as string[] | undefined) ?? [], cves),
+          );
           // The top level of a staged known finding is its content before the upload.
           mine.counted = tally.merge(
             mine.counted,
@@ -253,9 +265,11 @@ export function createDynamoScanImporter(
             org,
             asset: f.asset,
             scanner: f.scanner,
+            category: f.category,
             pluginId: f.pluginId,
             port: f.port,
             protocol: f.protocol,
+            fingerprint: f.fingerprint,
             ...c,
             status: 'open',
             firstSeen: now,
@@ -326,7 +340,13 @@ export function createDynamoScanImporter(
           if (!cur) continue; // an uncommitted new finding: nobody's yet
           const fixes = becomesFixed({
             status: cur.status as string,
-            covered: covered.has(`${cur.scanner as string}\n${cur.asset as string}`),
+            covered: covered.has(
+              coveredKey({
+                scanner: cur.scanner as string,
+                asset: cur.asset as string,
+                category: (cur.category as string | undefined) ?? '',
+              }),
+            ),
             touched: it.pend === imp || (it.stg as Item | undefined)?.imp === imp,
             seed: cur.vulnId !== undefined,
           });

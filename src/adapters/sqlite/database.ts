@@ -96,6 +96,20 @@ const FINDINGS_MIGRATIONS: readonly string[] = [
    INSERT INTO finding_cves_v4 (org, cve, seq) SELECT org, cve, seq FROM finding_cves;
    DROP TABLE finding_cves;
    ALTER TABLE finding_cves_v4 RENAME TO finding_cves;`,
+  // 5: targets, categories and locations (issue 13). A finding's identity
+  // gains the category (SARIF automationDetails.id) and a fingerprint (SARIF
+  // fingerprints, package names): both '' for findings from before, so their
+  // identity is unchanged. `location` (file:line, purl@version) is data.
+  // `analysis`: the scanner's verdict, its clear part as JSON (state,
+  // justification, response); its detail is sealed with the other free text.
+  `ALTER TABLE findings ADD COLUMN category TEXT NOT NULL DEFAULT '';
+   ALTER TABLE findings ADD COLUMN fingerprint TEXT NOT NULL DEFAULT '';
+   ALTER TABLE findings ADD COLUMN location TEXT NOT NULL DEFAULT '';
+   ALTER TABLE findings ADD COLUMN analysis TEXT;
+   DROP INDEX findings_identity;
+   CREATE UNIQUE INDEX findings_identity
+     ON findings (org, scanner, asset, category, plugin_id, port, protocol, fingerprint)
+     WHERE vuln_id IS NULL;`,
 ];
 
 const IDEMPOTENCY_MIGRATIONS: readonly string[] = [

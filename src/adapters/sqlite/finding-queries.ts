@@ -6,7 +6,7 @@
 // them) but still need the key: with the key unavailable, every read of the
 // org fails closed (503 key_unavailable).
 
-import type { FindingStatus, Severity } from '../../core/finding.js';
+import type { FindingStatus, ScannerAnalysis, Severity } from '../../core/finding.js';
 import { VaultError } from '../../core/errors.js';
 import type { Finding, FindingFilter, FindingsReader } from '../../core/ports.js';
 import type { FindingSealer, SealedFields } from '../../crypto/envelope.js';
@@ -36,6 +36,10 @@ interface Row {
   solution: string;
   evidence: string;
   service: string;
+  category: string;
+  fingerprint: string;
+  location: string;
+  analysis: string | null;
   status: string;
   first_seen: string;
   last_seen: string;
@@ -47,22 +51,27 @@ interface Row {
 
 const COLUMNS = `seq, id, org, vuln_id, asset, scanner, plugin_id, port, protocol, title, severity,
   severity_raw, cvss3_score, cvss3_vector, cvss2_score, cvss2_vector, cves, description, solution,
-  evidence, service, status, first_seen, last_seen, fixed_at, due_date, priority, sealed`;
+  evidence, service, category, fingerprint, location, analysis, status, first_seen, last_seen,
+  fixed_at, due_date, priority, sealed`;
 
 // List pages show none of the sealed fields: reading the blob (a Buffer per
 // row) only to drop it was most of a page's cost.
 const LIST_COLUMNS = `seq, id, org, vuln_id, asset, scanner, plugin_id, port, protocol, title, severity,
-  severity_raw, cvss3_score, cvss3_vector, cvss2_score, cvss2_vector, cves, service, status,
-  first_seen, last_seen, fixed_at, due_date, priority`;
+  severity_raw, cvss3_score, cvss3_vector, cvss2_score, cvss2_vector, cves, service, category,
+  fingerprint, location, analysis, status, first_seen, last_seen, fixed_at, due_date, priority`;
 
-const UNOPENED: SealedFields = { description: '', solution: '', evidence: '' };
+const UNOPENED: SealedFields = { description: '', solution: '', evidence: '', detail: '' };
+
+// A finding counts as active unless a verdict took it out (isInactiveAnalysis).
+const ACTIVE = `(analysis IS NULL OR json_extract(analysis, '$.state')
+  NOT IN ('false_positive', 'not_affected', 'resolved'))`;
 
 function toFinding(r: Row, sealer: FindingSealer | undefined): Finding {
   // sealed NULL: a row from before encryption, sealed at the next start;
   // undefined: a list page, which did not read it.
-  const c =
+  const c: SealedFields =
     r.sealed === null
-      ? r
+      ? { ...r, detail: '' }
       : sealer && r.sealed !== undefined
         ? sealer.open(r.org, r.id, r.sealed)
         : UNOPENED;
@@ -87,6 +96,10 @@ function toFinding(r: Row, sealer: FindingSealer | undefined): Finding {
     solution: c.solution,
     evidence: c.evidence,
     service: r.service,
+    category: r.category,
+    fingerprint: r.fingerprint,
+    location: r.location,
+    analysis: r.analysis === null ? null : { ...analysisOf(r.analysis), detail: c.detail },
     status: r.status as FindingStatus,
     firstSeen: r.first_seen,
     lastSeen: r.last_seen,
@@ -97,6 +110,11 @@ function toFinding(r: Row, sealer: FindingSealer | undefined): Finding {
 }
 
 type Params = Record<string, string | number | null>;
+
+/** The stored clear part of an analysis (analysisJson). */
+function analysisOf(json: string): Omit<ScannerAnalysis, 'detail'> {
+  return JSON.parse(json) as Omit<ScannerAnalysis, 'detail'>;
+}
 
 /** The org's sealer; fails closed when rows exist but the key does not open. */
 export async function sealerFor(
@@ -137,17 +155,20 @@ export function createFindingQueries(
     `SELECT ${COLUMNS} FROM findings WHERE org = ? AND id = ?`,
   );
   const bySevStatus = db.prepare<[string], { severity: string; status: string; count: number }>(
-    `SELECT severity, status, count(*) AS count FROM findings WHERE org = ?
+    `SELECT severity, status, count(*) AS count FROM findings WHERE org = ? AND ${ACTIVE}
       GROUP BY severity, status ORDER BY severity, status`,
+  );
+  const inactive = db.prepare<[string], number>(
+    `SELECT count(*) FROM findings WHERE org = ? AND analysis IS NOT NULL AND NOT ${ACTIVE}`,
   );
   const topAssets = db.prepare<[string, number], { asset: string; open: number }>(
     `SELECT asset, count(*) AS open FROM findings
-      WHERE org = ? AND status IN ('open', 'reopened')
+      WHERE org = ? AND status IN ('open', 'reopened') AND ${ACTIVE}
       GROUP BY asset ORDER BY open DESC, asset LIMIT ?`,
   );
   const topCves = db.prepare<[string, number], { cve: string; open: number }>(
     `SELECT c.cve, count(*) AS open FROM finding_cves c JOIN findings f ON f.seq = c.seq
-      WHERE c.org = ? AND f.status IN ('open', 'reopened')
+      WHERE c.org = ? AND f.status IN ('open', 'reopened') AND ${ACTIVE.replaceAll('analysis', 'f.analysis')}
       GROUP BY c.cve ORDER BY open DESC, c.cve LIMIT ?`,
   );
 
@@ -196,11 +217,12 @@ export function createFindingQueries(
           })),
           topAssets: topAssets.all(org, top),
           topCves: topCves.all(org, top),
+          inactive: inactive.pluck().get(org) as number,
         };
       } catch (err) {
         throw storeError(err);
       }
-      if (s.bySeverityStatus.length > 0) await sealerFor(ciphers, org);
+      if (s.bySeverityStatus.length > 0 || s.inactive > 0) await sealerFor(ciphers, org);
       return s;
     },
   };

@@ -1,7 +1,7 @@
 // How a finding crosses to the import worker (import-worker.ts): without its
 // sealed fields, which travel packed in one transferred buffer per batch.
 
-import type { ScannedFinding } from '../../core/finding.js';
+import type { ScannedFinding, ScannerAnalysis } from '../../core/finding.js';
 
 /**
  * A finding without its sealed fields (those travel packed, in `prepared`),
@@ -22,6 +22,11 @@ export type FindingTuple = [
   cvss2Vector: string | null,
   cves: string[],
   service: string,
+  category: string,
+  fingerprint: string,
+  location: string,
+  /** The analysis without its detail (that travels packed). */
+  analysis: Omit<ScannerAnalysis, 'detail'> | null,
 ];
 
 export function toTuple(f: ScannedFinding): FindingTuple {
@@ -40,6 +45,14 @@ export function toTuple(f: ScannedFinding): FindingTuple {
     f.cvss2Vector,
     f.cves,
     f.service,
+    f.category,
+    f.fingerprint,
+    f.location,
+    f.analysis && {
+      state: f.analysis.state,
+      justification: f.analysis.justification,
+      response: f.analysis.response,
+    },
   ];
 }
 
@@ -59,6 +72,10 @@ export function fromTuple(t: FindingTuple): ScannedFinding {
     cvss2Vector: t[11],
     cves: t[12],
     service: t[13],
+    category: t[14],
+    fingerprint: t[15],
+    location: t[16],
+    analysis: t[17] && { ...t[17], detail: '' },
     description: '',
     solution: '',
     evidence: '',

@@ -21,8 +21,8 @@
 // keeps, for the upload's length only, what the identity counts as and a
 // digest of its content before the upload.
 //
-// commit() then marks fixed every open finding of the covered assets (not
-// fresh ones) that this upload did not touch (last_scan_id ≠ this scan):
+// commit() then marks fixed every open finding of the covered targets (per
+// scanner and category; not fresh ones) that this upload did not touch (last_scan_id ≠ this scan):
 // becomesFixed as one UPDATE. Static SQL only.
 //
 // Description, solution and evidence are sealed (one XChaCha20-Poly1305 blob
@@ -33,10 +33,12 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { SqliteError } from 'better-sqlite3';
 import type { FindingStatus, ScannedFinding } from '../../core/finding.js';
 import type { ScanImport, ScanMeta } from '../../core/ports.js';
-import { packFields, type FindingSealer } from '../../crypto/envelope.js';
+import { packFields, unpackFields, type FindingSealer } from '../../crypto/envelope.js';
 import {
+  analysisJson,
   canonicalContent,
   classify,
+  mergedEvidence,
   recounts,
   samePackedContent,
   ScanTally,
@@ -59,6 +61,8 @@ interface Prior extends ClearContent {
   lastScanId: string | null;
   /** JSON list */
   cves: string;
+  /** analysisJson of the stored analysis */
+  analysis: string | null;
   sealed: Buffer | null;
 }
 
@@ -100,12 +104,15 @@ export interface HashedScanImport extends ScanImport {
 export type ScanImporter = (meta: ScanMeta, sealer: FindingSealer) => Promise<HashedScanImport>;
 
 export function createScanImporter(db: Db, lock: WriteLock): ScanImporter {
-  // scan_assets.fresh: the asset had no finding of this scanner before this
-  // import, so none of its findings can become fixed (commit skips it).
-  db.exec(`CREATE TEMP TABLE IF NOT EXISTS scan_assets (
+  // scan_assets: the targets the upload covers, per scanner and category.
+  // fresh: the target had no finding of this scanner before this import, so
+  // none of its findings can become fixed (commit skips it). (Named before
+  // targets were more than hosts; a temp table, so a new name costs a
+  // migration of nothing: scan_targets.)
+  db.exec(`CREATE TEMP TABLE IF NOT EXISTS scan_targets (
              upload TEXT NOT NULL, scanner TEXT NOT NULL, asset TEXT NOT NULL,
-             fresh INTEGER NOT NULL,
-             PRIMARY KEY (upload, scanner, asset)
+             category TEXT NOT NULL, fresh INTEGER NOT NULL,
+             PRIMARY KEY (upload, scanner, asset, category)
            ) WITHOUT ROWID;
            CREATE TEMP TABLE IF NOT EXISTS scan_prior (
              upload TEXT NOT NULL, seq INTEGER NOT NULL, counted TEXT NOT NULL,
@@ -115,25 +122,27 @@ export function createScanImporter(db: Db, lock: WriteLock): ScanImporter {
   const prior = db.prepare<unknown[], Prior>(
     `SELECT seq, id, status, last_scan_id AS lastScanId, cves, title, severity,
             severity_raw AS severityRaw, cvss3_score AS cvss3Score, cvss3_vector AS cvss3Vector,
-            cvss2_score AS cvss2Score, cvss2_vector AS cvss2Vector, service, sealed
+            cvss2_score AS cvss2Score, cvss2_vector AS cvss2Vector, service, location, analysis,
+            sealed
        FROM findings
-      WHERE org = ? AND scanner = ? AND asset = ? AND plugin_id = ? AND port = ?
-        AND protocol = ? AND vuln_id IS NULL`,
+      WHERE org = ? AND scanner = ? AND asset = ? AND category = ? AND plugin_id = ? AND port = ?
+        AND protocol = ? AND fingerprint = ? AND vuln_id IS NULL`,
   );
   // Positional parameters: binding 20 values by name for every finding of a
   // large import costs more than the insert itself.
   const insert = db.prepare(
-    `INSERT INTO findings (id, org, vuln_id, asset, scanner, plugin_id, port, protocol, title,
-       severity, severity_raw, cvss3_score, cvss3_vector, cvss2_score, cvss2_vector, cves,
-       service, sealed, status, first_seen, last_seen, last_scan_id)
-     VALUES (?, ?, NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?, ?, ?)`,
+    `INSERT INTO findings (id, org, vuln_id, asset, scanner, category, plugin_id, port, protocol,
+       fingerprint, location, analysis, title, severity, severity_raw, cvss3_score, cvss3_vector,
+       cvss2_score, cvss2_vector, cves, service, sealed, status, first_seen, last_seen,
+       last_scan_id)
+     VALUES (?, ?, NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?, ?, ?)`,
   );
   // content_hash (schema 2) is no longer written: unchanged content is found
   // by comparison (see the top of this file); old values are cleared on rewrite.
   const update = db.prepare(
     `UPDATE findings SET title = ?, severity = ?, severity_raw = ?, cvss3_score = ?,
-       cvss3_vector = ?, cvss2_score = ?, cvss2_vector = ?, cves = ?, service = ?,
-       content_hash = NULL, sealed = ?, status = ?, fixed_at = NULL, last_seen = ?,
+       cvss3_vector = ?, cvss2_score = ?, cvss2_vector = ?, cves = ?, service = ?, location = ?,
+       analysis = ?, content_hash = NULL, sealed = ?, status = ?, fixed_at = NULL, last_seen = ?,
        last_scan_id = ?
      WHERE seq = ?`,
   );
@@ -155,7 +164,8 @@ export function createScanImporter(db: Db, lock: WriteLock): ScanImporter {
   );
   const addCve = db.prepare(`INSERT OR IGNORE INTO finding_cves (org, cve, seq) VALUES (?, ?, ?)`);
   const addAsset = db.prepare(
-    `INSERT OR IGNORE INTO scan_assets (upload, scanner, asset, fresh) VALUES (?, ?, ?, ?)`,
+    `INSERT OR IGNORE INTO scan_targets (upload, scanner, asset, category, fresh)
+     VALUES (?, ?, ?, ?, ?)`,
   );
   // CROSS JOIN fixes the join order: from the covered assets into each one's
   // findings (findings_identity), never a walk over all the org's findings
@@ -164,9 +174,9 @@ export function createScanImporter(db: Db, lock: WriteLock): ScanImporter {
   const markFixed = db.prepare(
     `UPDATE findings SET status = 'fixed', fixed_at = @now, last_scan_id = @scanId
       WHERE seq IN (
-        SELECT f.seq FROM scan_assets a
+        SELECT f.seq FROM scan_targets a
           CROSS JOIN findings f ON f.org = @org AND f.scanner = a.scanner AND f.asset = a.asset
-                               AND f.vuln_id IS NULL
+                               AND f.category = a.category AND f.vuln_id IS NULL
          WHERE a.upload = @upload AND a.fresh = 0 AND f.status IN ('open', 'reopened')
            AND f.last_scan_id IS NOT @scanId)`,
   );
@@ -176,7 +186,7 @@ export function createScanImporter(db: Db, lock: WriteLock): ScanImporter {
      VALUES (@scanId, @org, @format, @principal, @startedAt, @now, @received, @new, @updated,
        @unchanged, @fixed, @reopened)`,
   );
-  const clearAssets = db.prepare(`DELETE FROM scan_assets WHERE upload = ?`);
+  const clearAssets = db.prepare(`DELETE FROM scan_targets WHERE upload = ?`);
   // What this upload counts a rewritten identity as (reopened, updated, or as
   // re-counted by a merge), and for a re-countable one the digest of its
   // content before the upload (canonicalContent + packed sealed fields).
@@ -276,12 +286,18 @@ export function createScanImporter(db: Db, lock: WriteLock): ScanImporter {
       p.sealed === null ? undefined : sealer.openPacked(meta.org, p.id, p.sealed);
     // A digest of content, only to compare an identity's content before the
     // upload with what merging made of it: never kept beyond the upload.
-    const digest = (c: ClearContent, cves: readonly string[], packed: Uint8Array | undefined) =>
+    const digest = (
+      c: ClearContent,
+      analysis: string | null,
+      cves: readonly string[],
+      packed: Uint8Array | undefined,
+    ) =>
       createHash('sha256')
-        .update(canonicalContent(c, cves))
+        .update(canonicalContent(c, analysis, cves))
         .update(packed ?? NO_BYTES)
         .digest('base64url');
-    const storedDigest = (p: Prior) => digest(p, JSON.parse(p.cves) as string[], storedPacked(p));
+    const storedDigest = (p: Prior) =>
+      digest(p, p.analysis, JSON.parse(p.cves) as string[], storedPacked(p));
     const seal = (id: string, f: ScannedFinding, packed: Buffer | undefined) =>
       packed ? sealer.sealPacked(meta.org, id, packed) : sealer.seal(meta.org, id, f);
 
@@ -293,9 +309,13 @@ export function createScanImporter(db: Db, lock: WriteLock): ScanImporter {
           meta.org,
           f.asset,
           f.scanner,
+          f.category,
           f.pluginId,
           f.port,
           f.protocol,
+          f.fingerprint,
+          f.location,
+          analysisJson(f.analysis),
           f.title,
           f.severity,
           f.severityRaw,
@@ -336,6 +356,8 @@ export function createScanImporter(db: Db, lock: WriteLock): ScanImporter {
         f.cvss2Vector,
         cves,
         f.service,
+        f.location,
+        analysisJson(f.analysis),
         seal(p.id, f, packed),
         status,
         now,
@@ -345,7 +367,16 @@ export function createScanImporter(db: Db, lock: WriteLock): ScanImporter {
 
     const stageOne = (f: ScannedFinding, packed: Buffer | undefined) => {
       if (isFresh(f.scanner, f.asset) && insertNew(f, packed)) return;
-      const p = prior.get(meta.org, f.scanner, f.asset, f.pluginId, f.port, f.protocol);
+      const p = prior.get(
+        meta.org,
+        f.scanner,
+        f.asset,
+        f.category,
+        f.pluginId,
+        f.port,
+        f.protocol,
+        f.fingerprint,
+      );
       // Met earlier in this upload: it carries this scan's id, or was found
       // unchanged in this batch (touched at the batch's end).
       const again = p !== undefined && (p.lastScanId === meta.scanId || touched.has(p.seq));
@@ -366,11 +397,20 @@ export function createScanImporter(db: Db, lock: WriteLock): ScanImporter {
         case 'merged': {
           const counted = earlier as Counted; // classify merges only what was met
           const cveList = unitedCves(JSON.parse(p.cves) as string[], f.cves);
+          // Every report's evidence is kept (mergedEvidence): the stored
+          // one (this upload's so far) opened, the two joined, repacked.
+          const storedNow = storedPacked(p);
+          const mine = packed ? unpackFields(packed) : { ...f, detail: f.analysis?.detail ?? '' };
+          const evidence = mergedEvidence(
+            storedNow ? unpackFields(storedNow).evidence : '',
+            mine.evidence,
+          );
+          if (evidence !== mine.evidence) packed = packFields({ ...mine, evidence });
           if (recounts(counted)) {
             // No row: counted unchanged, so the stored content is still the
             // content before the upload.
             const before = was?.before ?? storedDigest(p);
-            const merged = digest(f, cveList, packedFields(f, packed));
+            const merged = digest(f, analysisJson(f.analysis), cveList, packedFields(f, packed));
             setPrior.run(upload, p.seq, tally.merge(counted, merged === before), before);
             priorRows = true;
           }
@@ -390,7 +430,14 @@ export function createScanImporter(db: Db, lock: WriteLock): ScanImporter {
         case 'seen': {
           const cves = JSON.stringify(f.cves);
           const counted = seenAs(
-            samePackedContent(p, storedPacked, f, cves, packedFields(f, packed)),
+            samePackedContent(
+              p,
+              storedPacked,
+              f,
+              analysisJson(f.analysis),
+              cves,
+              packedFields(f, packed),
+            ),
           );
           tally.count(counted);
           if (counted === 'unchanged') {
@@ -410,7 +457,13 @@ export function createScanImporter(db: Db, lock: WriteLock): ScanImporter {
         try {
           if (!open) throw new Error('scan import already finished');
           for (const a of assets) {
-            addAsset.run(upload, a.scanner, a.asset, isFresh(a.scanner, a.asset) ? 1 : 0);
+            addAsset.run(
+              upload,
+              a.scanner,
+              a.asset,
+              a.category,
+              isFresh(a.scanner, a.asset) ? 1 : 0,
+            );
           }
           if (prepared) {
             const bytes = Buffer.from(

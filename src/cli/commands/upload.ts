@@ -5,11 +5,12 @@
 // --url/--cert/--key/--ca.
 
 import { randomUUID } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULT_DIR, loadConfig, resolvePath } from '../../config/config.js';
 import { CliError } from '../cli-error.js';
 import {
+  FORMAT_MEDIA_TYPES,
   mediaTypeForFile,
   TYPE_ALIASES,
   uploadScan,
@@ -99,6 +100,8 @@ export async function uploadCommand(argv: string[]): Promise<void> {
     {
       org: { type: 'string' },
       type: { type: 'string' },
+      format: { type: 'string' },
+      target: { type: 'string' },
       dir: { type: 'string' },
       url: { type: 'string' },
       cert: { type: 'string' },
@@ -114,14 +117,28 @@ export async function uploadCommand(argv: string[]): Promise<void> {
   }
   if (!values.org) throw new CliError('upload: --org is required', 2);
   if (!existsSync(file)) throw new CliError(`upload: no such file ${file}`);
-  const types = Object.keys(TYPE_ALIASES).join('|');
+  const formats = Object.keys(FORMAT_MEDIA_TYPES).join('|');
   if (values.type !== undefined && !Object.hasOwn(TYPE_ALIASES, values.type)) {
-    throw new CliError(`upload: --type must be one of ${types}`, 2);
+    throw new CliError(
+      `upload: --type must be one of ${Object.keys(TYPE_ALIASES).join('|')} (or use --format ${formats})`,
+      2,
+    );
   }
-  const mediaType = values.type !== undefined ? TYPE_ALIASES[values.type] : mediaTypeForFile(file);
-  if (!mediaType) {
-    throw new CliError(`upload: cannot tell the format of ${file}; pass --type ${types}`, 2);
+  if (values.type !== undefined && values.format !== undefined) {
+    throw new CliError('upload: give --format or --type, not both', 2);
   }
+  const format =
+    values.format ?? (values.type !== undefined ? TYPE_ALIASES[values.type] : undefined);
+  if (format !== undefined && !Object.hasOwn(FORMAT_MEDIA_TYPES, format)) {
+    throw new CliError(`upload: --format must be one of ${formats}`, 2);
+  }
+  if (values.target !== undefined && (values.target === '' || values.target.length > 255)) {
+    throw new CliError('upload: --target must be 1-255 characters', 2);
+  }
+  const mediaType =
+    format !== undefined
+      ? (FORMAT_MEDIA_TYPES[format] as string)
+      : mediaTypeForFile(file, firstByte(file));
   if (values.dir !== undefined && values.url !== undefined) {
     throw new CliError('upload: give --dir or --url, not both', 2);
   }
@@ -133,6 +150,8 @@ export async function uploadCommand(argv: string[]): Promise<void> {
       org: values.org,
       file,
       mediaType,
+      format,
+      target: values.target,
       // A key of our own makes a retry of this very upload safe.
       idempotencyKey: values['idempotency-key'] ?? randomUUID(),
       onProgress: progressReporter(),
@@ -144,17 +163,30 @@ export async function uploadCommand(argv: string[]): Promise<void> {
   if (res.status !== 201 || !body) {
     const code = typeof body?.code === 'string' ? body.code : `HTTP ${res.status}`;
     const msg = typeof body?.message === 'string' ? body.message : res.text.slice(0, 200);
-    // Until uploads detect their format, the name decides: a SARIF or
-    // CycloneDX export called *.json went out as a vulnvault batch.
-    const why =
-      values.type === undefined && mediaType === 'application/json' && res.status === 400
-        ? ` (sent as a vulnvault JSON batch because the name ends in .json; --type ${types} chooses the format)`
-        : '';
-    throw new CliError(`upload refused (${res.status} ${code}): ${msg}${why}`);
+    throw new CliError(`upload refused (${res.status} ${code}): ${msg}`);
   }
   const n = (k: string) => (typeof body[k] === 'number' ? String(body[k]) : '0');
+  const targets = Array.isArray(body.targets) ? (body.targets as string[]) : [];
+  const count = typeof body.targetCount === 'number' ? body.targetCount : targets.length;
+  const named = targets.slice(0, 5).join(', ') + (count > 5 ? ` and ${count - 5} more` : '');
   process.stdout.write(
-    `scan ${String(body.scanId)}: received ${n('received')}, new ${n('new')}, updated ${n('updated')}, ` +
+    `scan ${String(body.scanId)} (${String(body.format)}, ${count} target${count === 1 ? '' : 's'}${named ? `: ${named}` : ''}): ` +
+      `received ${n('received')}, new ${n('new')}, updated ${n('updated')}, ` +
       `unchanged ${n('unchanged')}, fixed ${n('fixed')}, reopened ${n('reopened')} in ${n('durationMs')} ms\n`,
   );
+}
+
+/** The first non-blank character of a file (its first KiB), for a name that says nothing. */
+function firstByte(file: string): string | undefined {
+  let fd: number | undefined;
+  try {
+    fd = openSync(file, 'r');
+    const buf = Buffer.alloc(1024);
+    const n = readSync(fd, buf, 0, buf.length, 0);
+    return /\S/.exec(buf.toString('utf8', 0, n).replace(/^\uFEFF/, ''))?.[0];
+  } catch {
+    return undefined;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
 }

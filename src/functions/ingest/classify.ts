@@ -12,7 +12,7 @@
 // Store adapters may import this module (and nothing else of functions/): it
 // is the one place the decision lives, so neither store can drift from it.
 
-import type { FindingStatus } from '../../core/finding.js';
+import { FIELD_LIMITS, type FindingStatus, type ScannerAnalysis } from '../../core/finding.js';
 import type { ScanCounts } from '../../core/ports.js';
 
 /** What an identity counts as in an upload (first sighting; merges may change it). */
@@ -103,7 +103,8 @@ export function becomesFixed(f: {
 // A finding's content is everything an upload may change without changing its
 // identity: title, severity, severityRaw, CVSS v3 and v2 score and vector, the
 // CVE list as a sorted list (the order a scanner lists CVEs in is no change),
-// service, description, solution, evidence. Two findings have the same content
+// service, location, the scanner's analysis (its clear part as analysisJson,
+// its detail sealed), description, solution, evidence. Two findings have the same content
 // when every one of these is equal. Stores hold the content in different
 // forms; each comparison below is that rule on one form.
 
@@ -117,6 +118,7 @@ export interface ClearContent {
   cvss2Score: number | null;
   cvss2Vector: string | null;
   service: string;
+  location: string;
 }
 
 export interface FindingContent extends ClearContent {
@@ -124,6 +126,16 @@ export interface FindingContent extends ClearContent {
   description: string;
   solution: string;
   evidence: string;
+  analysis: ScannerAnalysis | null;
+}
+
+/**
+ * The clear part of a scanner's analysis (state, justification, responses)
+ * as canonical JSON, or null; the detail is free text and sealed.
+ */
+export function analysisJson(a: ScannerAnalysis | null): string | null {
+  if (a === null) return null;
+  return JSON.stringify({ state: a.state, justification: a.justification, response: a.response });
 }
 
 export function sameClearContent(a: ClearContent, b: ClearContent): boolean {
@@ -135,7 +147,8 @@ export function sameClearContent(a: ClearContent, b: ClearContent): boolean {
     a.cvss3Vector === b.cvss3Vector &&
     a.cvss2Score === b.cvss2Score &&
     a.cvss2Vector === b.cvss2Vector &&
-    a.service === b.service
+    a.service === b.service &&
+    a.location === b.location
   );
 }
 
@@ -157,13 +170,17 @@ export function sameContent(a: FindingContent, b: FindingContent): boolean {
     sameCves(a.cves, b.cves) &&
     a.description === b.description &&
     a.solution === b.solution &&
-    a.evidence === b.evidence
+    a.evidence === b.evidence &&
+    analysisJson(a.analysis) === analysisJson(b.analysis) &&
+    (a.analysis?.detail ?? '') === (b.analysis?.detail ?? '')
   );
 }
 
 /** A stored finding whose CVE list is JSON text (the SQLite store). */
 export interface PackedStoredContent extends ClearContent {
   cves: string;
+  /** analysisJson of the stored analysis */
+  analysis: string | null;
 }
 
 /**
@@ -178,10 +195,12 @@ export function samePackedContent<S extends PackedStoredContent>(
   stored: S,
   openStored: (stored: S) => Uint8Array | undefined,
   incoming: ClearContent,
+  incomingAnalysisJson: string | null,
   incomingCvesJson: string,
   incomingPacked: Uint8Array,
 ): boolean {
   if (!sameClearContent(stored, incoming)) return false;
+  if (stored.analysis !== incomingAnalysisJson) return false;
   if (
     stored.cves !== incomingCvesJson &&
     !sameCves(JSON.parse(stored.cves) as string[], JSON.parse(incomingCvesJson) as string[])
@@ -199,8 +218,14 @@ export function samePackedContent<S extends PackedStoredContent>(
  * exactly when samePackedContent holds (JSON ends where it closes, and the
  * packed fields are length-prefixed, so no two inputs run together).
  */
-export function canonicalContent(c: ClearContent, cves: readonly string[]): string {
+export function canonicalContent(
+  c: ClearContent,
+  analysis: string | null,
+  cves: readonly string[],
+): string {
   return JSON.stringify([
+    c.location,
+    analysis,
     c.title,
     c.severity,
     c.severityRaw,
@@ -211,4 +236,27 @@ export function canonicalContent(c: ClearContent, cves: readonly string[]): stri
     c.service,
     [...cves].sort(),
   ]);
+}
+
+// ── Merged duplicates keep every report's output ────────────────────────────
+//
+// One upload may report an identity more than once (Nessus writes a
+// ReportItem per plugin run; a CSV a row per CVE). A merge keeps each
+// distinct evidence text, in the order reported, separated by MERGE_SEPARATOR,
+// up to FIELD_LIMITS.text characters in all; what does not fit is cut and the
+// cut is said at the end. The other fields come from the last report.
+
+export const MERGE_SEPARATOR = '\n\n--- reported again in the same scan ---\n\n';
+const CUT_NOTE = '\n\n[more output of this finding was reported; cut at 65536 characters]';
+
+/** The evidence of a merged finding: `earlier` (already merged) and `next`. */
+export function mergedEvidence(earlier: string, next: string): string {
+  if (next === '' || earlier === next) return earlier;
+  if (earlier === '') return next;
+  if (earlier.endsWith(CUT_NOTE)) return earlier;
+  const parts = earlier.split(MERGE_SEPARATOR);
+  if (parts.includes(next)) return earlier;
+  const all = earlier + MERGE_SEPARATOR + next;
+  if (all.length <= FIELD_LIMITS.text) return all;
+  return all.slice(0, FIELD_LIMITS.text - CUT_NOTE.length) + CUT_NOTE;
 }

@@ -11,7 +11,8 @@ import { FIELD_LIMITS, type CoveredAsset, type ScannedFinding } from '../../core
 import type { CallContext } from '../../core/principal.js';
 import type { AuditSink, FindingsWriter, IdempotencyStore, ScanCounts } from '../../core/ports.js';
 import { dataAccessEvent } from '../data-access.js';
-import type { ParserFactory, ScanFormat } from '../../formats/format.js';
+import { sniff, SNIFF_BYTES, type Family } from '../../formats/detect.js';
+import type { FormatParser, ParserFactory, ScanFormat } from '../../formats/format.js';
 import type { Authorize } from '../authorize.js';
 import {
   checkIdempotencyKey,
@@ -40,14 +41,24 @@ export interface IngestDeps {
 
 export interface IngestRequest {
   org: string;
-  format: ScanFormat;
+  /** The format, or the family whose body's start tells it (detect.ts). */
+  format: ScanFormat | Family;
   body: AsyncIterable<Uint8Array>;
   idempotencyKey?: string | undefined;
+  /** The target for formats whose files name none (?target=). */
+  target?: string | undefined;
 }
+
+/** At most this many target names in a scan result; targetCount has them all. */
+export const RESULT_TARGETS = 100;
 
 export interface ScanResult extends ScanCounts {
   scanId: string;
+  format: ScanFormat;
   received: number;
+  /** The targets the scan covered (the first RESULT_TARGETS, sorted). */
+  targets: string[];
+  targetCount: number;
   durationMs: number;
 }
 
@@ -58,7 +69,7 @@ export async function ingestScan(
 ): Promise<Replayable<ScanResult>> {
   const key = checkIdempotencyKey(req.idempotencyKey);
   await deps.authorize(ctx, 'findings:write', [req.org]);
-  const hash = createHash('sha256').update(`${req.format}\n`);
+  const hash = createHash('sha256').update(`${req.format}\n${req.target ?? ''}\n`);
   if (key === undefined) {
     // No Idempotency-Key: nothing to compare the body with later, so it is not hashed.
     return { status: 201, body: await importScan(ctx, req, deps, undefined), replayed: false };
@@ -87,10 +98,33 @@ async function importScan(
 ): Promise<ScanResult> {
   const started = Date.now();
   const scanId = randomUUID();
+  // The body's first chunks, read to detect the format when only its family
+  // is known; they are then parsed like the rest.
+  const body = limited(req.body, deps.maxBytes)[Symbol.asyncIterator]();
+  const head: Uint8Array[] = [];
+  let format: ScanFormat;
+  if (isFamily(req.format)) {
+    let headBytes = 0;
+    let detected: ScanFormat | undefined;
+    for (;;) {
+      const next = await body.next();
+      if (!next.done) {
+        head.push(next.value);
+        headBytes += next.value.byteLength;
+        hash?.update(next.value);
+      }
+      const start = Buffer.concat(head, Math.min(headBytes, SNIFF_BYTES));
+      detected = sniff(req.format, start, next.done === true);
+      if (detected !== undefined || next.done) break;
+    }
+    format = detected ?? sniff(req.format, Buffer.concat(head), true) ?? 'native';
+  } else {
+    format = req.format;
+  }
   const imp = await deps.writer.beginScanImport({
     scanId,
     org: req.org,
-    format: req.format,
+    format,
     principal: ctx.principal.id,
     startedAt: new Date(started).toISOString(),
   });
@@ -98,21 +132,14 @@ async function importScan(
   let assets: CoveredAsset[] = [];
   let batchAssets = new Set<string>();
   let received = 0;
-  let coveredAny = false;
-  const parser = deps.parsers[req.format]({
-    finding(f) {
-      received++;
-      checkIdentity(f, received);
-      findings.push(f);
-    },
-    asset(scanner, asset) {
-      coveredAny = true;
-      const k = `${scanner}\n${asset}`;
-      if (batchAssets.has(k)) return;
-      batchAssets.add(k);
-      assets.push({ scanner, asset });
-    },
-  });
+  // Every covered target once (bounded: past 100,000 only counted).
+  const targets = new Set<string>();
+  let targetCount = 0;
+  let parser: FormatParser | undefined;
+  // Batches the sink stores while a parser is still inside write() or end()
+  // (SARIF replays held-back results there): chained, so stages run in order,
+  // and awaited after each write and before commit.
+  let pending: Promise<void> | undefined;
   const flush = async () => {
     if (findings.length === 0 && assets.length === 0) return;
     const f = findings;
@@ -123,25 +150,102 @@ async function importScan(
     await imp.stage(f, a);
   };
   try {
-    for await (const chunk of limited(req.body, deps.maxBytes)) {
+    parser = deps.parsers[format](
+      {
+        finding(f) {
+          received++;
+          checkIdentity(f, received);
+          findings.push(f);
+          if (findings.length < BATCH) return;
+          const p = (pending ?? Promise.resolve()).then(flush);
+          p.catch(() => undefined); // awaited below; never an unhandled rejection
+          pending = p;
+          return p;
+        },
+        asset(scanner, asset, category = '') {
+          const k = JSON.stringify([scanner, asset, category]);
+          if (batchAssets.has(k)) return;
+          batchAssets.add(k);
+          checkTarget(scanner, asset, category);
+          assets.push({ scanner, asset, category });
+          if (!targets.has(asset)) {
+            targetCount++;
+            if (targets.size < 100_000) targets.add(asset);
+          }
+        },
+      },
+      { target: req.target },
+    );
+    const settle = async () => {
+      const p = pending;
+      pending = undefined;
+      await p;
+      if (findings.length >= BATCH || assets.length >= BATCH) await flush();
+    };
+    for (const chunk of head) {
+      await parser.write(chunk);
+      await settle();
+    }
+    for (let next = await body.next(); !next.done; next = await body.next()) {
+      const chunk = next.value;
       hash?.update(chunk);
       await parser.write(chunk);
-      if (findings.length >= BATCH || assets.length >= BATCH) await flush();
+      await settle();
     }
     await parser.end();
+    await pending;
     await flush();
-    if (received === 0 && !coveredAny) {
-      throw new VaultError('scan_empty', 'the upload contains no findings; nothing was stored');
+    if (received === 0 && targetCount === 0) {
+      throw new VaultError(
+        'scan_empty',
+        'the upload contains no findings and names no target it covers; nothing was stored',
+      );
     }
     const counts = await imp.commit(received);
     deps.audit.dataAccess(dataAccessEvent(ctx, 'findings:write', req.org, received, scanId));
-    return { scanId, received, ...counts, durationMs: Date.now() - started };
+    return {
+      scanId,
+      format,
+      received,
+      ...counts,
+      targets: [...targets].sort().slice(0, RESULT_TARGETS),
+      targetCount,
+      durationMs: Date.now() - started,
+    };
   } catch (err) {
+    await pending?.catch(() => undefined);
+    try {
+      await parser?.abort?.();
+    } catch {
+      // the import's own error is the one to report
+    }
     await imp.abort().catch(() => undefined);
+    await body.return?.(undefined).catch(() => undefined);
     throw err;
   }
 }
 
+function isFamily(f: ScanFormat | Family): f is Family {
+  return f === 'json' || f === 'xml' || f === 'csv';
+}
+
+// eslint-disable-next-line no-control-regex -- the point: refuse control characters
+const CONTROL = /[\u0000-\u001f\u007f]/;
+
+/** A covered target as a parser declares it: bounded, no control characters. */
+function checkTarget(scanner: string, asset: string, category: string): void {
+  const bad = (what: string): never => {
+    throw new VaultError('scan_invalid', `a covered target: ${what}; nothing was stored`);
+  };
+  if (asset.length === 0 || asset.length > FIELD_LIMITS.asset) {
+    bad(`the target must be 1–${FIELD_LIMITS.asset} characters`);
+  }
+  if (scanner.length === 0 || scanner.length > FIELD_LIMITS.scanner) {
+    bad(`the scanner name must be 1–${FIELD_LIMITS.scanner} characters`);
+  }
+  if (category.length > FIELD_LIMITS.category) bad('the category is too long');
+  if (CONTROL.test(asset) || CONTROL.test(category)) bad('it contains control characters');
+}
 /** Yields the body's chunks, failing with 413 once more than maxBytes arrived. */
 async function* limited(
   body: AsyncIterable<Uint8Array>,
@@ -183,5 +287,8 @@ function checkIdentity(f: ScannedFinding, n: number): void {
     bad(`the scanner name must be 1–${FIELD_LIMITS.scanner} characters`);
   }
   if (f.protocol.length > FIELD_LIMITS.protocol) bad('the protocol is too long');
+  if (f.category.length > FIELD_LIMITS.category) bad('the category is too long');
+  if (f.fingerprint.length > FIELD_LIMITS.fingerprint) bad('the fingerprint is too long');
+  if (f.location.length > FIELD_LIMITS.location) bad('the location is too long');
   if (!Number.isInteger(f.port) || f.port < 0) bad('the port is invalid');
 }

@@ -4,7 +4,12 @@
 
 import type { CursorKeys } from '../../core/cursor-keys.js';
 import { VaultError } from '../../core/errors.js';
-import { SEVERITIES, type FindingStatus, type Severity } from '../../core/finding.js';
+import {
+  SEVERITIES,
+  type FindingStatus,
+  type ScannerAnalysis,
+  type Severity,
+} from '../../core/finding.js';
 import type { CallContext } from '../../core/principal.js';
 import type {
   AuditSink,
@@ -38,14 +43,23 @@ export interface ListFindingsRequest {
   cursor?: string | undefined;
 }
 
+/** Who gave a verdict: scanners today; people's verdicts come with triage. */
+export type AnalysisView = ScannerAnalysis & { source: 'scanner' };
+
 /** The API form of a finding: the store's ordering key stays internal. */
-export type FindingView = Omit<Finding, 'seq'>;
-export type FindingListItem = Omit<FindingView, 'description' | 'solution' | 'evidence'>;
+export type FindingView = Omit<Finding, 'seq' | 'analysis'> & { analysis: AnalysisView | null };
+export type FindingListItem = Omit<
+  FindingView,
+  'description' | 'solution' | 'evidence' | 'analysis'
+> & { analysis: Omit<AnalysisView, 'detail'> | null };
 
 export function findingView(f: Finding): FindingView {
   const view: Partial<Finding> = { ...f };
   delete view.seq;
-  return view as FindingView;
+  return {
+    ...(view as Omit<Finding, 'seq'>),
+    analysis: f.analysis && { ...f.analysis, source: 'scanner' },
+  };
 }
 
 function listItem(f: Finding): FindingListItem {
@@ -54,7 +68,16 @@ function listItem(f: Finding): FindingListItem {
   delete item.description;
   delete item.solution;
   delete item.evidence;
-  return item as FindingListItem;
+  const a = f.analysis;
+  return {
+    ...(item as Omit<Finding, 'seq' | 'description' | 'solution' | 'evidence'>),
+    analysis: a && {
+      state: a.state,
+      justification: a.justification,
+      response: a.response,
+      source: 'scanner',
+    },
+  };
 }
 
 export async function listFindings(

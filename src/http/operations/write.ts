@@ -10,7 +10,7 @@ import type {
 } from '../../core/ports.js';
 import { OPENAPI_DOC } from '../../contract/bundle.js';
 import { deref } from '../../contract/routes.js';
-import { FORMAT_BY_MEDIA_TYPE } from '../../formats/format.js';
+import { formatFromRequest } from '../../formats/detect.js';
 import { parserFactories } from '../../formats/index.js';
 import type { ItemValidator } from '../../formats/native-json.js';
 import { createAuthorize, type Authorize } from '../../functions/authorize.js';
@@ -42,13 +42,16 @@ export const WRITE = {
   postVuln: async (req, ctx, d) =>
     replied(await postVuln(ctx, req.body, d, req.header('idempotency-key'))),
   postScan: async (req, ctx, d) => {
-    const format = req.mediaType === undefined ? undefined : FORMAT_BY_MEDIA_TYPE[req.mediaType];
-    if (!format) throw new VaultError('unsupported_media_type', 'unsupported Content-Type');
+    if (req.mediaType === undefined) {
+      throw new VaultError('unsupported_media_type', 'unsupported Content-Type');
+    }
+    const format = formatFromRequest(req.mediaType, req.query.format);
     const r = await ingestScan(
       ctx,
       {
         org: req.params.org,
         format,
+        target: req.query.target,
         body: req.body,
         idempotencyKey: req.header('idempotency-key'),
       },
