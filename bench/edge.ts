@@ -55,14 +55,26 @@ interface Load {
   bytesPerReq: number;
   errors: number;
   non2xx: number;
+  /** The server process's CPU time (all threads) per request, in µs. */
+  cpuUsPerReq: number;
+}
+
+/** CPU seconds (user + system) a process has used so far, from /proc/PID/stat. */
+function cpuSecs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // utime and stime are fields 14 and 15 of stat(5), in clock ticks (100/s on Linux).
+  return (Number(f[11]) + Number(f[12])) / 100;
 }
 
 async function load(
-  port: number,
+  server: { port: number; child: ChildProcess },
   path: string,
   tls: SecureContextOptions,
   seconds: number,
 ): Promise<Load> {
+  const { port } = server;
+  const cpu0 = cpuSecs(server.child.pid as number);
   const r = await autocannon({
     url: `https://127.0.0.1:${port}${path}`,
     connections: CONNECTIONS,
@@ -77,6 +89,10 @@ async function load(
     bytesPerReq: r.requests.total > 0 ? Math.round(r.throughput.total / r.requests.total) : 0,
     errors: r.errors + r.timeouts,
     non2xx: r.non2xx,
+    cpuUsPerReq:
+      r.requests.total > 0
+        ? ((cpuSecs(server.child.pid as number) - cpu0) / r.requests.total) * 1e6
+        : 0,
   };
 }
 
@@ -174,9 +190,9 @@ async function main(): Promise<void> {
       /listening on https:\/\/127\.0\.0\.1:(\d+)/,
     );
     try {
-      await load(bare.port, '/', tls, 2); // warm-up
+      await load(bare, '/', tls, 2); // warm-up
       results[name] = {
-        load: await load(bare.port, '/', tls, DURATION),
+        load: await load(bare, '/', tls, DURATION),
         handshakes: await handshakes(bare.port, '/', tls, HANDSHAKE_SECONDS),
       };
     } finally {
@@ -193,9 +209,9 @@ async function main(): Promise<void> {
   );
   const path = '/vuln?org=org1';
   try {
-    await load(vault.port, path, tls, 2);
+    await load(vault, path, tls, 2);
     results.vulnvault = {
-      load: await load(vault.port, path, tls, DURATION),
+      load: await load(vault, path, tls, DURATION),
       handshakes: await handshakes(vault.port, path, tls, HANDSHAKE_SECONDS),
     };
   } finally {
@@ -211,12 +227,12 @@ async function main(): Promise<void> {
   const sameBodyRatio = v.load.rps / b100.load.rps;
   const hsRatio = v.handshakes.perSecond / b.handshakes.perSecond;
   const row = (name: string, r: (typeof results)[string]) =>
-    `| ${name.padEnd(42)} | ${r.load.rps.toFixed(0).padStart(7)} | ${String(r.load.p50).padStart(4)} | ${String(r.load.p99).padStart(4)} | ${String(r.load.bytesPerReq).padStart(7)} | ${r.handshakes.perSecond.toFixed(0).padStart(12)} | ${(r.handshakes.resumed * 100).toFixed(0).padStart(6)}% |`;
+    `| ${name.padEnd(42)} | ${r.load.rps.toFixed(0).padStart(7)} | ${String(r.load.p50).padStart(4)} | ${String(r.load.p99).padStart(4)} | ${String(r.load.bytesPerReq).padStart(7)} | ${r.handshakes.perSecond.toFixed(0).padStart(12)} | ${(r.handshakes.resumed * 100).toFixed(0).padStart(6)}% | ${r.load.cpuUsPerReq.toFixed(0).padStart(10)} |`;
   const table = [
     `bench:edge — ${DURATION}s per run, ${CONNECTIONS} keep-alive mTLS connections (autocannon), ${cpus().length} CPUs, load avg ${load0.map((x) => x.toFixed(2)).join(' ')} → ${load1.map((x) => x.toFixed(2)).join(' ')}`,
     '',
-    `| ${'server'.padEnd(42)} |   req/s | p50 ms | p99 ms | B/resp | handshakes/s | resumed |`,
-    `| ${'-'.repeat(42)} | ------: | -----: | -----: | -----: | -----------: | ------: |`,
+    `| ${'server'.padEnd(42)} |   req/s | p50 ms | p99 ms | B/resp | handshakes/s | resumed | CPU µs/req |`,
+    `| ${'-'.repeat(42)} | ------: | -----: | -----: | -----: | -----------: | ------: | ---------: |`,
     row('(1) bare node:https, same TLS, ~1 KB JSON', b),
     row('(1b) bare node:https, same TLS, same body', b100),
     row('(1c) bare node:https + the same SQLite page', bSql),
@@ -225,6 +241,7 @@ async function main(): Promise<void> {
     `ratio (2)/(1) requests/s: ${ratio.toFixed(2)} (target >= 0.70)    handshakes/s: ${hsRatio.toFixed(2)}`,
     `ratio (2)/(1b) requests/s, same response body: ${sameBodyRatio.toFixed(2)}`,
     `ceiling for any SQLite-backed page, (1c)/(1): ${(bSql.load.rps / b.load.rps).toFixed(2)}    pipeline cost, (2)/(1c): ${(v.load.rps / bSql.load.rps).toFixed(2)}`,
+    `pipeline cost in server CPU per request, (1c)/(2): ${(bSql.load.cpuUsPerReq / v.load.cpuUsPerReq).toFixed(2)} (${bSql.load.cpuUsPerReq.toFixed(0)} µs vs ${v.load.cpuUsPerReq.toFixed(0)} µs; steadier than req/s on a shared host)`,
     `errors: bare ${b.load.errors + b.load.non2xx}, vulnvault ${v.load.errors + v.load.non2xx}; failed handshakes: bare ${b.handshakes.failed}, vulnvault ${v.handshakes.failed}`,
   ].join('\n');
   process.stdout.write(`${table}\n`);
@@ -247,6 +264,7 @@ async function main(): Promise<void> {
         sameBodyRatio,
         sqliteCeiling: bSql.load.rps / b.load.rps,
         pipelineVsSqlite: v.load.rps / bSql.load.rps,
+        pipelineCpuVsSqlite: bSql.load.cpuUsPerReq / v.load.cpuUsPerReq,
         handshakeRatio: hsRatio,
       },
       null,

@@ -3,7 +3,7 @@
 // starts with), severity, identity fingerprint, and the scanner's verdict
 // from its suppressions. See sarif.ts for the rules this follows.
 
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import {
   clipText,
   cvesIn,
@@ -182,32 +182,43 @@ function fingerprintOf(
   snippet: string,
   message: string,
 ): string {
-  const partial = isObject(r.partialFingerprints) ? r.partialFingerprints : {};
-  const primary = Object.keys(partial).filter((k) => /primaryLocation/i.test(k));
+  const partial = isObject(r.partialFingerprints) ? r.partialFingerprints : undefined;
+  let primary: string[] | undefined;
+  if (partial !== undefined) {
+    for (const k in partial) {
+      if (PRIMARY.test(k)) (primary ??= []).push(k);
+    }
+  }
   const basis =
     serialise(r.fingerprints, undefined) ||
-    serialise(partial, primary.length > 0 ? primary : undefined) ||
+    serialise(partial, primary) ||
     (snippet.trim() !== ''
       ? `snippet\0${scanner}\0${collapse(snippet)}`
       : `message\0${scanner}\0${collapse(message).replace(/\d+/g, '0')}`);
-  const digest = createHash('sha256').update(`${ruleId}\0${path}\0${basis}`).digest();
+  // One-shot hashes: a Hash object per result cost more than the hashing.
+  const digest = hash('sha256', `${ruleId}\0${path}\0${basis}`, 'buffer');
   const key = digest.readUIntBE(0, 6);
   const n = run.occurrences.get(key) ?? 0;
   run.occurrences.set(key, n + 1);
-  const final = n === 0 ? digest : createHash('sha256').update(digest).update(`#${n}`).digest();
+  const final =
+    n === 0 ? digest : hash('sha256', Buffer.concat([digest, Buffer.from(`#${n}`)]), 'buffer');
   return final.toString('base64url').slice(0, 32);
 }
+
+const PRIMARY = /primaryLocation/i;
 
 /** key=value lines in key order (the chosen keys, or all), '' when there is none. */
 function serialise(v: JsonValue | undefined, keys: string[] | undefined): string {
   if (!isObject(v)) return '';
-  return (keys ?? Object.keys(v))
-    .sort()
-    .map((k) => {
-      const x = v[k];
-      return `${k}=${typeof x === 'string' ? x : JSON.stringify(x)}`;
-    })
-    .join('\n');
+  const list = keys ?? Object.keys(v);
+  if (list.length > 1) list.sort();
+  let out = '';
+  for (let i = 0; i < list.length; i++) {
+    const k = list[i] as string;
+    const x = v[k];
+    out += `${i === 0 ? '' : '\n'}${k}=${typeof x === 'string' ? x : JSON.stringify(x)}`;
+  }
+  return out;
 }
 
 /**
