@@ -12,7 +12,7 @@
 //       references > reference > id, description, detail, recommendation, workaround,
 //       analysis > state|justification|responses > response|detail, affects > target > ref
 
-import { SaxesParser, type SaxesTagNS } from 'saxes';
+import { type SaxesTagNS } from 'saxes';
 import { VaultError } from '../core/errors.js';
 import { FIELD_LIMITS, parseScore } from '../core/finding.js';
 import {
@@ -26,7 +26,7 @@ import {
   type CdxVulnerability,
 } from './cyclonedx-common.js';
 import type { FormatParser, ParseOptions, ScanSink } from './format.js';
-import { InvalidUtf8, Utf8Stream } from './utf8.js';
+import { xmlStream } from './xml-stream.js';
 
 const NAMESPACE = /^http:\/\/cyclonedx\.org\/schema\/bom\/(\d{1,2}\.\d{1,2})$/;
 const COMPONENT_FIELDS = new Set(['bom-ref', 'purl', 'group', 'name', 'version']);
@@ -66,8 +66,8 @@ interface OpenVulnerability {
 
 export function cycloneDxXmlParser(sink: ScanSink, options: ParseOptions = {}): FormatParser {
   const bom = new CycloneDxAssembler(sink, options);
-  const utf8 = new Utf8Stream();
-  const parser = new SaxesParser({ xmlns: true, position: true });
+  const xml = xmlStream({ xmlns: true });
+  const { parser, where, fail: malformed } = xml;
   let ns: string | undefined;
   // Local names of the open elements; '' for elements of another namespace.
   const stack: string[] = [];
@@ -79,18 +79,6 @@ export function cycloneDxXmlParser(sink: ScanSink, options: ParseOptions = {}): 
   let capture = '';
   let text = '';
 
-  const where = () => `line ${parser.line}, column ${parser.column + 1}`;
-  const malformed = (message: string): never => {
-    throw new VaultError('xml_malformed', `${message} at ${where()}; nothing was stored`);
-  };
-
-  parser.on('error', () => malformed('the XML is malformed'));
-  parser.on('doctype', () => {
-    throw new VaultError(
-      'xml_doctype_forbidden',
-      `a DOCTYPE is not allowed in uploads (at ${where()}); nothing was stored`,
-    );
-  });
   const onText = (t: string) => {
     if (captureDepth !== 0 && text.length < FIELD_LIMITS.text) text += t;
   };
@@ -254,31 +242,12 @@ export function cycloneDxXmlParser(sink: ScanSink, options: ParseOptions = {}): 
     }
   }
 
-  const feed = (s: string) => {
-    if (s.length > 0) parser.write(s);
-  };
-
   return {
     write(chunk) {
-      try {
-        feed(utf8.decode(chunk));
-      } catch (err) {
-        if (!(err instanceof InvalidUtf8)) throw err;
-        feed(err.validPrefix);
-        throw new VaultError(
-          'invalid_utf8',
-          `the XML is not valid UTF-8 at ${where()}; nothing was stored`,
-        );
-      }
+      xml.write(chunk);
     },
     end() {
-      try {
-        feed(utf8.end());
-      } catch (err) {
-        if (!(err instanceof InvalidUtf8)) throw err;
-        throw new VaultError('invalid_utf8', `the XML ends inside a UTF-8 character at ${where()}`);
-      }
-      parser.close();
+      xml.close();
       if (ns === undefined) malformed('the document has no root element');
       bom.end();
     },

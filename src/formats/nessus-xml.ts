@@ -7,7 +7,7 @@
 //     svc_name, severity, pluginID, pluginName] > description, solution,
 //     plugin_output, cve*, cvss3_base_score, cvss3_vector, cvss_base_score, …
 
-import { SaxesParser, type SaxesTagPlain } from 'saxes';
+import { type SaxesTagPlain } from 'saxes';
 import { VaultError } from '../core/errors.js';
 import {
   clipText,
@@ -17,7 +17,7 @@ import {
   type ScannedFinding,
 } from '../core/finding.js';
 import type { FormatParser, ScanSink } from './format.js';
-import { InvalidUtf8, Utf8Stream } from './utf8.js';
+import { xmlStream } from './xml-stream.js';
 
 const SCANNER = 'nessus';
 const ROOT = 'NessusClientData_v2';
@@ -43,8 +43,8 @@ interface Item {
 }
 
 export function nessusXmlParser(sink: ScanSink): FormatParser {
-  const utf8 = new Utf8Stream();
-  const parser = new SaxesParser({ xmlns: false, position: true });
+  const xml = xmlStream({ xmlns: false });
+  const { parser, where, fail } = xml;
   let depth = 0;
   let sawRoot = false;
   let host: string | undefined;
@@ -57,18 +57,6 @@ export function nessusXmlParser(sink: ScanSink): FormatParser {
     if (field !== undefined && text.length < FIELD_LIMITS.text) text += t;
   };
 
-  const where = () => `line ${parser.line}, column ${parser.column + 1}`;
-  const fail = (message: string): never => {
-    throw new VaultError('xml_malformed', `${message} at ${where()}; nothing was stored`);
-  };
-
-  parser.on('error', () => fail('the XML is malformed'));
-  parser.on('doctype', () => {
-    throw new VaultError(
-      'xml_doctype_forbidden',
-      `a DOCTYPE is not allowed in uploads (at ${where()}); nothing was stored`,
-    );
-  });
   parser.on('opentag', (tag: SaxesTagPlain) => {
     depth++;
     if (depth === 1) {
@@ -120,31 +108,12 @@ export function nessusXmlParser(sink: ScanSink): FormatParser {
     depth--;
   });
 
-  const feed = (s: string) => {
-    if (s.length > 0) parser.write(s);
-  };
-
   return {
     write(chunk) {
-      try {
-        feed(utf8.decode(chunk));
-      } catch (err) {
-        if (!(err instanceof InvalidUtf8)) throw err;
-        feed(err.validPrefix);
-        throw new VaultError(
-          'invalid_utf8',
-          `the XML is not valid UTF-8 at ${where()}; nothing was stored`,
-        );
-      }
+      xml.write(chunk);
     },
     end() {
-      try {
-        feed(utf8.end());
-      } catch (err) {
-        if (!(err instanceof InvalidUtf8)) throw err;
-        throw new VaultError('invalid_utf8', `the XML ends inside a UTF-8 character at ${where()}`);
-      }
-      parser.close();
+      xml.close();
       if (!sawRoot) fail('the document has no root element');
     },
   };

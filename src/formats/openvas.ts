@@ -13,7 +13,7 @@
 // findings of this report and are skipped.
 
 import { createHash } from 'node:crypto';
-import { SaxesParser, type SaxesTagPlain } from 'saxes';
+import { type SaxesTagPlain } from 'saxes';
 import { VaultError } from '../core/errors.js';
 import {
   clipText,
@@ -27,7 +27,7 @@ import {
   type Severity,
 } from '../core/finding.js';
 import { targetOrMissing, type FormatParser, type ParseOptions, type ScanSink } from './format.js';
-import { InvalidUtf8, Utf8Stream } from './utf8.js';
+import { xmlStream } from './xml-stream.js';
 
 const SCANNER = 'OpenVAS';
 const FORMAT = 'OpenVAS';
@@ -78,8 +78,8 @@ interface Result {
 }
 
 export function openVasParser(sink: ScanSink, options: ParseOptions): FormatParser {
-  const utf8 = new Utf8Stream();
-  const parser = new SaxesParser({ xmlns: false, position: true });
+  const xml = xmlStream({ xmlns: false });
+  const { parser, where, fail } = xml;
   const names: string[] = [];
   const hosts = new Set<string>();
   let sawRoot = false;
@@ -93,23 +93,12 @@ export function openVasParser(sink: ScanSink, options: ParseOptions): FormatPars
   let hostIp: string | undefined;
   let hostDepth = 0;
 
-  const where = () => `line ${parser.line}, column ${parser.column + 1}`;
-  const fail = (message: string): never => {
-    throw new VaultError('xml_malformed', `${message} at ${where()}; nothing was stored`);
-  };
   const cover = (host: string) => {
     if (hosts.has(host)) return;
     hosts.add(host);
     sink.asset(SCANNER, host);
   };
 
-  parser.on('error', () => fail('the XML is malformed'));
-  parser.on('doctype', () => {
-    throw new VaultError(
-      'xml_doctype_forbidden',
-      `a DOCTYPE is not allowed in uploads (at ${where()}); nothing was stored`,
-    );
-  });
   const onText = (t: string) => {
     if (result !== undefined) {
       if (!RESULT_TEXT.has(rel)) return;
@@ -184,31 +173,12 @@ export function openVasParser(sink: ScanSink, options: ParseOptions): FormatPars
     }
   });
 
-  const feed = (s: string) => {
-    if (s.length > 0) parser.write(s);
-  };
-
   return {
     write(chunk) {
-      try {
-        feed(utf8.decode(chunk));
-      } catch (err) {
-        if (!(err instanceof InvalidUtf8)) throw err;
-        feed(err.validPrefix);
-        throw new VaultError(
-          'invalid_utf8',
-          `the XML is not valid UTF-8 at ${where()}; nothing was stored`,
-        );
-      }
+      xml.write(chunk);
     },
     end() {
-      try {
-        feed(utf8.end());
-      } catch (err) {
-        if (!(err instanceof InvalidUtf8)) throw err;
-        throw new VaultError('invalid_utf8', `the XML ends inside a UTF-8 character at ${where()}`);
-      }
-      parser.close();
+      xml.close();
       if (!sawRoot) fail('the document has no root element');
       if (!sawGvmReport) {
         throw new VaultError(

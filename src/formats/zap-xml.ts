@@ -8,11 +8,11 @@
 //     param, attack, evidence, otherinfo; solution, otherinfo, reference,
 //     cweid, wascid, tags > tag > tag
 
-import { SaxesParser, type SaxesTagPlain } from 'saxes';
+import { type SaxesTagPlain } from 'saxes';
 import { VaultError } from '../core/errors.js';
 import { FIELD_LIMITS } from '../core/finding.js';
 import { targetOrMissing, type FormatParser, type ParseOptions, type ScanSink } from './format.js';
-import { InvalidUtf8, Utf8Stream } from './utf8.js';
+import { xmlStream } from './xml-stream.js';
 import {
   ZAP_ALERT_FIELDS,
   ZAP_INSTANCE_FIELDS,
@@ -34,8 +34,8 @@ const SITE = 2;
 const ALERT = 4;
 
 export function zapXmlParser(sink: ScanSink, options: ParseOptions): FormatParser {
-  const utf8 = new Utf8Stream();
-  const parser = new SaxesParser({ xmlns: false, position: true });
+  const xml = xmlStream({ xmlns: false });
+  const { parser, where, fail } = xml;
   let depth = 0;
   let sawRoot = false;
   let siteCount = 0;
@@ -53,18 +53,7 @@ export function zapXmlParser(sink: ScanSink, options: ParseOptions): FormatParse
   const onText = (t: string) => {
     if (field !== undefined && text.length < FIELD_LIMITS.text) text += t;
   };
-  const where = () => `line ${parser.line}, column ${parser.column + 1}`;
-  const fail = (message: string): never => {
-    throw new VaultError('xml_malformed', `${message} at ${where()}; nothing was stored`);
-  };
 
-  parser.on('error', () => fail('the XML is malformed'));
-  parser.on('doctype', () => {
-    throw new VaultError(
-      'xml_doctype_forbidden',
-      `a DOCTYPE is not allowed in uploads (at ${where()}); nothing was stored`,
-    );
-  });
   parser.on('opentag', (tag: SaxesTagPlain) => {
     depth++;
     if (depth === 1) {
@@ -138,31 +127,12 @@ export function zapXmlParser(sink: ScanSink, options: ParseOptions): FormatParse
     text = '';
   }
 
-  const feed = (s: string) => {
-    if (s.length > 0) parser.write(s);
-  };
-
   return {
     write(chunk) {
-      try {
-        feed(utf8.decode(chunk));
-      } catch (err) {
-        if (!(err instanceof InvalidUtf8)) throw err;
-        feed(err.validPrefix);
-        throw new VaultError(
-          'invalid_utf8',
-          `the XML is not valid UTF-8 at ${where()}; nothing was stored`,
-        );
-      }
+      xml.write(chunk);
     },
     end() {
-      try {
-        feed(utf8.end());
-      } catch (err) {
-        if (!(err instanceof InvalidUtf8)) throw err;
-        throw new VaultError('invalid_utf8', `the XML ends inside a UTF-8 character at ${where()}`);
-      }
-      parser.close();
+      xml.close();
       if (!sawRoot) fail('the document has no root element');
       // A report of no site names no target: the upload's covers it.
       if (siteCount === 0) {
