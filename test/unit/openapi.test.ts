@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { loadOpenApi, routesFromOpenApi } from '../../src/contract/load.js';
+import { SCAN_FORMATS } from '../../src/formats/format.js';
 
 describe('openapi routes', () => {
   const routes = routesFromOpenApi(loadOpenApi());
@@ -22,6 +23,11 @@ describe('openapi routes', () => {
     assert.ok(get?.schema.querystring);
     assert.equal(get.schema.querystring.additionalProperties, false);
     assert.deepEqual(get.schema.querystring.required, ['org']);
+  });
+
+  it('names the same upload formats as the parsers (ScanFormat = SCAN_FORMATS)', () => {
+    const schema = loadOpenApi().components.schemas.ScanFormat as { enum: string[] };
+    assert.deepEqual([...schema.enum].sort(), [...SCAN_FORMATS].sort());
   });
 
   it('keeps the seed record closed to unknown properties', () => {
