@@ -163,12 +163,40 @@ export function jsonStreamParser(o: JsonStreamOptions): FormatParser {
     );
   };
 
+  // @streamparser/json (0.0.22) rebuilds a UTF-8 character split between two
+  // chunks, but not one split across three (a 3- or 4-byte character whose
+  // middle chunk is a single byte): it then reports a spurious error. So the
+  // bytes of a character left incomplete at the end of a chunk are held back
+  // and written with the next one; the tokenizer never sees a split in more
+  // than two.
+  let held: Buffer | undefined;
+  const feed = (chunk: Uint8Array): void => {
+    tokenizer.write(chunk);
+    offset += chunk.byteLength;
+  };
+
   return {
-    write(chunk) {
-      tokenizer.write(chunk);
-      offset += chunk.byteLength;
+    write(input) {
+      let chunk: Uint8Array = input;
+      if (held !== undefined) {
+        chunk = Buffer.concat([held, chunk]);
+        held = undefined;
+      }
+      const keep = incompleteTail(chunk);
+      if (keep > 0) {
+        held = Buffer.from(chunk.subarray(chunk.byteLength - keep));
+        chunk = chunk.subarray(0, chunk.byteLength - keep);
+      }
+      if (chunk.byteLength > 0) feed(chunk);
     },
     end() {
+      if (held !== undefined) {
+        // A document ending inside a character: the tokenizer refuses it as
+        // it refuses any truncated string.
+        const last = held;
+        held = undefined;
+        feed(last);
+      }
       if (unknownKey !== undefined) refuseKey(unknownKey, undefined);
       if (!sawFirst) throw new VaultError('invalid_json', `${o.what} is empty; nothing was stored`);
       if (!(tokenizer.isEnded && tokenParser.isEnded)) {
@@ -181,6 +209,22 @@ export function jsonStreamParser(o: JsonStreamOptions): FormatParser {
       // tokenizer.end() now would report a spurious error.
     },
   };
+}
+
+/**
+ * How many bytes at the end of `b` start a UTF-8 character that the chunk
+ * does not finish (0 to 3). Only lead bytes and their continuation bytes are
+ * looked at; invalid sequences are left to the tokenizer.
+ */
+export function incompleteTail(b: Uint8Array): number {
+  const n = b.byteLength;
+  for (let back = 1; back <= 3 && back <= n; back++) {
+    const c = b[n - back]!;
+    if ((c & 0xc0) === 0x80) continue; // continuation byte: look further back
+    const need = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
+    return need > back ? back : 0;
+  }
+  return 0;
 }
 
 function kindOf(token: TokenType): JsonKind {

@@ -515,7 +515,8 @@ describe('SARIF parser: rules, severities, titles', () => {
           assert.deepEqual(await parse(bytes, { target: 't' }, cuts, onDisk()), whole);
         },
       ),
-      { numRuns: 60 },
+      // [174, 175] splits '☺' across three chunks (a CI run found it; see json-stream.test.ts)
+      { numRuns: 60, examples: [[[174, 175]]] },
     );
   });
 });
