@@ -5,7 +5,7 @@
 // Findings are sealed with per-org data keys wrapped by the configured key
 // provider (DP 1.1); rows from before encryption are sealed before serving.
 
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import type { Server as HttpsServer } from 'node:https';
 import { dirname, join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
@@ -30,6 +30,7 @@ import { sealPlaintextFindings } from './adapters/sqlite/sealing.js';
 import { WriteLock } from './adapters/sqlite/write-lock.js';
 import { openAuditTrailFromConfig } from './audit/audit-trail-from-config.js';
 import {
+  estSettings,
   resolvePath,
   uploadLimitOf,
   type AuthMethod,
@@ -52,6 +53,11 @@ import { loadTls, type TlsFiles } from './edge/tls-files.js';
 import { startTlsReloader, type TlsReloader } from './edge/tls-reloader.js';
 import { createTrust } from './edge/trust.js';
 import { parseDuration } from './pki/issue.js';
+import { parseCrls, revokedSerials } from './pki/crl.js';
+import { readPemPair } from './pki/dev-pki.js';
+import { openEnrolStore, type EnrolStore } from './pki/enrol-store.js';
+import { createEstService } from './pki/est.js';
+import { startServerRenewal } from './pki/renewal.js';
 import { StartupError } from './startup-error.js';
 
 export { StartupError } from './startup-error.js';
@@ -208,6 +214,8 @@ export async function assembleVault(
   const accessLog = createAccessLog(trail.access);
   let usage: UsageCounter | undefined;
   let reloader: TlsReloader | undefined;
+  let enrolStore: EnrolStore | undefined;
+  let renewal: { stop(): void } | undefined;
   try {
     const findingsFile = resolvePath(config, config.storage.findings);
     const writerDb = openFindingsDb(findingsFile);
@@ -242,6 +250,39 @@ export async function assembleVault(
       );
     }
 
+    const est = estSettings(config);
+    const caFiles = [
+      resolvePath(config, config.pki.caCert),
+      resolvePath(config, config.pki.caKey),
+    ] as const;
+    if (est.enabled) {
+      try {
+        enrolStore = openEnrolStore(est.store);
+      } catch (err) {
+        throw new StartupError(
+          `cannot open the enrolment store ${est.store}: ${(err as Error).message}`,
+        );
+      }
+    }
+    const estOptions =
+      enrolStore === undefined
+        ? undefined
+        : {
+            perMinute: est.perMinute,
+            service: createEstService({
+              // Read at each issuance: a rotated CA or a key made 0644 is noticed.
+              ca: () => readPemPair(caFiles[0], caFiles[1], 'the CA'),
+              store: enrolStore,
+              ttlMs: parseDuration(config.pki.clientCertTtl) as number,
+              minRsaBits: config.tls.minClientRsaBits,
+              // The CRL file as it is now, not the reloader's last snapshot.
+              revoked: () =>
+                existsSync(files.crl)
+                  ? revokedSerials(parseCrls(readFileSync(files.crl, 'utf8')))
+                  : new Set<string>(),
+              organisation: 'vulnvault-demo',
+            }),
+          };
     const app = await buildEdge(
       {
         tls: tls.options,
@@ -253,6 +294,7 @@ export async function assembleVault(
         throttle: createThrottle({ ...config.throttle, usage }),
         accessLog,
         auth: edgeAuthOf(config.auth),
+        ...(estOptions ? { est: estOptions } : {}),
       },
       {
         policies: createSqlitePolicyReader(policyDb),
@@ -285,15 +327,32 @@ export async function assembleVault(
         logger.error({ err: err.message }, 'TLS material not reloaded; keeping the previous'),
     });
     const stopReloader = reloader;
+    if (config.pki.renewServerCert !== false && existsSync(caFiles[1])) {
+      renewal = startServerRenewal({
+        certFile: files.cert,
+        keyFile: files.key,
+        caCertFile: caFiles[0],
+        caKeyFile: caFiles[1],
+        reload: () => void stopReloader.check(),
+        log: {
+          info: (f, m) => logger.info(f, m),
+          error: (f, m) => logger.error(f, m),
+        },
+      });
+    }
+    const stopRenewal = renewal;
+    const enrol = enrolStore;
     const usageCounter = usage;
     return {
       app,
       reloadTls: () => stopReloader.check(),
       async close() {
+        stopRenewal?.stop();
         stopReloader.stop();
         await app.close();
         await writer?.close();
         usageCounter.close();
+        enrol?.close();
         await trail.close();
         for (const db of dbs) db.close();
         cipherSource.close();
@@ -301,6 +360,8 @@ export async function assembleVault(
     };
   } catch (err) {
     cipherSource.close();
+    renewal?.stop();
+    enrolStore?.close();
     reloader?.stop();
     usage?.close();
     await writer?.close();

@@ -83,9 +83,15 @@ const COMMANDS: Record<string, Help> = {
     examples: ['vulnvault pki renew --name customer'],
   },
   'pki revoke': {
-    usage: ['pki revoke --name NAME [--dir DIR]'],
-    about: 'Adds the certificate to the CRL; a running server refuses it within seconds.',
-    options: [['--name NAME', 'the certificate in DIR/pki/clients'], DIR],
+    usage: ['pki revoke --name NAME|--serial HEX [--dir DIR]'],
+    about:
+      'Adds the certificate to the CRL, with every certificate renewed from it over EST;\n' +
+      'a running server refuses them within seconds.',
+    options: [
+      ['--name NAME', 'the certificate in DIR/pki/clients'],
+      ['--serial HEX', 'a certificate by serial (one enrolled over EST)'],
+      DIR,
+    ],
     examples: ['vulnvault pki revoke --name scanner-2'],
   },
   'pki crl': {
@@ -99,6 +105,68 @@ const COMMANDS: Record<string, Help> = {
     about: 'Issues a new server key and certificate with the same names; used for new connections.',
     options: [['--ttl 365d', 'lifetime (default 365d)'], DIR],
     examples: ['vulnvault pki rotate-server --ttl 90d'],
+  },
+  'pki enroll-token': {
+    usage: ['pki enroll-token --ou OU --cn CN [--ttl 1h] [--dir DIR]'],
+    about:
+      'Prints a one-time enrolment token for a client that makes its own key (vulnvault cert enroll,\n' +
+      'or any EST client). Bound to OU and CN, single use, expiring; stored hashed (needs pki.est.enabled).',
+    options: [
+      ['--ou OU', 'the OU (principal) the certificate will carry'],
+      ['--cn CN', 'the CN the certificate will carry'],
+      ['--ttl 1h', 'how long the token can be used (at most 7d)'],
+      DIR,
+    ],
+    examples: ['vulnvault pki enroll-token --ou scanner --cn nessus-eu-1 --ttl 1h'],
+  },
+  'pki enroll-tokens': {
+    usage: ['pki enroll-tokens [--dir DIR]'],
+    about: 'Lists enrolment tokens by id: OU, CN, expiry and whether used (never the tokens).',
+    options: [DIR],
+    examples: ['vulnvault pki enroll-tokens'],
+  },
+  'pki revoke-token': {
+    usage: ['pki revoke-token --id ID [--dir DIR]'],
+    about: 'Revokes an enrolment token by its id (see pki enroll-tokens).',
+    options: [['--id ID', 'the token id (et_…)'], DIR],
+    examples: ['vulnvault pki revoke-token --id et_1a2b3c4d5e6f'],
+  },
+  'cert enroll': {
+    usage: ['cert enroll --url URL --token T|--token-file F --ca CA --out DIR [--cn CN --ou OU]'],
+    about:
+      'Makes a key pair here and enrols it over EST (RFC 7030 simpleenroll) with a one-time token;\n' +
+      'writes DIR/client.crt, DIR/client.key (0600), DIR/ca.crt and DIR/est.json. The key never leaves.',
+    options: [
+      ['--url URL', 'the server, e.g. https://vulnvault.example:8443'],
+      ['--token T', 'the enrolment token (vulnvault pki enroll-token)'],
+      ['--token-file F', 'read the token from a file (keeps it out of shell history)'],
+      ['--ca CA', "the server's CA certificate (PEM), given with the token"],
+      ['--out DIR', 'the certificate directory to create'],
+      ['--cn CN, --ou OU', 'subject to ask for (optional: the token decides it)'],
+    ],
+    examples: [
+      'vulnvault cert enroll --url https://vulnvault.example:8443 --token-file token.txt --ca ca.crt --out /etc/vulnvault/client',
+    ],
+  },
+  'cert renew': {
+    usage: ['cert renew --dir DIR [--force]'],
+    about:
+      'Renews over mutual TLS (EST simplereenroll, a new key) when less than a third of the lifetime\n' +
+      'is left; otherwise does nothing and exits 0. Key and certificate are replaced together.',
+    options: [
+      ['--dir DIR', 'a directory made by cert enroll'],
+      ['--force', 'renew now even if not due'],
+    ],
+    examples: ['vulnvault cert renew --dir /etc/vulnvault/client'],
+  },
+  'cert watch': {
+    usage: ['cert watch --dir DIR [--retry-seconds 60]'],
+    about: 'Keeps DIR fresh: renews when due, sleeps until the next due time, retries on failure.',
+    options: [
+      ['--dir DIR', 'a directory made by cert enroll'],
+      ['--retry-seconds 60', 'wait after a failed renewal'],
+    ],
+    examples: ['vulnvault cert watch --dir /etc/vulnvault/client'],
   },
   'policy grant': {
     usage: [
@@ -246,7 +314,7 @@ const COMMANDS: Record<string, Help> = {
   upload: {
     usage: [
       'upload FILE --org ORG [--format F] [--target T]',
-      '  [--dir DIR | --url U --cert C --key K --ca CA] [--idempotency-key K]',
+      '  [--dir DIR | --cert-dir D | --url U --cert C --key K --ca CA] [--idempotency-key K]',
     ],
     about:
       'Streams one scanner export to POST /v1/orgs/ORG/scans over mTLS, with progress on stderr,\n' +
@@ -265,6 +333,10 @@ const COMMANDS: Record<string, Help> = {
       ],
       ['--type T', 'older spelling of --format: nessus, xml, csv, sarif, cyclonedx, json'],
       ['--dir DIR', "use DIR's config, CA and scanner certificate (default ./.vulnvault)"],
+      [
+        '--cert-dir D',
+        'a directory made by cert enroll: its server, CA and certificate, renewed first when due',
+      ],
       ['--url U', 'the server, e.g. https://vulnvault.example:8443 (needs --cert, --key, --ca)'],
       ['--cert C, --key K', 'client certificate and key (PEM)'],
       ['--ca CA', "the server's CA certificate (PEM)"],
@@ -332,7 +404,8 @@ usage: vulnvault COMMAND [OPTIONS]     ('vulnvault COMMAND --help' for its optio
   init          create a data directory: config, dev PKI, stores, demo policy, keyring
   serve         serve the API over mTLS
   start         init the directory if missing, then serve (npm start)
-  pki           issue, renew, revoke, crl, rotate-server: client and server certificates
+  pki           issue, renew, revoke, crl, rotate-server, enroll-token(s), revoke-token: certificates
+  cert          enroll, renew, watch: a client's own certificate over EST (key made on the client)
   policy        grant, revoke, list: who may read or write which org
   audit         verify, anchor: check the audit logs' chains, checkpoints and anchored heads
   keys          status, init, rotate, rotate-cursor, disable, enable, schedule-deletion, cancel-deletion

@@ -55,6 +55,8 @@ async function main(argv: string[]): Promise<void> {
       return (await import('./commands/backup.js')).backupCommand(rest);
     case 'restore':
       return (await import('./commands/backup.js')).restoreCommand(rest);
+    case 'cert':
+      return (await import('./commands/cert.js')).certCommand(rest);
     case 'upload':
       return (await import('./commands/upload.js')).uploadCommand(rest);
     default:

@@ -184,7 +184,16 @@ export interface ConfigFile {
   /** uploadLimitBytes: cap of a streamed scan upload (default 1 GiB). */
   server: { host: string; port: number; bodyLimitBytes: number; uploadLimitBytes?: number };
   tls: TlsSettings;
-  pki: { caCert: string; caKey: string; clientsDir: string; clientCertTtl: string };
+  pki: {
+    caCert: string;
+    caKey: string;
+    clientsDir: string;
+    clientCertTtl: string;
+    /** EST enrolment (issue 15); off unless enabled. */
+    est?: { enabled?: boolean; store?: string; perMinute?: number };
+    /** The server renews its own certificate when a third of its lifetime is left (default true). */
+    renewServerCert?: boolean;
+  };
   network: NetworkSettings;
   limits: LimitSettings;
   throttle: ThrottleSettings;
@@ -436,6 +445,16 @@ const schema = {
         caKey: path,
         clientsDir: path,
         clientCertTtl: duration,
+        est: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            enabled: { type: 'boolean' },
+            store: path,
+            perMinute: { type: 'integer', minimum: 1, maximum: 10000 },
+          },
+        },
+        renewServerCert: { type: 'boolean' },
       },
     },
     storage: {
@@ -544,6 +563,7 @@ function withDefaults(data: unknown): unknown {
   const d = defaultConfigFile() as unknown as Json;
   const out: Json = { ...data };
   for (const section of [
+    'pki',
     'tls',
     'network',
     'limits',
@@ -715,4 +735,18 @@ export function uploadLimitOf(config: Pick<Config, 'server'>): number {
 /** Resolves a config path (relative to the config dir). */
 export function resolvePath(config: Pick<Config, 'dir'>, p: string): string {
   return isAbsolute(p) ? p : join(config.dir, p);
+}
+
+/** pki.est with its defaults: off, the store beside the CA, 10 enrolments a minute. */
+export function estSettings(config: Config): {
+  enabled: boolean;
+  store: string;
+  perMinute: number;
+} {
+  const e = config.pki.est ?? {};
+  return {
+    enabled: e.enabled ?? false,
+    store: resolvePath(config, e.store ?? 'pki/enrol.db'),
+    perMinute: e.perMinute ?? 10,
+  };
 }

@@ -18,6 +18,12 @@ declare module 'fastify' {
     streamBody?: boolean;
     /** Credentials this route accepts (auth.routes), else auth.methods. */
     auth?: RouteMethods;
+    /**
+     * EST cacerts and simpleenroll: no principal is resolved (the enrolment
+     * token is checked by the route, est-routes.ts); the guard's framing, IP
+     * and global-bucket checks still apply.
+     */
+    enrolment?: boolean;
   }
 }
 

@@ -5,7 +5,7 @@
 // is refused by name. An allow-list, so a key type nobody here has tested
 // (Ed448 included) is refused rather than assumed safe.
 
-import type { X509Certificate } from 'node:crypto';
+import type { KeyObject, X509Certificate } from 'node:crypto';
 
 /** The floor of tls.minClientRsaBits: it can be raised, never lowered. */
 export const MIN_RSA_BITS = 2048;
@@ -20,11 +20,21 @@ export const ALLOWED_CURVES = Object.values(CURVES).join(', ');
 
 /** Why a client certificate's key is refused, or undefined when it is acceptable. */
 export function weakKeyReason(cert: X509Certificate, minRsaBits: number): string | undefined {
+  let key: KeyObject;
+  try {
+    key = cert.publicKey;
+  } catch {
+    return 'client key cannot be read';
+  }
+  return weakPublicKeyReason(key, minRsaBits);
+}
+
+/** The same rules for a bare public key (an EST enrolment's CSR). */
+export function weakPublicKeyReason(key: KeyObject, minRsaBits: number): string | undefined {
   let type: string | undefined;
   let bits: number | undefined;
   let curve: string | undefined;
   try {
-    const key = cert.publicKey;
     type = key.asymmetricKeyType;
     bits = key.asymmetricKeyDetails?.modulusLength;
     curve = key.asymmetricKeyDetails?.namedCurve;

@@ -89,6 +89,7 @@ export function createRequestGuard(o: RequestGuardOptions) {
 
     const g = o.throttle.global();
     if (!g.ok) refuse(reply, g);
+    if (request.routeOptions.config.enrolment === true) return;
 
     let principal;
     try {

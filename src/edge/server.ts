@@ -58,6 +58,7 @@ import type { Trust } from './trust.js';
 import { createErrorHandler } from './error-handler.js';
 import { nodeRequest } from './node-request.js';
 import { closeIfUnread, refuseDeclaredOverLimit, registerStreamRoute } from './stream-body.js';
+import { registerEstRoutes, type EstRouteOptions } from './est-routes.js';
 
 export interface EdgeDeps {
   policies: PolicyReader;
@@ -95,6 +96,8 @@ export interface EdgeOptions {
   throttle: Throttle;
   accessLog: AccessLog;
   auth?: EdgeAuth;
+  /** EST enrolment (pki.est.enabled): the routes of est-routes.ts. */
+  est?: Omit<EstRouteOptions, 'audit'>;
 }
 
 export async function buildEdge(opts: EdgeOptions, deps: EdgeDeps): Promise<FastifyInstance> {
@@ -125,7 +128,16 @@ export async function buildEdge(opts: EdgeOptions, deps: EdgeDeps): Promise<Fast
     firstLine.closePending();
     done();
   });
-  installConnectionGate(app.server, deps.audit, opts.trust, deps.logger, tokensAnywhere);
+  // EST enrolment is for callers without a certificate yet: like tokens, it
+  // lets certificate-less sockets reach HTTP, where every other route still
+  // refuses them (401, credentials.ts).
+  installConnectionGate(
+    app.server,
+    deps.audit,
+    opts.trust,
+    deps.logger,
+    tokensAnywhere || opts.est !== undefined,
+  );
   // No 100 Continue before the request is authorized: expect-continue.ts.
   installExpectContinue(app.server);
   // Both run on the raw TCP connection; the IP gate is prepended last, so it runs first.
@@ -249,6 +261,11 @@ export async function buildEdge(opts: EdgeOptions, deps: EdgeDeps): Promise<Fast
   }
   for (const key of unused) {
     throw new Error(`auth.routes names '${key}', which is not a route of the contract`);
+  }
+
+  if (opts.est) {
+    registerEstRoutes(app, { ...opts.est, audit: deps.audit });
+    knownPaths.push(/^\/\.well-known\/est\/(cacerts|simpleenroll|simplereenroll)$/);
   }
 
   app.setNotFoundHandler(async (request) => {

@@ -136,6 +136,22 @@ export async function createCa(subject: NameParts, notAfter: Date): Promise<PemP
  */
 export async function issueCertificate(issuer: PemPair, opts: IssueOptions): Promise<PemPair> {
   const keys = await newKeys();
+  return {
+    certPem: await certificateFor(issuer, opts, keys.publicKey),
+    keyPem: await exportKeyPem(keys.privateKey),
+  };
+}
+
+/**
+ * A certificate for a public key the holder generated (an EST enrolment's
+ * CSR): the private key never reaches the issuer. Subject, kind and lifetime
+ * come from `opts` (the issuer's decision), never from the request.
+ */
+export async function certificateFor(
+  issuer: PemPair,
+  opts: IssueOptions,
+  publicKey: wc.CryptoKey | x509.PublicKey,
+): Promise<string> {
   const issuerCert = new x509.X509Certificate(issuer.certPem);
   const signingKey = await importKeyPem(issuer.keyPem);
   const cert = await x509.X509CertificateGenerator.create({
@@ -144,20 +160,25 @@ export async function issueCertificate(issuer: PemPair, opts: IssueOptions): Pro
     issuer: issuerCert.subjectName,
     notBefore: opts.notBefore ?? new Date(Date.now() - 60_000),
     notAfter: opts.notAfter,
-    publicKey: keys.publicKey,
+    publicKey,
     signingKey,
     signingAlgorithm: ALG,
     extensions: [
       ...extensionsFor(opts),
-      await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
+      await x509.SubjectKeyIdentifierExtension.create(publicKey),
       await x509.AuthorityKeyIdentifierExtension.create(issuerCert),
     ],
   });
-  return {
-    certPem: `${cert.toString('pem').trimEnd()}\n`,
-    keyPem: await exportKeyPem(keys.privateKey),
-  };
+  return `${cert.toString('pem').trimEnd()}\n`;
 }
+
+/** A new ECDSA P-256 key pair, exportable (the client side of an enrolment). */
+export async function newKeyPair(): Promise<{ keys: wc.CryptoKeyPair; keyPem: string }> {
+  const keys = await newKeys();
+  return { keys, keyPem: await exportKeyPem(keys.privateKey) };
+}
+
+export { buildName };
 
 /** "24h", "90m", "30d", "3600s" → milliseconds; undefined when malformed. */
 export function parseDuration(text: string): number | undefined {

@@ -4,11 +4,21 @@
 //   revoke         adds a certificate to the CRL (the server refuses it within ~1 s)
 //   crl            re-signs the CRL with a fresh validity, same entries
 //   rotate-server  a new server key and certificate (same names)
+//   enroll-token   a one-time token a client enrols with over EST (its key never leaves it)
+//   enroll-tokens  lists the tokens (never the tokens themselves: they are kept hashed)
+//   revoke-token   revokes an unused token by its id
 // Files are replaced by rename; the running server reloads them without a restart.
 
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DEFAULT_DIR, loadConfig, resolvePath, type Config } from '../../config/config.js';
+import {
+  DEFAULT_DIR,
+  estSettings,
+  loadConfig,
+  resolvePath,
+  type Config,
+} from '../../config/config.js';
+import { openEnrolStore } from '../../pki/enrol-store.js';
 import { CliError } from '../cli-error.js';
 import { CRL_VALIDITY_MS, createCrl, entriesFor, normalizeSerial } from '../../pki/crl.js';
 import {
@@ -23,7 +33,8 @@ import { x509 } from '../../pki/x509.js';
 import { parse, required } from '../args.js';
 
 const TEXT = /^[A-Za-z0-9 _.@-]{1,64}$/;
-const SUBCOMMANDS = 'issue, renew, revoke, crl, rotate-server';
+const SUBCOMMANDS =
+  'issue, renew, revoke, crl, rotate-server, enroll-token, enroll-tokens, revoke-token';
 
 export async function pkiCommand(argv: string[]): Promise<void> {
   const [sub, ...rest] = argv;
@@ -38,6 +49,12 @@ export async function pkiCommand(argv: string[]): Promise<void> {
       return refreshCrl(rest);
     case 'rotate-server':
       return rotateServer(rest);
+    case 'enroll-token':
+      return enrollToken(rest);
+    case 'enroll-tokens':
+      return listTokens(rest);
+    case 'revoke-token':
+      return revokeToken(rest);
     default:
       throw new CliError(`pki: unknown subcommand '${sub ?? ''}' (expected: ${SUBCOMMANDS})`, 2);
   }
@@ -155,7 +172,7 @@ async function renew(argv: string[]): Promise<void> {
   );
 }
 
-async function writeCrl(config: Config, ca: PemPair, add?: string): Promise<number> {
+async function writeCrl(config: Config, ca: PemPair, add: readonly string[] = []): Promise<number> {
   const file = resolvePath(config, config.tls.crl);
   let current = '';
   try {
@@ -171,11 +188,10 @@ async function writeCrl(config: Config, ca: PemPair, add?: string): Promise<numb
   } catch {
     throw new CliError(`CRL ${file} cannot be parsed; fix or remove it first`);
   }
-  if (
-    add !== undefined &&
-    !entries.some((e) => normalizeSerial(e.serial) === normalizeSerial(add))
-  ) {
-    entries.push({ serial: add, revokedAt: new Date() });
+  for (const serial of add) {
+    if (!entries.some((e) => normalizeSerial(e.serial) === normalizeSerial(serial))) {
+      entries.push({ serial, revokedAt: new Date() });
+    }
   }
   writeFileAtomic(
     file,
@@ -189,19 +205,153 @@ async function revoke(argv: string[]): Promise<void> {
   const { values } = parse('pki revoke', argv, {
     dir: { type: 'string', default: DEFAULT_DIR },
     name: { type: 'string' },
+    serial: { type: 'string' },
   });
   const config = loadConfig(values.dir);
-  const { certFile } = clientFiles(config, required('pki revoke', values.name, '--name'));
-  const cert = readCert(certFile);
   const ca = readCa(config);
+  if (values.serial !== undefined) {
+    // A certificate this host never saw (enrolled over EST): by serial.
+    if (values.name !== undefined)
+      throw new CliError('pki revoke: give --name or --serial, not both', 2);
+    if (!/^[0-9A-Fa-f]{1,40}$/.test(values.serial)) {
+      throw new CliError('pki revoke: --serial must be the hexadecimal serial number', 2);
+    }
+    const { n, renewed } = await revokeWithLineage(config, ca, values.serial);
+    process.stdout.write(
+      `revoked serial ${values.serial}${renewed > 0 ? ` and ${renewed} certificate(s) renewed from it over EST` : ''}; ${resolvePath(config, config.tls.crl)} lists ${n} certificate(s); a running server refuses it within seconds\n`,
+    );
+    return;
+  }
+  const { certFile } = clientFiles(
+    config,
+    required('pki revoke', values.name, '--name or --serial'),
+  );
+  const cert = readCert(certFile);
   const caCert = new x509.X509Certificate(ca.certPem);
   if (cert.issuer !== caCert.subject) {
     throw new CliError(`pki revoke: ${certFile} was not issued by this directory's CA`);
   }
-  const n = await writeCrl(config, ca, cert.serialNumber);
+  const { n, renewed } = await revokeWithLineage(config, ca, cert.serialNumber);
   process.stdout.write(
-    `revoked ${certFile} (serial ${cert.serialNumber}); ${resolvePath(config, config.tls.crl)} lists ${n} certificate(s); a running server refuses it within seconds\n`,
+    `revoked ${certFile} (serial ${cert.serialNumber}${renewed > 0 ? ` and ${renewed} certificate(s) renewed from it over EST` : ''}); ${resolvePath(config, config.tls.crl)} lists ${n} certificate(s); a running server refuses it within seconds\n`,
   );
+}
+
+/**
+ * Revokes a serial and, when EST is on, every certificate renewed from it,
+ * holding the enrolment store's issuance lock: a re-enrolment running at the
+ * same moment either sees this CRL or is listed in it (enrol-store.ts).
+ */
+async function revokeWithLineage(
+  config: Config,
+  ca: PemPair,
+  serial: string,
+): Promise<{ n: number; renewed: number }> {
+  const est = estSettings(config);
+  if (!est.enabled && !existsSync(est.store)) {
+    return { n: await writeCrl(config, ca, [serial]), renewed: 0 };
+  }
+  const store = openEnrolStore(est.store);
+  try {
+    return await store.locked(async () => {
+      const serials = store.lineage(serial);
+      return { n: await writeCrl(config, ca, serials), renewed: serials.length - 1 };
+    });
+  } finally {
+    store.close();
+  }
+}
+
+function enrolStoreOf(config: Config) {
+  const est = estSettings(config);
+  if (!est.enabled) {
+    process.stderr.write(
+      'note: pki.est.enabled is false in the config; the server does not serve EST until it is set and the server restarted\n',
+    );
+  }
+  return openEnrolStore(est.store);
+}
+
+async function enrollToken(argv: string[]): Promise<void> {
+  const { values } = parse('pki enroll-token', argv, {
+    dir: { type: 'string', default: DEFAULT_DIR },
+    ou: { type: 'string' },
+    cn: { type: 'string' },
+    ttl: { type: 'string', default: '1h' },
+  });
+  const ou = required('pki enroll-token', values.ou, '--ou');
+  const cn = required('pki enroll-token', values.cn, '--cn');
+  for (const [flag, v] of [
+    ['--ou', ou],
+    ['--cn', cn],
+  ] as const) {
+    if (!TEXT.test(v)) {
+      throw new CliError(
+        `pki enroll-token: ${flag} must be 1-64 letters, digits, spaces or . _ @ -`,
+        2,
+      );
+    }
+  }
+  const ttl = parseDuration(values.ttl);
+  if (ttl === undefined || ttl > 7 * 86_400_000) {
+    throw new CliError(
+      `pki enroll-token: --ttl '${values.ttl}' must be a duration like 1h, at most 7d`,
+      2,
+    );
+  }
+  const config = loadConfig(values.dir);
+  const store = enrolStoreOf(config);
+  try {
+    const t = store.createToken(ou, cn, ttl);
+    process.stderr.write(
+      `enrolment token ${t.id} for OU=${ou}, CN=${cn}, single use, expires ${t.expiresAt}; it is shown once (stored hashed):\n`,
+    );
+    process.stdout.write(`${t.token}\n`);
+  } finally {
+    store.close();
+  }
+}
+
+async function listTokens(argv: string[]): Promise<void> {
+  const { values } = parse('pki enroll-tokens', argv, {
+    dir: { type: 'string', default: DEFAULT_DIR },
+  });
+  const store = enrolStoreOf(loadConfig(values.dir));
+  try {
+    const now = Date.now();
+    for (const t of store.listTokens()) {
+      const state =
+        t.revokedAt !== null
+          ? 'revoked'
+          : t.usedAt !== null
+            ? `used ${t.usedAt} (serial ${t.usedSerial ?? '?'})`
+            : Date.parse(t.expiresAt) <= now
+              ? 'expired'
+              : 'unused';
+      process.stdout.write(`${t.id}  OU=${t.ou}  CN=${t.cn}  expires ${t.expiresAt}  ${state}\n`);
+    }
+  } finally {
+    store.close();
+  }
+}
+
+async function revokeToken(argv: string[]): Promise<void> {
+  const { values } = parse('pki revoke-token', argv, {
+    dir: { type: 'string', default: DEFAULT_DIR },
+    id: { type: 'string' },
+  });
+  const id = required('pki revoke-token', values.id, '--id');
+  const store = enrolStoreOf(loadConfig(values.dir));
+  try {
+    if (!store.revokeToken(id)) {
+      throw new CliError(
+        `pki revoke-token: no unrevoked token ${id} (see vulnvault pki enroll-tokens)`,
+      );
+    }
+    process.stdout.write(`revoked enrolment token ${id}\n`);
+  } finally {
+    store.close();
+  }
 }
 
 async function refreshCrl(argv: string[]): Promise<void> {

@@ -17,6 +17,7 @@ import {
   type UploadTarget,
 } from '../../client/upload.js';
 import { parse } from '../args.js';
+import { EstClientError, readCertDir, renewIfDue } from '../../client/est-client.js';
 import { urlOf } from './serve.js';
 
 function read(file: string, what: string): string {
@@ -56,6 +57,27 @@ function target(v: {
     key: read(v.key ?? join(clients, 'scanner.key'), 'key'),
     ca: read(v.ca ?? resolvePath(config, config.pki.caCert), 'CA'),
   };
+}
+
+/**
+ * An enrolled certificate directory (vulnvault cert enroll), renewed first
+ * when a third of its lifetime is left, so a daily job never uploads with a
+ * certificate about to expire.
+ */
+async function renewedTarget(dir: string): Promise<UploadTarget> {
+  try {
+    const r = await renewIfDue(dir);
+    if (r.renewed) {
+      process.stderr.write(
+        `upload: renewed ${dir}/client.crt first (serial ${r.serial}, expires ${r.notAfter.toISOString()})\n`,
+      );
+    }
+    const cd = readCertDir(dir);
+    return { url: cd.url, cert: cd.cert, key: cd.key, ca: cd.ca };
+  } catch (err) {
+    if (err instanceof EstClientError) throw new CliError(`upload: ${err.message}`);
+    throw err;
+  }
 }
 
 function human(bytes: number): string {
@@ -107,6 +129,7 @@ export async function uploadCommand(argv: string[]): Promise<void> {
       cert: { type: 'string' },
       key: { type: 'string' },
       ca: { type: 'string' },
+      'cert-dir': { type: 'string' },
       'idempotency-key': { type: 'string' },
     },
     true,
@@ -142,7 +165,17 @@ export async function uploadCommand(argv: string[]): Promise<void> {
   if (values.dir !== undefined && values.url !== undefined) {
     throw new CliError('upload: give --dir or --url, not both', 2);
   }
-  const t = target(values);
+  const certDir = values['cert-dir'];
+  if (
+    certDir !== undefined &&
+    [values.dir, values.url, values.cert, values.key, values.ca].some((v) => v !== undefined)
+  ) {
+    throw new CliError(
+      'upload: --cert-dir gives server, CA and certificate: no --dir/--url/--cert/--key/--ca with it',
+      2,
+    );
+  }
+  const t = certDir !== undefined ? await renewedTarget(certDir) : target(values);
   let res;
   try {
     res = await uploadScan({
