@@ -59,7 +59,9 @@ export async function renewServerCertificate(o: ServerRenewalOptions): Promise<s
     .map((n) => n.value);
   const cn = old.subjectName.getField('2.5.4.3')[0] ?? 'localhost';
   const org = old.subjectName.getField('2.5.4.10')[0];
-  const notBefore = new Date(Date.now() - 60_000);
+  // Back-dated for clock skew, by a minute at most and never by a tenth of
+  // the lifetime or more (a short-lived certificate must not start expired).
+  const notBefore = new Date(Date.now() - Math.min(60_000, lifetimeMs / 10));
   const pair = await issueCertificate(readPemPair(o.caCertFile, o.caKeyFile, 'the CA'), {
     kind: 'server',
     subject: { cn, ...(org !== undefined ? { o: org } : {}) },
