@@ -327,7 +327,7 @@ export async function assembleVault(
         logger.error({ err: err.message }, 'TLS material not reloaded; keeping the previous'),
     });
     const stopReloader = reloader;
-    if (config.pki.renewServerCert !== false && existsSync(caFiles[1])) {
+    if ((config.pki.renewServerCert ?? est.enabled) && existsSync(caFiles[1])) {
       renewal = startServerRenewal({
         certFile: files.cert,
         keyFile: files.key,

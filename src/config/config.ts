@@ -191,7 +191,7 @@ export interface ConfigFile {
     clientCertTtl: string;
     /** EST enrolment (issue 15); off unless enabled. */
     est?: { enabled?: boolean; store?: string; perMinute?: number };
-    /** The server renews its own certificate when a third of its lifetime is left (default true). */
+    /** The server renews its own certificate when a third of its lifetime is left (default: pki.est.enabled). */
     renewServerCert?: boolean;
   };
   network: NetworkSettings;
