@@ -355,6 +355,7 @@ const COMMANDS: Record<string, Help> = {
 /** Commands made of subcommands, with a line on what the group is for. */
 const GROUPS: Record<string, string> = {
   pki: 'Client certificates and their life cycle (IAM 1.1).',
+  cert: "A client's own certificate over EST: enrol with a token, renew before it expires (IAM 1.1).",
   policy: 'Grants: which principal may read or write which org.',
   audit: 'Checks the audit trail.',
   keys: 'Key management for the local keyring (DP 1.2); changes need the key-admin key\n(rotate-cursor does not: the page-cursor secret protects no data).',

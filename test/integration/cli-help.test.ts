@@ -40,6 +40,7 @@ describe('vulnvault --help', () => {
       'serve',
       'start',
       'pki',
+      'cert',
       'policy',
       'audit',
       'keys',
