@@ -162,7 +162,7 @@ export function registerEstRoutes(app: FastifyInstance, o: EstRouteOptions): voi
         typeof request.body === 'string' ? request.body : '',
         token,
       );
-      log(request, 'pki:enroll', 'allow', issuedReason(issued), {
+      log(request, 'pki:enroll', 'allow', `${issuedReason(issued)}; token ${issued.tokenId}`, {
         ou: issued.ou,
         cn: issued.cn,
         serial: issued.serial,

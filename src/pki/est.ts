@@ -55,7 +55,7 @@ export interface EstServiceOptions {
 
 export interface EstService {
   cacerts(): string;
-  enroll(body: string, token: string): Promise<Issued>;
+  enroll(body: string, token: string): Promise<Issued & { tokenId: string }>;
   reenroll(body: string, current: NodeCert): Promise<Issued & { parent: string }>;
 }
 
@@ -199,7 +199,7 @@ export function createEstService(o: EstServiceOptions): EstService {
           notAfter: issued.notAfter,
           via: 'simpleenroll',
         });
-        return issued;
+        return { ...issued, tokenId: grant.id };
       });
       if (!r.ok) throw new VaultError('enrollment_token_invalid', TOKEN_MESSAGES[r.reason]);
       return r.value;

@@ -201,6 +201,7 @@ describe('EST enrolment and renewal', () => {
       ),
     );
     assert.ok(!JSON.stringify(readAuthzLog(t.dir)).includes(tok), 'the token is never logged');
+    assert.match(ok.reason, /; token et_[0-9a-f]{12}$/, 'the token id is');
   });
 
   it('refuses the same token a second time, an expired token, and an unknown one', async () => {
