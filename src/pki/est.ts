@@ -209,13 +209,19 @@ export function createEstService(o: EstServiceOptions): EstService {
       const csr = parseCsr(body);
       const key = await checkedKey(csr, o.minRsaBits);
       const old = new x509.X509Certificate(current.raw);
-      // Same subject (every attribute, compared as DER) and the same key type.
-      const sameSubject =
-        Buffer.compare(
-          Buffer.from(csr.subjectName.toArrayBuffer()),
-          Buffer.from(old.subjectName.toArrayBuffer()),
-        ) === 0;
-      if (!sameSubject) {
+      // Same subject: the same CN, OU and O values and nothing else, compared
+      // as values (an EST client may encode them as PrintableString where
+      // the certificate has UTF8String).
+      const want = fields(old.subjectName);
+      const got = fields(csr.subjectName);
+      const same = (a: string[], b: string[]) =>
+        a.length === b.length && a.every((v, k) => v === b[k]);
+      if (
+        got.count !== want.count ||
+        !same(got.cn, want.cn) ||
+        !same(got.ou, want.ou) ||
+        !same(got.o, want.o)
+      ) {
         throw new VaultError(
           'csr_not_allowed',
           'a re-enrolment keeps the subject: the CSR must name exactly the subject of the current certificate',

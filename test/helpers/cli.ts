@@ -109,3 +109,19 @@ export function runCliAsync(args: string[]): Promise<CliResult> {
     });
   });
 }
+
+/** Starts a long-running `vulnvault …` (e.g. `cert watch`); killed with the file's other children. */
+export function startProcess(
+  args: string[],
+): Promise<{ child: ChildProcess; stdout(): string; stderr(): string }> {
+  const child = spawn(process.execPath, [...NODE_ARGS, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  live.add(child);
+  child.on('exit', () => live.delete(child));
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (err += c.toString()));
+  return Promise.resolve({ child, stdout: () => out, stderr: () => err });
+}

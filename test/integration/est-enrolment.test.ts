@@ -26,7 +26,7 @@ import { CONFIG_FILE, estSettings, loadConfig, type Config } from '../../src/con
 import { installGeneration } from '../../src/client/est-client.js';
 import { openEnrolStore } from '../../src/pki/enrol-store.js';
 import { issueClientCertificate } from '../../src/pki/dev-pki.js';
-import { runCliAsync } from '../helpers/cli.js';
+import { runCliAsync, startProcess as startWatch } from '../helpers/cli.js';
 import { sleep } from '../helpers/edge.js';
 import {
   call,
@@ -322,6 +322,73 @@ describe('EST enrolment and renewal', () => {
           e.principal.serial === a.serialNumber,
       ),
     );
+  });
+
+  it('takes a re-enrolment CSR from OpenSSL with the same subject in PrintableString', async () => {
+    const cert = pairOf(enrolled);
+    const work2 = mkdtempSync(join(tmpdir(), 'est-openssl-'));
+    try {
+      const cfg = join(work2, 'req.cnf');
+      writeFileSync(
+        cfg,
+        '[req]\ndistinguished_name = dn\nstring_mask = nombstr\nprompt = no\n' +
+          '[dn]\nO = vulnvault-demo\nOU = customer\nCN = console-1\n',
+      );
+      const der = join(work2, 'r.der');
+      execFileSync(
+        'openssl',
+        [
+          'req',
+          '-new',
+          '-newkey',
+          'ec',
+          '-pkeyopt',
+          'ec_paramgen_curve:P-256',
+          '-nodes',
+          '-keyout',
+          join(work2, 'k.pem'),
+          '-config',
+          cfg,
+          '-outform',
+          'DER',
+          '-out',
+          der,
+        ],
+        { stdio: 'pipe' },
+      );
+      const parsed = execFileSync('openssl', [
+        'asn1parse',
+        '-inform',
+        'DER',
+        '-in',
+        der,
+      ]).toString();
+      assert.match(parsed, /PRINTABLESTRING\s*:console-1/);
+      const r = await enrol(readFileSync(der).toString('base64'), undefined, cert);
+      assert.equal(r.status, 200, r.text);
+      const [renewed] = opensslPkcs7(r.text);
+      assert.equal(renewed?.subject, new X509Certificate(cert.certPem).subject);
+    } finally {
+      rmSync(work2, { recursive: true, force: true });
+    }
+  });
+
+  it('cert watch renews a directory when it becomes due', async () => {
+    const dir = join(work, 'watched');
+    const old = await issueClientCertificate(
+      t.ca,
+      { cn: 'watch-1', ou: ['customer'], o: 'vulnvault-demo' },
+      24 * 3_600_000,
+    );
+    writeCertDir(dir, await ageCert(old, 20));
+    const before = new X509Certificate(pairOf(dir).certPem).serialNumber;
+    const w = await startWatch(['cert', 'watch', '--dir', dir]);
+    try {
+      await waitFor(() => /renewed \(serial/.test(w.stdout()), 30_000);
+      assert.notEqual(new X509Certificate(pairOf(dir).certPem).serialNumber, before);
+    } finally {
+      w.child.kill('SIGTERM');
+    }
   });
 
   it('refuses a re-enrolment for another subject or key type', async () => {
