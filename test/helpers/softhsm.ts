@@ -4,6 +4,8 @@
 // at it (SOFTHSM2_CONF, VULNVAULT_PKCS11_PIN) until cleanup.
 
 import { execFileSync } from 'node:child_process';
+import { createRequire } from 'node:module';
+import type * as P from 'pkcs11js';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -67,4 +69,42 @@ export function makeSoftHsm(label = 'vulnvault-test'): SoftHsm {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Asks the token, straight through pkcs11js, for the value (CKA_VALUE) of the
+ * key labelled `label` of class `cls` ('private' | 'secret'). Returns the PKCS#11
+ * return code the token answered with, or 'READ' when it gave the value out.
+ */
+export function tryReadKeyValue(hsm: SoftHsm, label: string, cls: 'private' | 'secret'): string {
+  const p = createRequire(import.meta.url)('pkcs11js') as typeof P;
+  const lib = new p.PKCS11();
+  lib.load(hsm.module);
+  lib.C_Initialize();
+  try {
+    const slot = lib
+      .C_GetSlotList(true)
+      .find((s) => lib.C_GetTokenInfo(s).label.trim() === hsm.label);
+    if (!slot) throw new Error(`no token ${hsm.label}`);
+    const session = lib.C_OpenSession(slot, p.CKF_SERIAL_SESSION | p.CKF_RW_SESSION);
+    lib.C_Login(session, p.CKU_USER, hsm.pin);
+    lib.C_FindObjectsInit(session, [
+      { type: p.CKA_CLASS, value: cls === 'private' ? p.CKO_PRIVATE_KEY : p.CKO_SECRET_KEY },
+      { type: p.CKA_LABEL, value: label },
+    ]);
+    const [h] = lib.C_FindObjects(session, 2);
+    lib.C_FindObjectsFinal(session);
+    if (!h) throw new Error(`no key ${label}`);
+    try {
+      lib.C_GetAttributeValue(session, h, [{ type: p.CKA_VALUE }]);
+      return 'READ';
+    } catch (err) {
+      return /CKR_[A-Z_]+/.exec((err as Error).message)?.[0] ?? (err as Error).message;
+    } finally {
+      lib.C_CloseSession(session);
+    }
+  } finally {
+    lib.C_Finalize();
+    lib.close();
+  }
 }

@@ -18,7 +18,8 @@ import {
   writeFileAtomic,
   writePemPair,
 } from '../../pki/dev-pki.js';
-import { issueCertificate, parseDuration, type PemPair } from '../../pki/issue.js';
+import { issueCertificate, parseDuration, type Issuer } from '../../pki/issue.js';
+import { isPkcs11Uri } from '../../crypto/pkcs11/uri.js';
 import { x509 } from '../../pki/x509.js';
 import { parse, required } from '../args.js';
 
@@ -43,12 +44,30 @@ export async function pkiCommand(argv: string[]): Promise<void> {
   }
 }
 
-function readCa(config: Config): PemPair {
-  return readPemPair(
-    resolvePath(config, config.pki.caCert),
-    resolvePath(config, config.pki.caKey),
-    'the CA',
-  );
+/**
+ * Runs `fn` with the directory's CA: its key in a PEM file, or in a PKCS#11
+ * token when pki.caKey is a pkcs11: URI (the key never leaves the token).
+ */
+async function withCa<T>(config: Config, fn: (ca: Issuer) => Promise<T>): Promise<T> {
+  const certFile = resolvePath(config, config.pki.caCert);
+  if (!isPkcs11Uri(config.pki.caKey)) {
+    return fn(readPemPair(certFile, resolvePath(config, config.pki.caKey), 'the CA'));
+  }
+  let certPem: string;
+  try {
+    certPem = readFileSync(certFile, 'utf8');
+  } catch (err) {
+    throw new CliError(
+      `cannot read the CA certificate ${certFile}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`,
+    );
+  }
+  const { openTokenCa } = await import('../../pki/token-ca.js');
+  const ca = await openTokenCa(certPem, config.pki.caKey);
+  try {
+    return await fn(ca);
+  } finally {
+    ca.close();
+  }
 }
 
 function clientFiles(config: Config, name: string): { certFile: string; keyFile: string } {
@@ -103,10 +122,8 @@ async function issue(argv: string[]): Promise<void> {
   if (!values.force && (existsSync(certFile) || existsSync(keyFile))) {
     throw new CliError(`pki issue: ${certFile} exists (use --force to replace it)`);
   }
-  const pair = await issueClientCertificate(
-    readCa(config),
-    { cn, ou: [ou], o: values.o ?? 'vulnvault-demo' },
-    ttl,
+  const pair = await withCa(config, (ca) =>
+    issueClientCertificate(ca, { cn, ou: [ou], o: values.o ?? 'vulnvault-demo' }, ttl),
   );
   writePemPair(certFile, keyFile, pair);
   process.stdout.write(
@@ -143,10 +160,8 @@ async function renew(argv: string[]): Promise<void> {
   const cn = field('2.5.4.3')[0] ?? '';
   const o = field('2.5.4.10')[0];
   const ou = field('2.5.4.11');
-  const pair = await issueClientCertificate(
-    readCa(config),
-    { cn, ou, ...(o !== undefined ? { o } : {}) },
-    ttl,
+  const pair = await withCa(config, (ca) =>
+    issueClientCertificate(ca, { cn, ou, ...(o !== undefined ? { o } : {}) }, ttl),
   );
   writePemPair(certFile, keyFile, pair);
   const serial = new x509.X509Certificate(pair.certPem).serialNumber;
@@ -155,7 +170,7 @@ async function renew(argv: string[]): Promise<void> {
   );
 }
 
-async function writeCrl(config: Config, ca: PemPair, add?: string): Promise<number> {
+async function writeCrl(config: Config, ca: Issuer, add?: string): Promise<number> {
   const file = resolvePath(config, config.tls.crl);
   let current = '';
   try {
@@ -193,12 +208,13 @@ async function revoke(argv: string[]): Promise<void> {
   const config = loadConfig(values.dir);
   const { certFile } = clientFiles(config, required('pki revoke', values.name, '--name'));
   const cert = readCert(certFile);
-  const ca = readCa(config);
-  const caCert = new x509.X509Certificate(ca.certPem);
-  if (cert.issuer !== caCert.subject) {
-    throw new CliError(`pki revoke: ${certFile} was not issued by this directory's CA`);
-  }
-  const n = await writeCrl(config, ca, cert.serialNumber);
+  const n = await withCa(config, (ca) => {
+    const caCert = new x509.X509Certificate(ca.certPem);
+    if (cert.issuer !== caCert.subject) {
+      throw new CliError(`pki revoke: ${certFile} was not issued by this directory's CA`);
+    }
+    return writeCrl(config, ca, cert.serialNumber);
+  });
   process.stdout.write(
     `revoked ${certFile} (serial ${cert.serialNumber}); ${resolvePath(config, config.tls.crl)} lists ${n} certificate(s); a running server refuses it within seconds\n`,
   );
@@ -207,7 +223,7 @@ async function revoke(argv: string[]): Promise<void> {
 async function refreshCrl(argv: string[]): Promise<void> {
   const { values } = parse('pki crl', argv, { dir: { type: 'string', default: DEFAULT_DIR } });
   const config = loadConfig(values.dir);
-  const n = await writeCrl(config, readCa(config));
+  const n = await withCa(config, (ca) => writeCrl(config, ca));
   process.stdout.write(
     `re-signed ${resolvePath(config, config.tls.crl)} (${n} revoked certificate(s))\n`,
   );
@@ -231,12 +247,14 @@ async function rotateServer(argv: string[]): Promise<void> {
     .map((n) => n.value);
   const cn = old.subjectName.getField('2.5.4.3')[0] ?? 'localhost';
   const o = old.subjectName.getField('2.5.4.10')[0];
-  const pair = await issueCertificate(readCa(config), {
-    kind: 'server',
-    subject: { cn, ...(o !== undefined ? { o } : {}) },
-    sans: sans.length > 0 ? sans : ['localhost', '127.0.0.1', '::1'],
-    notAfter: new Date(Date.now() + ttl),
-  });
+  const pair = await withCa(config, (ca) =>
+    issueCertificate(ca, {
+      kind: 'server',
+      subject: { cn, ...(o !== undefined ? { o } : {}) },
+      sans: sans.length > 0 ? sans : ['localhost', '127.0.0.1', '::1'],
+      notAfter: new Date(Date.now() + ttl),
+    }),
+  );
   writePemPair(certFile, resolvePath(config, config.tls.key), pair);
   const serial = new x509.X509Certificate(pair.certPem).serialNumber;
   process.stdout.write(

@@ -85,3 +85,17 @@ export function parsePkcs11Uri(uri: string): Pkcs11Uri {
   }
   return { ...(out as Pkcs11Uri), name: `pkcs11:${pathPart}` };
 }
+
+/**
+ * The URI of key `object` on the token a base URI names
+ * (`pkcs11:token=vulnvault?module-path=…` + `ca` → `pkcs11:token=vulnvault;object=ca?module-path=…`).
+ */
+export function keyUriOn(base: string, object: string): string {
+  if (!isPkcs11Uri(base)) throw new TokenError(`'${redact(base)}' is not a pkcs11: URI (RFC 7512)`);
+  const q = base.indexOf('?');
+  const path = (q < 0 ? base : base.slice(0, q)).replace(/;object=[^;?]*/, '');
+  const query = q < 0 ? '' : base.slice(q);
+  const uri = `${path.replace(/;$/, '')};object=${encodeURIComponent(object)}${query}`;
+  parsePkcs11Uri(uri);
+  return uri;
+}
