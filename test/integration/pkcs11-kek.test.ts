@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { loadConfig } from '../../src/config/config.js';
@@ -123,9 +123,11 @@ describe('PKCS#11 key-encryption key (SoftHSM2)', () => {
       refused(kek, /no PIN for PKCS#11 token 'vulnvault-test': set VULNVAULT_PKCS11_PIN/);
       // A PIN file readable by others is refused; a 0600 one works.
       const pinFile = join(hsm.dir, 'pin');
-      writeFileSync(pinFile, `${hsm.pin}\n`, { mode: 0o644 });
+      writeFileSync(pinFile, `${hsm.pin}\n`);
+      chmodSync(pinFile, 0o644); // whatever the umask
+
       refused(`${kek}&pin-source=file:${pinFile}`, /readable by group or others/);
-      execFileSync('chmod', ['600', pinFile]);
+      chmodSync(pinFile, 0o600);
       createPkcs11KeyProvider({ kek: `${kek}&pin-source=file:${pinFile}` }).close();
     } finally {
       process.env.VULNVAULT_PKCS11_PIN = pin;

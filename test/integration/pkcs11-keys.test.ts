@@ -163,6 +163,13 @@ describe('CA, KEK and audit keys in a PKCS#11 token (SoftHSM2)', () => {
     assert.equal(v.status, 0, v.out);
     assert.match(v.out, /OK/);
 
+    // renew signs a new certificate for the same subject with the token key.
+    const rn = runCli(['pki', 'renew', '--dir', dir, '--name', 'customer']);
+    assert.equal(rn.status, 0, rn.stderr);
+    const renewed = join(dir, 'pki', 'clients', 'customer.crt');
+    assert.equal(openssl(['verify', '-CAfile', caFile, renewed]).status, 0);
+    assert.ok(new X509Certificate(readFileSync(renewed)).verify(ca.publicKey));
+
     const rv = runCli(['pki', 'revoke', '--dir', dir, '--name', 'tok']);
     assert.equal(rv.status, 0, rv.stderr);
     const crlFile = join(dir, 'pki', 'ca.crl');
