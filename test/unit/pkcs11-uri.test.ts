@@ -1,7 +1,11 @@
 // RFC 7512 pkcs11: URIs as the config names keys in a token.
 
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { CONFIG_FILE, defaultConfigFile, loadConfig } from '../../src/config/config.js';
 import { TokenError } from '../../src/crypto/pkcs11/token-error.js';
 import { keyUriOn, parsePkcs11Uri, redact } from '../../src/crypto/pkcs11/uri.js';
 
@@ -52,5 +56,46 @@ describe('pkcs11: URIs', () => {
       'pkcs11:token=vv;object=vulnvault-kek?module-path=/m.so',
     );
     assert.equal(keyUriOn('pkcs11:token=vv;object=old', 'new'), 'pkcs11:token=vv;object=new');
+  });
+
+  it('the config accepts pkcs11: URIs for the three keys and refuses a provider without its URI or a bad URI', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vulnvault-cfg-'));
+    const load = (edit: (c: Record<string, any>) => void) => {
+      const c = defaultConfigFile() as unknown as Record<string, any>;
+      edit(c);
+      writeFileSync(join(dir, CONFIG_FILE), JSON.stringify(c));
+      return loadConfig(dir);
+    };
+    try {
+      const uri = (o: string) => `pkcs11:token=vv;object=${o}?module-path=/m.so`;
+      const c = load((c) => {
+        c.pki.caKey = uri('ca');
+        c.audit.signingKey = uri('audit');
+        c.keys.provider = 'pkcs11';
+        c.keys.pkcs11 = { kek: uri('kek') };
+      });
+      assert.equal(c.keys.pkcs11?.kek, uri('kek'));
+      assert.throws(
+        () => load((c) => (c.keys.provider = 'pkcs11')),
+        /\/keys\/pkcs11 \(kek: a pkcs11: URI\) is missing/,
+      );
+      assert.throws(
+        () => load((c) => (c.pki.caKey = 'pkcs11:token=vv;object=ca?pin-value=1234')),
+        (err: unknown) =>
+          err instanceof Error &&
+          /\/pki\/caKey: .*never kept/.test(err.message) &&
+          !err.message.includes('1234'),
+      );
+      assert.throws(
+        () =>
+          load((c) => {
+            c.keys.provider = 'pkcs11';
+            c.keys.pkcs11 = { kek: '/etc/kek.bin' };
+          }),
+        /pkcs11/,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
