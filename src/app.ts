@@ -54,7 +54,9 @@ import { startTlsReloader, type TlsReloader } from './edge/tls-reloader.js';
 import { createTrust } from './edge/trust.js';
 import { parseDuration } from './pki/issue.js';
 import { parseCrls, revokedSerials } from './pki/crl.js';
-import { readPemPair } from './pki/dev-pki.js';
+import { withCa } from './pki/ca-source.js';
+import type { Issuer } from './pki/issue.js';
+import { isPkcs11Uri } from './crypto/pkcs11/uri.js';
 import { openEnrolStore, type EnrolStore } from './pki/enrol-store.js';
 import { createEstService } from './pki/est.js';
 import { startServerRenewal } from './pki/renewal.js';
@@ -251,10 +253,12 @@ export async function assembleVault(
     }
 
     const est = estSettings(config);
-    const caFiles = [
-      resolvePath(config, config.pki.caCert),
-      resolvePath(config, config.pki.caKey),
-    ] as const;
+    // The CA key: a file, or a key in a PKCS#11 token (ca-source.ts).
+    const caCertFile = resolvePath(config, config.pki.caCert);
+    const caKeyRef = isPkcs11Uri(config.pki.caKey)
+      ? config.pki.caKey
+      : resolvePath(config, config.pki.caKey);
+    const withCaHere = <T>(fn: (ca: Issuer) => Promise<T>) => withCa(caCertFile, caKeyRef, fn);
     if (est.enabled) {
       try {
         enrolStore = openEnrolStore(est.store);
@@ -270,8 +274,9 @@ export async function assembleVault(
         : {
             perMinute: est.perMinute,
             service: createEstService({
-              // Read at each issuance: a rotated CA or a key made 0644 is noticed.
-              ca: () => readPemPair(caFiles[0], caFiles[1], 'the CA'),
+              // Opened at each issuance: a rotated CA or a key made 0644 is noticed.
+              withCa: withCaHere,
+              caCertPem: () => readFileSync(caCertFile, 'utf8'),
               store: enrolStore,
               ttlMs: parseDuration(config.pki.clientCertTtl) as number,
               minRsaBits: config.tls.minClientRsaBits,
@@ -327,12 +332,14 @@ export async function assembleVault(
         logger.error({ err: err.message }, 'TLS material not reloaded; keeping the previous'),
     });
     const stopReloader = reloader;
-    if ((config.pki.renewServerCert ?? est.enabled) && existsSync(caFiles[1])) {
+    if (
+      (config.pki.renewServerCert ?? est.enabled) &&
+      (isPkcs11Uri(caKeyRef) || existsSync(caKeyRef))
+    ) {
       renewal = startServerRenewal({
         certFile: files.cert,
         keyFile: files.key,
-        caCertFile: caFiles[0],
-        caKeyFile: caFiles[1],
+        withCa: withCaHere,
         reload: () => void stopReloader.check(),
         log: {
           info: (f, m) => logger.info(f, m),

@@ -5,15 +5,14 @@
 // forge another. Each record is written before the response that depends on
 // it leaves the server.
 
-import type { KeyObject } from 'node:crypto';
 import type { AuditSink, AuthzEvent, DataAccessEvent } from '../core/ports.js';
-import type { Checkpoint } from './checkpoint.js';
+import type { Checkpoint, CheckpointKey } from './checkpoint.js';
 import { openChainedLog, type ChainedLog } from './chained-log.js';
 
 export interface FileAuditOptions {
   authorizationLog: string;
   dataAccessLog: string;
-  signingKey: KeyObject;
+  signingKey: CheckpointKey;
   checkpointEvery: number;
   checkpointIntervalMs: number;
   /** Receives every new signed head (for the anchors outside the data directory). */

@@ -9,6 +9,9 @@ import { AuditError } from './audit-error.js';
 import type { SyslogSinkOptions } from './anchor-syslog-sink.js';
 import { openAuditTrail, type AuditTrail, type AuditTrailOptions } from './audit-trail.js';
 import { createSigningKey, loadSigningKey } from './signing-key.js';
+import type { CheckpointKey } from './checkpoint.js';
+import { checkVerifyKey, openTokenSigningKey } from './token-signing-key.js';
+import { isPkcs11Uri } from '../crypto/pkcs11/uri.js';
 
 function readPem(config: Config, file: string, what: string): string {
   const path = resolvePath(config, file);
@@ -44,22 +47,45 @@ export function openAuditTrailFromConfig(
   config: Config,
   report: AuditTrailOptions['report'],
 ): AuditTrail {
-  const signingKeyFile = resolvePath(config, config.audit.signingKey);
   const verifyKeyFile = resolvePath(config, config.audit.verifyKey);
+  if (isPkcs11Uri(config.audit.signingKey)) {
+    // The key stays in the token: never a key file, never a fallback to one.
+    const signer = openTokenSigningKey(config.audit.signingKey);
+    try {
+      checkVerifyKey(signer, verifyKeyFile, config.audit.signingKey);
+      const trail = openAuditTrail(trailOptions(config, signer, report));
+      return {
+        ...trail,
+        close: () => trail.close().finally(() => signer.close()),
+      };
+    } catch (err) {
+      signer.close();
+      throw err;
+    }
+  }
+  const signingKeyFile = resolvePath(config, config.audit.signingKey);
   if (!existsSync(signingKeyFile) && !existsSync(verifyKeyFile)) {
     // A directory from before the audit chain: give it a key once.
     createSigningKey(signingKeyFile, verifyKeyFile);
     report.warn({ key: verifyKeyFile }, 'created an audit signing key');
   }
-  return openAuditTrail({
+  return openAuditTrail(trailOptions(config, loadSigningKey(signingKeyFile), report));
+}
+
+function trailOptions(
+  config: Config,
+  signingKey: CheckpointKey,
+  report: AuditTrailOptions['report'],
+): AuditTrailOptions {
+  return {
     authorizationLog: resolvePath(config, config.audit.authorizationLog),
     dataAccessLog: resolvePath(config, config.audit.dataAccessLog),
     accessLog: resolvePath(config, config.audit.accessLog),
-    signingKey: loadSigningKey(signingKeyFile),
+    signingKey,
     checkpointEvery: config.audit.checkpointEvery,
     checkpointIntervalMs: config.audit.checkpointIntervalSeconds * 1000,
     anchorDir: anchorDirOf(config),
     syslog: syslogSinkOptionsOf(config),
     report,
-  });
+  };
 }

@@ -5,7 +5,6 @@
 // anything is written, every log is checked against the last head recorded
 // for it, so the server never continues, and never signs over, a cut log.
 
-import { createPublicKey, type KeyObject } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import type { AuditSink } from '../core/ports.js';
 import { anchorDirHeads } from './anchor-dir.js';
@@ -13,7 +12,7 @@ import { createFileAnchorSink } from './anchor-file-sink.js';
 import { createAnchorPublisher, type AnchorReport } from './anchor-publisher.js';
 import { createSyslogSink, type SyslogSinkOptions } from './anchor-syslog-sink.js';
 import { checkpointFileOf, createFileAuditSink } from './audit-file.js';
-import type { Checkpoint } from './checkpoint.js';
+import { publicKeyOf, type Checkpoint, type CheckpointKey } from './checkpoint.js';
 import { openBatchedChainedLog, type BatchedChainedLog } from './batched-chained-log.js';
 import { moveAsideUnchainedLog } from './legacy-log.js';
 import { readLogTail } from './log-lines.js';
@@ -27,7 +26,7 @@ export interface AuditTrailOptions {
   authorizationLog: string;
   dataAccessLog: string;
   accessLog: string;
-  signingKey: KeyObject;
+  signingKey: CheckpointKey;
   checkpointEvery: number;
   checkpointIntervalMs: number;
   anchorDir: string;
@@ -66,7 +65,7 @@ export function openAuditTrail(o: AuditTrailOptions): AuditTrail {
     );
   }
   const recorded = anchorDirHeads(o.anchorDir, false);
-  assertLogsExtendRecordedHeads(serverLogs(o), recorded, createPublicKey(o.signingKey));
+  assertLogsExtendRecordedHeads(serverLogs(o), recorded, publicKeyOf(o.signingKey));
   for (const log of serverLogs(o)) {
     // A log that was checkpointed before but has no head in the anchor
     // directory: a first start with anchors (an upgrade), or an anchor

@@ -7,10 +7,9 @@
 
 import { closeSync, fdatasyncSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { KeyObject } from 'node:crypto';
 import { AuditError } from './audit-error.js';
 import { formatRecord, GENESIS, hashLine } from './chain.js';
-import { signCheckpoint, type Checkpoint } from './checkpoint.js';
+import { signCheckpoint, type Checkpoint, type CheckpointKey } from './checkpoint.js';
 import { readLogTail } from './log-lines.js';
 
 export interface ChainedLogOptions {
@@ -18,7 +17,7 @@ export interface ChainedLogOptions {
   checkpointFile: string;
   /** Logical name, signed into every checkpoint ('authz', 'data-access', 'access'). */
   name: string;
-  signingKey: KeyObject;
+  signingKey: CheckpointKey;
   checkpointEvery: number;
   checkpointIntervalMs: number;
   /** Called with every durable signed checkpoint (the log's new head). */

@@ -3,7 +3,7 @@
 // signed object is a log's "head" when it is sent to an anchor outside the
 // data directory (src/audit/anchor-*.ts).
 
-import { sign, verify, type KeyObject } from 'node:crypto';
+import { createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
 import type { LogLine } from './log-lines.js';
 
 export interface Checkpoint {
@@ -19,8 +19,30 @@ function payload(c: Omit<Checkpoint, 'sig'>): Buffer {
   return Buffer.from(`vulnvault-audit-checkpoint/v1\n${c.log}\n${c.seq}\n${c.hash}\n${c.time}`);
 }
 
-export function signCheckpoint(c: Omit<Checkpoint, 'sig'>, key: KeyObject): Checkpoint {
-  return { ...c, sig: sign(null, payload(c), key).toString('base64') };
+/**
+ * A checkpoint signing key that is not a KeyObject: an Ed25519 key kept in a
+ * PKCS#11 token (src/audit/token-signing-key.ts) signs in place.
+ */
+export interface CheckpointSigner {
+  /** Pure Ed25519 over `data`: 64 bytes. */
+  sign(data: Buffer): Buffer;
+  publicKey: KeyObject;
+}
+
+/** The Ed25519 private key in a file (a KeyObject) or a signer in a token. */
+export type CheckpointKey = KeyObject | CheckpointSigner;
+
+function isSigner(key: CheckpointKey): key is CheckpointSigner {
+  return typeof (key as CheckpointSigner).sign === 'function';
+}
+
+export function publicKeyOf(key: CheckpointKey): KeyObject {
+  return isSigner(key) ? key.publicKey : createPublicKey(key);
+}
+
+export function signCheckpoint(c: Omit<Checkpoint, 'sig'>, key: CheckpointKey): Checkpoint {
+  const sig = isSigner(key) ? key.sign(payload(c)) : sign(null, payload(c), key);
+  return { ...c, sig: sig.toString('base64') };
 }
 
 export function checkpointValid(c: Checkpoint, publicKey: KeyObject): boolean {

@@ -28,7 +28,7 @@ const SERVE: [string, string][] = [
 
 const COMMANDS: Record<string, Help> = {
   init: {
-    usage: ['init [--dir DIR] [--force] [--admin-key FILE]'],
+    usage: ['init [--dir DIR] [--force] [--admin-key FILE] [--pkcs11 URI]'],
     about:
       'Creates DIR: config, a development PKI (CA, server and two client certificates), the stores,\n' +
       "the reference demo's policy and the keyring. The key-admin private key goes outside DIR.",
@@ -39,10 +39,15 @@ const COMMANDS: Record<string, Help> = {
         '--admin-key FILE',
         'where to write the key-admin private key, outside DIR (default DIR.key-admin/key-admin.pem)',
       ],
+      [
+        '--pkcs11 URI',
+        'generate the CA key, KEK and audit key in this token (pkcs11:token=LABEL?module-path=LIB); PIN from VULNVAULT_PKCS11_PIN',
+      ],
     ],
     examples: [
       'vulnvault init',
       'vulnvault init --dir /srv/vulnvault --admin-key ~/vulnvault-key-admin.pem',
+      "VULNVAULT_PKCS11_PIN=… vulnvault init --pkcs11 'pkcs11:token=vulnvault?module-path=/usr/lib/softhsm/libsofthsm2.so'",
     ],
   },
   serve: {

@@ -8,6 +8,7 @@ import { AuditError } from '../audit/audit-error.js';
 import { BackupError } from '../backup/backup-error.js';
 import { ConfigError } from '../config/config-error.js';
 import { KeyringError } from '../crypto/keyring-error.js';
+import { TokenError } from '../crypto/pkcs11/token-error.js';
 import { PkiError } from '../pki/pki-error.js';
 import { StartupError } from '../startup-error.js';
 import { CliError } from './cli-error.js';
@@ -20,6 +21,7 @@ import { helpFor } from './help.js';
 const OPERATOR_ERRORS = [
   ConfigError,
   KeyringError,
+  TokenError,
   AuditError,
   PkiError,
   BackupError,

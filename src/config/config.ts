@@ -7,6 +7,7 @@ import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { Ajv } from 'ajv';
 import { parseCidr } from '../core/cidr.js';
 import { ConfigError } from './config-error.js';
+import { isPkcs11Uri, parsePkcs11Uri } from '../crypto/pkcs11/uri.js';
 
 export const CONFIG_FILE = 'vulnvault.json';
 export const DEFAULT_DIR = '.vulnvault';
@@ -137,7 +138,7 @@ export interface AuthSettings {
 
 /** DP 1.1/1.2: who wraps the per-org data keys. */
 export interface KeySettings {
-  provider: 'local' | 'kms';
+  provider: 'local' | 'kms' | 'pkcs11';
   /** Local keyring (mode 0600); its changes are signed by the key-admin key. */
   keyring: string;
   /** The key-admin public key the keyring's signature is checked against. */
@@ -149,6 +150,11 @@ export interface KeySettings {
   /** The page-cursor secret (mode 0600): HMAC key of the cursors' tags; `keys rotate-cursor`. */
   cursorSecret: string;
   kms?: { keyId: string; region: string; endpoint?: string };
+  /**
+   * keys.provider 'pkcs11': the KEK is an AES-256 key in a PKCS#11 token,
+   * named by an RFC 7512 URI (pkcs11:token=…;object=…?module-path=…).
+   */
+  pkcs11?: { kek: string };
 }
 
 /**
@@ -286,6 +292,7 @@ export function defaultConfigFile(): ConfigFile {
 }
 
 const path = { type: 'string', minLength: 1, maxLength: 1024 } as const;
+const pkcs11Uri = { type: 'string', pattern: '^pkcs11:', minLength: 8, maxLength: 2048 } as const;
 const duration = { type: 'string', pattern: '^[0-9]{1,6}[smhd]$' } as const;
 const ms = (min: number, max: number) => ({ type: 'integer', minimum: min, maximum: max }) as const;
 const cidrs = {
@@ -527,7 +534,7 @@ const schema = {
       type: 'object',
       additionalProperties: false,
       properties: {
-        provider: { enum: ['local', 'kms'] },
+        provider: { enum: ['local', 'kms', 'pkcs11'] },
         keyring: path,
         adminPublicKey: path,
         reloadIntervalMs: ms(100, 3_600_000),
@@ -542,6 +549,12 @@ const schema = {
             region: { type: 'string', pattern: '^[a-z0-9-]{1,32}$' },
             endpoint: { type: 'string', pattern: '^https?://', maxLength: 1024 },
           },
+        },
+        pkcs11: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['kek'],
+          properties: { kek: pkcs11Uri },
         },
       },
     },
@@ -604,6 +617,21 @@ function semanticError(c: ConfigFile): string | undefined {
   }
   if (c.keys.provider === 'kms' && c.keys.kms === undefined) {
     return "/keys/provider is 'kms' but /keys/kms (keyId, region) is missing";
+  }
+  if (c.keys.provider === 'pkcs11' && c.keys.pkcs11 === undefined) {
+    return "/keys/provider is 'pkcs11' but /keys/pkcs11 (kek: a pkcs11: URI) is missing";
+  }
+  for (const [where, value] of [
+    ['/keys/pkcs11/kek', c.keys.pkcs11?.kek],
+    ['/pki/caKey', c.pki.caKey],
+    ['/audit/signingKey', c.audit.signingKey],
+  ] as const) {
+    if (value === undefined || !isPkcs11Uri(value)) continue;
+    try {
+      parsePkcs11Uri(value);
+    } catch (err) {
+      return `${where}: ${(err as Error).message}`;
+    }
   }
   const t = c.throttle;
   if (t.defaultPlan === undefined) return '/throttle must name its defaultPlan';

@@ -2,8 +2,8 @@
 // X509CrlGenerator, PEM label "X509 CRL" (the label OpenSSL, and so
 // node:tls, expects). A file may hold one CRL per CA.
 
-import { x509, webcrypto } from './x509.js';
-import type { PemPair } from './issue.js';
+import { x509 } from './x509.js';
+import { signerOf, type Issuer } from './issue.js';
 
 /**
  * How long a CRL written by the CLI stays valid. OpenSSL refuses every client
@@ -42,32 +42,29 @@ export function revokedSerials(crls: readonly x509.X509Crl[]): Set<string> {
 
 /** A CRL for `ca` listing `entries`, valid until nextUpdate. */
 export async function createCrl(
-  ca: PemPair,
+  ca: Issuer,
   entries: readonly RevokedEntry[],
   nextUpdate: Date,
 ): Promise<string> {
   const caCert = new x509.X509Certificate(ca.certPem);
-  const signingKey = await webcrypto.subtle.importKey(
-    'pkcs8',
-    x509.PemConverter.decodeFirst(ca.keyPem),
-    { name: 'ECDSA', namedCurve: 'P-256' },
-    false,
-    ['sign'],
+  const { signingKey, crypto } = await signerOf(ca);
+  const crl = await x509.X509CrlGenerator.create(
+    {
+      issuer: caCert.subjectName,
+      thisUpdate: new Date(Date.now() - 60_000),
+      nextUpdate,
+      entries: entries.map((e) => ({ serialNumber: e.serial, revocationDate: e.revokedAt })),
+      signingKey,
+      signingAlgorithm: { name: 'ECDSA', hash: 'SHA-256' },
+      extensions: [await x509.AuthorityKeyIdentifierExtension.create(caCert)],
+    },
+    crypto,
   );
-  const crl = await x509.X509CrlGenerator.create({
-    issuer: caCert.subjectName,
-    thisUpdate: new Date(Date.now() - 60_000),
-    nextUpdate,
-    entries: entries.map((e) => ({ serialNumber: e.serial, revocationDate: e.revokedAt })),
-    signingKey,
-    signingAlgorithm: { name: 'ECDSA', hash: 'SHA-256' },
-    extensions: [await x509.AuthorityKeyIdentifierExtension.create(caCert)],
-  });
   return `${x509.PemConverter.encode(crl.rawData, 'X509 CRL').trimEnd()}\n`;
 }
 
 /** Entries of the CRL issued by `ca` in an existing file (empty when none). */
-export function entriesFor(ca: PemPair, pem: string): RevokedEntry[] {
+export function entriesFor(ca: Issuer, pem: string): RevokedEntry[] {
   const caCert = new x509.X509Certificate(ca.certPem);
   const crl = parseCrls(pem).find((c) => c.issuer === caCert.subject);
   return (crl?.entries ?? []).map((e) => ({ serial: e.serialNumber, revokedAt: e.revocationDate }));

@@ -5,7 +5,7 @@ import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { PkiError } from './pki-error.js';
 import { readPrivateKeyFile } from './key-file.js';
-import { issueCertificate, type NameParts, type PemPair } from './issue.js';
+import { issueCertificate, type Issuer, type NameParts, type PemPair } from './issue.js';
 
 /**
  * Writes a file by rename, so a running server that reloads it (IAM 1.1 hot
@@ -36,7 +36,7 @@ export function readPemPair(certFile: string, keyFile: string, what: string): Pe
 }
 
 export async function issueClientCertificate(
-  ca: PemPair,
+  ca: Issuer,
   subject: NameParts,
   ttlMs: number,
 ): Promise<PemPair> {

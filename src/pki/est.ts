@@ -20,7 +20,7 @@ import { createPublicKey, type X509Certificate as NodeCert } from 'node:crypto';
 import { VaultError } from '../core/errors.js';
 import { weakPublicKeyReason } from '../edge/key-strength.js';
 import type { EnrolStore, TokenRefusal } from './enrol-store.js';
-import { certificateFor, type PemPair } from './issue.js';
+import { certificateFor, type Issuer } from './issue.js';
 import { normalizeSerial } from './crl.js';
 import { x509 } from './x509.js';
 
@@ -42,7 +42,10 @@ export interface Issued {
 }
 
 export interface EstServiceOptions {
-  ca: () => PemPair;
+  /** The CA certificate (PEM), for cacerts. */
+  caCertPem: () => string;
+  /** Runs `fn` with the CA (ca-source.ts: a PEM key, or a key in a token). */
+  withCa: <T>(fn: (ca: Issuer) => Promise<T>) => Promise<T>;
   store: EnrolStore;
   /** Lifetime of issued client certificates. */
   ttlMs: number;
@@ -143,15 +146,17 @@ export function createEstService(o: EstServiceOptions): EstService {
     subject: { cn: string; ou: string; o: string },
   ): Promise<Issued> => {
     const notBefore = new Date(Date.now() - 60_000);
-    const certPem = await certificateFor(
-      o.ca(),
-      {
-        kind: 'client',
-        subject: { cn: subject.cn, ou: [subject.ou], o: subject.o },
-        notBefore,
-        notAfter: new Date(notBefore.getTime() + o.ttlMs),
-      },
-      csr.publicKey,
+    const certPem = await o.withCa((ca) =>
+      certificateFor(
+        ca,
+        {
+          kind: 'client',
+          subject: { cn: subject.cn, ou: [subject.ou], o: subject.o },
+          notBefore,
+          notAfter: new Date(notBefore.getTime() + o.ttlMs),
+        },
+        csr.publicKey,
+      ),
     );
     const cert = new x509.X509Certificate(certPem);
     return {
@@ -167,7 +172,7 @@ export function createEstService(o: EstServiceOptions): EstService {
   };
 
   return {
-    cacerts: () => pkcs7Of([o.ca().certPem]),
+    cacerts: () => pkcs7Of([o.caCertPem()]),
 
     async enroll(body, token) {
       const csr = parseCsr(body);

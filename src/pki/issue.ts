@@ -19,6 +19,33 @@ export interface PemPair {
   keyPem: string;
 }
 
+/**
+ * A CA whose key is not a PEM file: a key that only signs (in a PKCS#11
+ * token, src/pki/token-ca.ts) and the Web Crypto that signs with it.
+ */
+export interface KeyIssuer {
+  certPem: string;
+  signingKey: wc.CryptoKey;
+  crypto: X509Crypto;
+}
+
+/** The CA that signs: its key in a PEM file, or a key that stays in a token. */
+export type Issuer = PemPair | KeyIssuer;
+
+/** The Web Crypto @peculiar/x509 signs with (Node's own, or one whose `sign` goes to a token). */
+export type X509Crypto = wc.Crypto;
+
+/** The key and Web Crypto that sign for `issuer`. */
+export async function signerOf(
+  issuer: Issuer,
+): Promise<{ signingKey: wc.CryptoKey; crypto: X509Crypto }> {
+  if ('signingKey' in issuer) return { signingKey: issuer.signingKey, crypto: issuer.crypto };
+  return {
+    signingKey: await importKeyPem(issuer.keyPem),
+    crypto: webcrypto,
+  };
+}
+
 export interface NameParts {
   cn: string;
   o?: string;
@@ -111,30 +138,43 @@ function extensionsFor(opts: IssueOptions): x509.Extension[] {
 /** A self-signed root CA. */
 export async function createCa(subject: NameParts, notAfter: Date): Promise<PemPair> {
   const keys = await newKeys();
-  const opts: IssueOptions = { subject, notAfter, kind: 'ca' };
-  const cert = await x509.X509CertificateGenerator.createSelfSigned({
-    serialNumber: serial(),
-    name: buildName(subject),
-    notBefore: new Date(Date.now() - 60_000),
-    notAfter,
-    keys,
-    signingAlgorithm: ALG,
-    extensions: [
-      ...extensionsFor(opts),
-      await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
-    ],
-  });
   return {
-    certPem: `${cert.toString('pem').trimEnd()}\n`,
+    certPem: await selfSignedCaCert(subject, notAfter, keys),
     keyPem: await exportKeyPem(keys.privateKey),
   };
+}
+
+/** The self-signed certificate of a CA key pair (a token's key with its `crypto`). */
+export async function selfSignedCaCert(
+  subject: NameParts,
+  notAfter: Date,
+  keys: wc.CryptoKeyPair,
+  crypto: X509Crypto = webcrypto,
+): Promise<string> {
+  const opts: IssueOptions = { subject, notAfter, kind: 'ca' };
+  const cert = await x509.X509CertificateGenerator.createSelfSigned(
+    {
+      serialNumber: serial(),
+      name: buildName(subject),
+      notBefore: new Date(Date.now() - 60_000),
+      notAfter,
+      keys,
+      signingAlgorithm: ALG,
+      extensions: [
+        ...extensionsFor(opts),
+        await x509.SubjectKeyIdentifierExtension.create(keys.publicKey, false, crypto),
+      ],
+    },
+    crypto,
+  );
+  return `${cert.toString('pem').trimEnd()}\n`;
 }
 
 /**
  * Issues a certificate signed by `issuer`. The issuer is normally the CA;
  * tests also pass a leaf to prove such chains are refused.
  */
-export async function issueCertificate(issuer: PemPair, opts: IssueOptions): Promise<PemPair> {
+export async function issueCertificate(issuer: Issuer, opts: IssueOptions): Promise<PemPair> {
   const keys = await newKeys();
   return {
     certPem: await certificateFor(issuer, opts, keys.publicKey),
@@ -148,27 +188,30 @@ export async function issueCertificate(issuer: PemPair, opts: IssueOptions): Pro
  * come from `opts` (the issuer's decision), never from the request.
  */
 export async function certificateFor(
-  issuer: PemPair,
+  issuer: Issuer,
   opts: IssueOptions,
   publicKey: wc.CryptoKey | x509.PublicKey,
 ): Promise<string> {
   const issuerCert = new x509.X509Certificate(issuer.certPem);
-  const signingKey = await importKeyPem(issuer.keyPem);
-  const cert = await x509.X509CertificateGenerator.create({
-    serialNumber: serial(),
-    subject: buildName(opts.subject),
-    issuer: issuerCert.subjectName,
-    notBefore: opts.notBefore ?? new Date(Date.now() - 60_000),
-    notAfter: opts.notAfter,
-    publicKey,
-    signingKey,
-    signingAlgorithm: ALG,
-    extensions: [
-      ...extensionsFor(opts),
-      await x509.SubjectKeyIdentifierExtension.create(publicKey),
-      await x509.AuthorityKeyIdentifierExtension.create(issuerCert),
-    ],
-  });
+  const { signingKey, crypto } = await signerOf(issuer);
+  const cert = await x509.X509CertificateGenerator.create(
+    {
+      serialNumber: serial(),
+      subject: buildName(opts.subject),
+      issuer: issuerCert.subjectName,
+      notBefore: opts.notBefore ?? new Date(Date.now() - 60_000),
+      notAfter: opts.notAfter,
+      publicKey,
+      signingKey,
+      signingAlgorithm: ALG,
+      extensions: [
+        ...extensionsFor(opts),
+        await x509.SubjectKeyIdentifierExtension.create(publicKey),
+        await x509.AuthorityKeyIdentifierExtension.create(issuerCert),
+      ],
+    },
+    crypto,
+  );
   return `${cert.toString('pem').trimEnd()}\n`;
 }
 

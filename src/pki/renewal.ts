@@ -8,8 +8,8 @@
 
 import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { readPemPair, writePemPair } from './dev-pki.js';
-import { issueCertificate } from './issue.js';
+import { writePemPair } from './dev-pki.js';
+import { issueCertificate, type Issuer } from './issue.js';
 import { x509 } from './x509.js';
 
 /** Renew when less than this share of the lifetime is left. */
@@ -35,8 +35,8 @@ export function renewalDue(certPem: string, now = Date.now()): Due {
 export interface ServerRenewalOptions {
   certFile: string;
   keyFile: string;
-  caCertFile: string;
-  caKeyFile: string;
+  /** Runs `fn` with the CA (ca-source.ts: a PEM key, or a key in a token). */
+  withCa: <T>(fn: (ca: Issuer) => Promise<T>) => Promise<T>;
   /** Called after new files are written (the TLS reloader's check). */
   reload: () => void;
   log: {
@@ -62,13 +62,15 @@ export async function renewServerCertificate(o: ServerRenewalOptions): Promise<s
   // Back-dated for clock skew, by a minute at most and never by a tenth of
   // the lifetime or more (a short-lived certificate must not start expired).
   const notBefore = new Date(Date.now() - Math.min(60_000, lifetimeMs / 10));
-  const pair = await issueCertificate(readPemPair(o.caCertFile, o.caKeyFile, 'the CA'), {
-    kind: 'server',
-    subject: { cn, ...(org !== undefined ? { o: org } : {}) },
-    sans: sans.length > 0 ? sans : ['localhost', '127.0.0.1', '::1'],
-    notBefore,
-    notAfter: new Date(notBefore.getTime() + lifetimeMs),
-  });
+  const pair = await o.withCa((ca) =>
+    issueCertificate(ca, {
+      kind: 'server',
+      subject: { cn, ...(org !== undefined ? { o: org } : {}) },
+      sans: sans.length > 0 ? sans : ['localhost', '127.0.0.1', '::1'],
+      notBefore,
+      notAfter: new Date(notBefore.getTime() + lifetimeMs),
+    }),
+  );
   writePemPair(o.certFile, o.keyFile, pair);
   return new x509.X509Certificate(pair.certPem).serialNumber;
 }

@@ -20,7 +20,10 @@ import { createAdminKey, defaultAdminKeyFile } from '../../crypto/admin-key.js';
 import { createCursorSecret } from '../../crypto/cursor-secret.js';
 import { createKeyring } from '../../crypto/key-admin.js';
 import { keyAdminLogFile, logKeyEvent } from '../../crypto/key-admin-log.js';
-import { createCa, issueCertificate, parseDuration } from '../../pki/issue.js';
+import { createCa, issueCertificate, parseDuration, type Issuer } from '../../pki/issue.js';
+import { Token } from '../../crypto/pkcs11/token.js';
+import { keyUriOn, parsePkcs11Uri } from '../../crypto/pkcs11/uri.js';
+import { checkVerifyKey, openTokenSigningKey } from '../../audit/token-signing-key.js';
 import { CRL_VALIDITY_MS, createCrl } from '../../pki/crl.js';
 import { issueClientCertificate, writeFileAtomic, writePemPair } from '../../pki/dev-pki.js';
 import { parse } from '../args.js';
@@ -31,8 +34,25 @@ const YEAR_MS = 365 * 86_400_000;
 
 export interface InitResult {
   dir: string;
-  adminKey: string;
+  /** The key-admin key file; none when the KEK is in a PKCS#11 token. */
+  adminKey: string | undefined;
   port: number;
+}
+
+/** The names init gives the keys it generates in a PKCS#11 token. */
+export const TOKEN_KEY_NAMES = {
+  ca: 'vulnvault-ca',
+  kek: 'vulnvault-kek',
+  audit: 'vulnvault-audit',
+} as const;
+
+export interface InitOptions {
+  /**
+   * A pkcs11: URI naming a token (pkcs11:token=…?module-path=…): the CA key,
+   * the KEK and the audit signing key are generated in it, non-extractable,
+   * and none of them is written to DIR.
+   */
+  pkcs11?: string;
 }
 
 type Out = { write(text: string): unknown };
@@ -48,7 +68,15 @@ export async function initDir(
   out: Out = process.stdout,
   adminKeyArg?: string,
   warn: Out = process.stderr,
+  opts: InitOptions = {},
 ): Promise<InitResult> {
+  const tokenKeys = opts.pkcs11
+    ? {
+        ca: keyUriOn(opts.pkcs11, TOKEN_KEY_NAMES.ca),
+        kek: keyUriOn(opts.pkcs11, TOKEN_KEY_NAMES.kek),
+        audit: keyUriOn(opts.pkcs11, TOKEN_KEY_NAMES.audit),
+      }
+    : undefined;
   const dir = resolve(dirArg);
   const adminKeyFile = resolve(adminKeyArg ?? defaultAdminKeyFile(dir));
   if (adminKeyFile.startsWith(`${dir}/`)) {
@@ -76,32 +104,49 @@ export async function initDir(
   const ctx = { dir };
   const ttl = parseDuration(cfg.pki.clientCertTtl) as number;
 
-  const ca = await createCa(
-    { cn: 'vulnvault development CA', o: DEMO_O },
-    new Date(Date.now() + 5 * YEAR_MS),
-  );
-  writePemPair(resolvePath(ctx, cfg.pki.caCert), resolvePath(ctx, cfg.pki.caKey), ca);
-  // An empty CRL from the start: the server checks revocation from day one
-  // and `pki revoke` only has to add entries.
-  writeFileAtomic(
-    resolvePath(ctx, cfg.tls.crl),
-    await createCrl(ca, [], new Date(Date.now() + CRL_VALIDITY_MS)),
-    0o644,
-  );
-  const server = await issueCertificate(ca, {
-    kind: 'server',
-    subject: { cn: 'localhost', o: DEMO_O },
-    sans: ['localhost', '127.0.0.1', '::1'],
-    notAfter: new Date(Date.now() + YEAR_MS),
-  });
-  writePemPair(resolvePath(ctx, cfg.tls.cert), resolvePath(ctx, cfg.tls.key), server);
-  const clients = resolvePath(ctx, cfg.pki.clientsDir);
-  for (const [name, ou, cn] of [
-    ['scanner', 'scanner', 'nessus-1'],
-    ['customer', 'customer', 'customer-1'],
-  ] as const) {
-    const pair = await issueClientCertificate(ca, { cn, ou: [ou], o: DEMO_O }, ttl);
-    writePemPair(join(clients, `${name}.crt`), join(clients, `${name}.key`), pair);
+  const caSubject = { cn: 'vulnvault development CA', o: DEMO_O };
+  const caNotAfter = new Date(Date.now() + 5 * YEAR_MS);
+  let ca: Issuer;
+  let closeCa = () => {};
+  if (tokenKeys) {
+    generateTokenKeys(tokenKeys);
+    const { createTokenCaCert, openTokenCa } = await import('../../pki/token-ca.js');
+    const certPem = await createTokenCaCert(caSubject, caNotAfter, tokenKeys.ca);
+    writeFileAtomic(resolvePath(ctx, cfg.pki.caCert), certPem, 0o644);
+    const tokenCa = await openTokenCa(certPem, tokenKeys.ca);
+    ca = tokenCa;
+    closeCa = () => tokenCa.close();
+    cfg.pki.caKey = tokenKeys.ca;
+  } else {
+    const pair = await createCa(caSubject, caNotAfter);
+    writePemPair(resolvePath(ctx, cfg.pki.caCert), resolvePath(ctx, cfg.pki.caKey), pair);
+    ca = pair;
+  }
+  try {
+    // An empty CRL from the start: the server checks revocation from day one
+    // and `pki revoke` only has to add entries.
+    writeFileAtomic(
+      resolvePath(ctx, cfg.tls.crl),
+      await createCrl(ca, [], new Date(Date.now() + CRL_VALIDITY_MS)),
+      0o644,
+    );
+    const server = await issueCertificate(ca, {
+      kind: 'server',
+      subject: { cn: 'localhost', o: DEMO_O },
+      sans: ['localhost', '127.0.0.1', '::1'],
+      notAfter: new Date(Date.now() + YEAR_MS),
+    });
+    writePemPair(resolvePath(ctx, cfg.tls.cert), resolvePath(ctx, cfg.tls.key), server);
+    const clients = resolvePath(ctx, cfg.pki.clientsDir);
+    for (const [name, ou, cn] of [
+      ['scanner', 'scanner', 'nessus-1'],
+      ['customer', 'customer', 'customer-1'],
+    ] as const) {
+      const pair = await issueClientCertificate(ca, { cn, ou: [ou], o: DEMO_O }, ttl);
+      writePemPair(join(clients, `${name}.crt`), join(clients, `${name}.key`), pair);
+    }
+  } finally {
+    closeCa();
   }
 
   openFindingsDb(resolvePath(ctx, cfg.storage.findings)).close();
@@ -127,6 +172,22 @@ export async function initDir(
   const staleAnchor = setAsideStaleAnchorDir(anchorDir);
   if (staleAnchor) out.write(`vulnvault: the previous audit anchor was moved to ${staleAnchor}\n`);
   mkdirSync(anchorDir, { recursive: true, mode: 0o700 });
+  if (tokenKeys) {
+    // The verify key is the token key's public half; the private half stays there.
+    const signer = openTokenSigningKey(tokenKeys.audit);
+    try {
+      checkVerifyKey(signer, resolvePath(ctx, cfg.audit.verifyKey), tokenKeys.audit);
+    } finally {
+      signer.close();
+    }
+    cfg.audit.signingKey = tokenKeys.audit;
+    cfg.keys = { ...cfg.keys, provider: 'pkcs11', pkcs11: { kek: tokenKeys.kek } };
+    createCursorSecret(resolvePath(ctx, cfg.keys.cursorSecret));
+    writeFileSync(join(dir, CONFIG_FILE), JSON.stringify(cfg, null, 2) + '\n', { mode: 0o600 });
+    out.write(initSummary(dirArg, undefined, tokenKeys));
+    for (const w of keyPlacementWarnings(dir)) warn.write(`vulnvault: warning: ${w}\n`);
+    return { dir, adminKey: undefined, port: cfg.server.port };
+  }
   createSigningKey(resolvePath(ctx, cfg.audit.signingKey), resolvePath(ctx, cfg.audit.verifyKey));
 
   const adminKey = createAdminKey(adminKeyFile, resolvePath(ctx, cfg.keys.adminPublicKey));
@@ -140,11 +201,23 @@ export async function initDir(
   return { dir, adminKey: adminKeyFile, port: cfg.server.port };
 }
 
+/** Generates the CA key, the KEK and the audit key in the token, refusing to replace any. */
+function generateTokenKeys(keys: { ca: string; kek: string; audit: string }): void {
+  const token = Token.open(parsePkcs11Uri(keys.ca));
+  try {
+    token.generate(parsePkcs11Uri(keys.ca), 'ec-p256');
+    token.generate(parsePkcs11Uri(keys.kek), 'aes-256');
+    token.generate(parsePkcs11Uri(keys.audit), 'ed25519');
+  } finally {
+    token.close();
+  }
+}
+
 /**
  * One warning per place init wrote private keys into a git work tree that
  * does not ignore it (or where git cannot tell), saying how to move them.
  */
-function keyPlacementWarnings(dir: string, adminKeyFile: string): string[] {
+function keyPlacementWarnings(dir: string, adminKeyFile?: string): string[] {
   const warnings: string[] = [];
   const check = (path: string, what: string, remedy: string) => {
     const tree = gitWorkTreeOf(path);
@@ -162,6 +235,7 @@ function keyPlacementWarnings(dir: string, adminKeyFile: string): string[] {
     `the data directory ${dir} (it holds private keys: pki/, keys/)`,
     'Add it to .gitignore, or use --dir with a directory outside the work tree.',
   );
+  if (adminKeyFile === undefined) return warnings;
   check(
     adminKeyFile,
     `the key-admin private key ${adminKeyFile}`,
@@ -173,8 +247,30 @@ function keyPlacementWarnings(dir: string, adminKeyFile: string): string[] {
 }
 
 /** The files init wrote, in the directory's own spelling. */
-export function initSummary(dirArg: string, adminKeyFile: string): string {
+export function initSummary(
+  dirArg: string,
+  adminKeyFile: string | undefined,
+  tokenKeys?: { ca: string; kek: string; audit: string },
+): string {
   const d = dirArg.replace(/\/+$/, '');
+  const name = (uri: string) => uri.split('?')[0] ?? uri;
+  if (tokenKeys) {
+    return [
+      `vulnvault: initialised ${d} (keys in a PKCS#11 token)`,
+      `  config        ${d}/${CONFIG_FILE}`,
+      `  CA            ${d}/pki/ca.crt (key ${name(tokenKeys.ca)}, in the token)`,
+      `  server cert   ${d}/pki/server.crt (localhost, 127.0.0.1, ::1)`,
+      `  clients       ${d}/pki/clients/scanner.crt (OU=scanner), ${d}/pki/clients/customer.crt (OU=customer), valid 24h`,
+      `  policy        OU scanner may write org1…org6; OU customer may read org1`,
+      `  audit key     ${name(tokenKeys.audit)} (in the token; verify key ${d}/keys/audit-signing.pub)`,
+      `  audit anchor  ${resolve(dirArg)}.audit-anchor/ (outside ${d}): the audit logs' signed heads; copy it off this host`,
+      `  KEK           ${name(tokenKeys.kek)} (in the token): wraps each org's data key`,
+      `  cursor secret ${d}/keys/cursor-secret.json (mode 0600): signs page cursors`,
+      `  PIN           from VULNVAULT_PKCS11_PIN, or pin-source=file:… in the URIs`,
+      '',
+      '',
+    ].join('\n');
+  }
   return [
     `vulnvault: initialised ${d}`,
     `  config        ${d}/${CONFIG_FILE}`,
@@ -211,8 +307,16 @@ export async function initCommand(argv: string[]): Promise<void> {
     dir: { type: 'string', default: DEFAULT_DIR },
     force: { type: 'boolean', default: false },
     'admin-key': { type: 'string' },
+    pkcs11: { type: 'string' },
   });
-  const r = await initDir(values.dir, values.force, process.stdout, values['admin-key']);
+  const r = await initDir(
+    values.dir,
+    values.force,
+    process.stdout,
+    values['admin-key'],
+    process.stderr,
+    values.pkcs11 !== undefined ? { pkcs11: values.pkcs11 } : {},
+  );
   // Nothing listens yet: say so, with the URL the config will serve on.
   process.stdout.write(
     `Start the server (vulnvault serve), then try:\n${tryCommands(values.dir, `https://127.0.0.1:${r.port}`)}`,

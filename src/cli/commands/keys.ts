@@ -49,6 +49,11 @@ const SUBS = [
 type Sub = (typeof SUBS)[number];
 
 function contextOf(config: Config): KeyAdminContext {
+  if (config.keys.provider === 'pkcs11') {
+    throw new CliError(
+      "keys: this directory's key-encryption key is in a PKCS#11 token (keys.provider 'pkcs11'): it has no keyring; generate, rotate and destroy token keys with the token's own tools",
+    );
+  }
   if (config.keys.provider !== 'local') {
     throw new CliError(
       "keys: this directory uses AWS KMS (keys.provider 'kms'): rotate, disable and schedule deletion of the KMS key in KMS (automatic rotation is on in the CDK app)",

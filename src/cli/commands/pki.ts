@@ -24,11 +24,12 @@ import { CRL_VALIDITY_MS, createCrl, entriesFor, normalizeSerial } from '../../p
 import {
   checkClientName,
   issueClientCertificate,
-  readPemPair,
   writeFileAtomic,
   writePemPair,
 } from '../../pki/dev-pki.js';
-import { issueCertificate, parseDuration, type PemPair } from '../../pki/issue.js';
+import { issueCertificate, parseDuration, type Issuer } from '../../pki/issue.js';
+import { isPkcs11Uri } from '../../crypto/pkcs11/uri.js';
+import { withCa as withCaOf } from '../../pki/ca-source.js';
 import { x509 } from '../../pki/x509.js';
 import { parse, required } from '../args.js';
 
@@ -60,11 +61,16 @@ export async function pkiCommand(argv: string[]): Promise<void> {
   }
 }
 
-function readCa(config: Config): PemPair {
-  return readPemPair(
+/**
+ * Runs `fn` with the directory's CA: its key in a PEM file, or in a PKCS#11
+ * token when pki.caKey is a pkcs11: URI (the key never leaves the token).
+ */
+function withCa<T>(config: Config, fn: (ca: Issuer) => Promise<T>): Promise<T> {
+  const key = config.pki.caKey;
+  return withCaOf(
     resolvePath(config, config.pki.caCert),
-    resolvePath(config, config.pki.caKey),
-    'the CA',
+    isPkcs11Uri(key) ? key : resolvePath(config, key),
+    fn,
   );
 }
 
@@ -120,10 +126,8 @@ async function issue(argv: string[]): Promise<void> {
   if (!values.force && (existsSync(certFile) || existsSync(keyFile))) {
     throw new CliError(`pki issue: ${certFile} exists (use --force to replace it)`);
   }
-  const pair = await issueClientCertificate(
-    readCa(config),
-    { cn, ou: [ou], o: values.o ?? 'vulnvault-demo' },
-    ttl,
+  const pair = await withCa(config, (ca) =>
+    issueClientCertificate(ca, { cn, ou: [ou], o: values.o ?? 'vulnvault-demo' }, ttl),
   );
   writePemPair(certFile, keyFile, pair);
   process.stdout.write(
@@ -160,10 +164,8 @@ async function renew(argv: string[]): Promise<void> {
   const cn = field('2.5.4.3')[0] ?? '';
   const o = field('2.5.4.10')[0];
   const ou = field('2.5.4.11');
-  const pair = await issueClientCertificate(
-    readCa(config),
-    { cn, ou, ...(o !== undefined ? { o } : {}) },
-    ttl,
+  const pair = await withCa(config, (ca) =>
+    issueClientCertificate(ca, { cn, ou, ...(o !== undefined ? { o } : {}) }, ttl),
   );
   writePemPair(certFile, keyFile, pair);
   const serial = new x509.X509Certificate(pair.certPem).serialNumber;
@@ -172,7 +174,7 @@ async function renew(argv: string[]): Promise<void> {
   );
 }
 
-async function writeCrl(config: Config, ca: PemPair, add: readonly string[] = []): Promise<number> {
+async function writeCrl(config: Config, ca: Issuer, add: readonly string[] = []): Promise<number> {
   const file = resolvePath(config, config.tls.crl);
   let current = '';
   try {
@@ -208,7 +210,6 @@ async function revoke(argv: string[]): Promise<void> {
     serial: { type: 'string' },
   });
   const config = loadConfig(values.dir);
-  const ca = readCa(config);
   if (values.serial !== undefined) {
     // A certificate this host never saw (enrolled over EST): by serial.
     if (values.name !== undefined)
@@ -216,9 +217,10 @@ async function revoke(argv: string[]): Promise<void> {
     if (!/^[0-9A-Fa-f]{1,40}$/.test(values.serial)) {
       throw new CliError('pki revoke: --serial must be the hexadecimal serial number', 2);
     }
-    const { n, renewed } = await revokeWithLineage(config, ca, values.serial);
+    const serial = values.serial;
+    const { n, renewed } = await withCa(config, (ca) => revokeWithLineage(config, ca, serial));
     process.stdout.write(
-      `revoked serial ${values.serial}${renewed > 0 ? ` and ${renewed} certificate(s) renewed from it over EST` : ''}; ${resolvePath(config, config.tls.crl)} lists ${n} certificate(s); a running server refuses it within seconds\n`,
+      `revoked serial ${serial}${renewed > 0 ? ` and ${renewed} certificate(s) renewed from it over EST` : ''}; ${resolvePath(config, config.tls.crl)} lists ${n} certificate(s); a running server refuses it within seconds\n`,
     );
     return;
   }
@@ -227,11 +229,13 @@ async function revoke(argv: string[]): Promise<void> {
     required('pki revoke', values.name, '--name or --serial'),
   );
   const cert = readCert(certFile);
-  const caCert = new x509.X509Certificate(ca.certPem);
-  if (cert.issuer !== caCert.subject) {
-    throw new CliError(`pki revoke: ${certFile} was not issued by this directory's CA`);
-  }
-  const { n, renewed } = await revokeWithLineage(config, ca, cert.serialNumber);
+  const { n, renewed } = await withCa(config, (ca) => {
+    const caCert = new x509.X509Certificate(ca.certPem);
+    if (cert.issuer !== caCert.subject) {
+      throw new CliError(`pki revoke: ${certFile} was not issued by this directory's CA`);
+    }
+    return revokeWithLineage(config, ca, cert.serialNumber);
+  });
   process.stdout.write(
     `revoked ${certFile} (serial ${cert.serialNumber}${renewed > 0 ? ` and ${renewed} certificate(s) renewed from it over EST` : ''}); ${resolvePath(config, config.tls.crl)} lists ${n} certificate(s); a running server refuses it within seconds\n`,
   );
@@ -244,7 +248,7 @@ async function revoke(argv: string[]): Promise<void> {
  */
 async function revokeWithLineage(
   config: Config,
-  ca: PemPair,
+  ca: Issuer,
   serial: string,
 ): Promise<{ n: number; renewed: number }> {
   const est = estSettings(config);
@@ -357,7 +361,7 @@ async function revokeToken(argv: string[]): Promise<void> {
 async function refreshCrl(argv: string[]): Promise<void> {
   const { values } = parse('pki crl', argv, { dir: { type: 'string', default: DEFAULT_DIR } });
   const config = loadConfig(values.dir);
-  const n = await writeCrl(config, readCa(config));
+  const n = await withCa(config, (ca) => writeCrl(config, ca));
   process.stdout.write(
     `re-signed ${resolvePath(config, config.tls.crl)} (${n} revoked certificate(s))\n`,
   );
@@ -381,12 +385,14 @@ async function rotateServer(argv: string[]): Promise<void> {
     .map((n) => n.value);
   const cn = old.subjectName.getField('2.5.4.3')[0] ?? 'localhost';
   const o = old.subjectName.getField('2.5.4.10')[0];
-  const pair = await issueCertificate(readCa(config), {
-    kind: 'server',
-    subject: { cn, ...(o !== undefined ? { o } : {}) },
-    sans: sans.length > 0 ? sans : ['localhost', '127.0.0.1', '::1'],
-    notAfter: new Date(Date.now() + ttl),
-  });
+  const pair = await withCa(config, (ca) =>
+    issueCertificate(ca, {
+      kind: 'server',
+      subject: { cn, ...(o !== undefined ? { o } : {}) },
+      sans: sans.length > 0 ? sans : ['localhost', '127.0.0.1', '::1'],
+      notAfter: new Date(Date.now() + ttl),
+    }),
+  );
   writePemPair(certFile, resolvePath(config, config.tls.key), pair);
   const serial = new x509.X509Certificate(pair.certPem).serialNumber;
   process.stdout.write(
