@@ -29,7 +29,8 @@ import { join, relative } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { openTokenSigningKey } from '../../src/audit/token-signing-key.js';
 import { initDir, TOKEN_KEY_NAMES } from '../../src/cli/commands/init.js';
-import { loadConfig, type Config } from '../../src/config/config.js';
+import { estSettings, loadConfig, type Config } from '../../src/config/config.js';
+import { openEnrolStore } from '../../src/pki/enrol-store.js';
 import { Token } from '../../src/crypto/pkcs11/token.js';
 import { keyUriOn, parsePkcs11Uri } from '../../src/crypto/pkcs11/uri.js';
 import { createCa } from '../../src/pki/issue.js';
@@ -293,6 +294,66 @@ describe('CA, KEK and audit keys in a PKCS#11 token (SoftHSM2)', () => {
       /cannot log in to PKCS#11 token 'vulnvault': the PIN \(from VULNVAULT_PKCS11_PIN\) is wrong/,
     );
     assert.doesNotMatch(r.stderr, /at .*\.ts:/, 'one line, no stack');
+  });
+
+  it('EST enrolment is signed by the token CA key (openssl verifies the certificate)', async () => {
+    const ca = readFileSync(join(dir, 'pki', 'ca.crt'), 'utf8');
+    const estConfig: Config = { ...config, pki: { ...config.pki, est: { enabled: true } } };
+    const store = openEnrolStore(estSettings(estConfig).store);
+    const grant = store.createToken('customer', 'token-ca-1', 60_000);
+    store.close();
+    const work = mkdtempSync(join(tmpdir(), 'est-token-ca-'));
+    const v = await startVault(estConfig);
+    try {
+      execFileSync(
+        'openssl',
+        [
+          'req',
+          '-new',
+          '-newkey',
+          'ec',
+          '-pkeyopt',
+          'ec_paramgen_curve:P-256',
+          '-nodes',
+          '-keyout',
+          join(work, 'k.pem'),
+          '-subj',
+          '/OU=customer/CN=token-ca-1',
+          '-outform',
+          'DER',
+          '-out',
+          join(work, 'r.der'),
+        ],
+        { stdio: 'pipe' },
+      );
+      const r = await call(v.port, {
+        method: 'POST',
+        path: '/.well-known/est/simpleenroll',
+        ca,
+        body: readFileSync(join(work, 'r.der')).toString('base64'),
+        headers: { 'content-type': 'application/pkcs10', authorization: `Bearer ${grant.token}` },
+      });
+      assert.equal(r.status, 200, r.text);
+      writeFileSync(join(work, 'p7.der'), Buffer.from(r.text, 'base64'));
+      const certs = openssl([
+        'pkcs7',
+        '-inform',
+        'DER',
+        '-in',
+        join(work, 'p7.der'),
+        '-print_certs',
+        '-out',
+        join(work, 'c.pem'),
+      ]);
+      assert.equal(certs.status, 0, certs.out);
+      writeFileSync(join(work, 'ca.pem'), ca);
+      const verified = openssl(['verify', '-CAfile', join(work, 'ca.pem'), join(work, 'c.pem')]);
+      assert.equal(verified.status, 0, verified.out);
+      assert.match(verified.out, /: OK/);
+    } finally {
+      await v.close();
+      rmSync(work, { recursive: true, force: true });
+    }
   });
 
   it('no file under DIR holds a private key of the token (grep for PRIVATE KEY and PKCS#8 key bytes)', () => {
