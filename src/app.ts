@@ -57,7 +57,7 @@ import { parseCrls, revokedSerials } from './pki/crl.js';
 import { withCa } from './pki/ca-source.js';
 import type { Issuer } from './pki/issue.js';
 import { isPkcs11Uri } from './crypto/pkcs11/uri.js';
-import { openEnrolStore, type EnrolStore } from './pki/enrol-store.js';
+import { auditTokenEvents, openEnrolStore, type EnrolStore } from './pki/enrol-store.js';
 import { createEstService } from './pki/est.js';
 import { startServerRenewal } from './pki/renewal.js';
 import { StartupError } from './startup-error.js';
@@ -348,12 +348,56 @@ export async function assembleVault(
       });
     }
     const stopRenewal = renewal;
+    // Enrolment tokens are made and revoked by the CLI; the server, which owns
+    // the authorization log, records each (who it is for, expiry, id; never
+    // the token) at start and within a reload interval after.
+    let tokenAudit: NodeJS.Timeout | undefined;
+    if (enrolStore) {
+      const store = enrolStore;
+      const logTokens = () => {
+        try {
+          auditTokenEvents(store, ({ row, event }) =>
+            audit.authz({
+              time: new Date().toISOString(),
+              requestId: null,
+              sourceIp: '',
+              principal: {
+                id: row.cn,
+                type: 'ou',
+                name: row.ou,
+                ou: row.ou,
+                subject: null,
+                issuer: null,
+                serial: null,
+                fingerprint256: null,
+              },
+              action: 'pki:enroll-token',
+              org: null,
+              decision: 'allow',
+              reason:
+                event === 'created'
+                  ? `enrolment token ${row.id} created at ${row.createdAt} for OU=${row.ou}, CN=${row.cn}, expires ${row.expiresAt}`
+                  : `enrolment token ${row.id} revoked at ${row.revokedAt ?? ''}`,
+            }),
+          );
+        } catch (err) {
+          logger.error(
+            { err: (err as Error).message },
+            'enrolment token events not logged; retrying',
+          );
+        }
+      };
+      logTokens();
+      tokenAudit = setInterval(logTokens, Math.max(1000, config.tls.reloadIntervalMs));
+      tokenAudit.unref();
+    }
     const enrol = enrolStore;
     const usageCounter = usage;
     return {
       app,
       reloadTls: () => stopReloader.check(),
       async close() {
+        clearInterval(tokenAudit);
         stopRenewal?.stop();
         stopReloader.stop();
         await app.close();

@@ -190,7 +190,7 @@ export interface AuthzEvent {
     serial: string | null;
     fingerprint256: string | null;
   };
-  action: Action | 'connect' | 'authenticate' | 'pki:enroll' | 'pki:reenroll';
+  action: Action | 'connect' | 'authenticate' | 'pki:enroll' | 'pki:reenroll' | 'pki:enroll-token';
   org: string | null;
   decision: 'allow' | 'deny' | 'error';
   reason: string;

@@ -58,6 +58,12 @@ export interface EnrolStore {
   ): Promise<{ ok: true; value: T } | { ok: false; reason: TokenRefusal }>;
   revokeToken(id: string, now?: Date): boolean;
   listTokens(): TokenRow[];
+  /**
+   * Token creations and revocations the server has not yet written to the
+   * authorization log (the CLI makes them; the server owns the log).
+   */
+  unaudited(): { row: TokenRow; event: 'created' | 'revoked' }[];
+  markAudited(id: string, event: 'created' | 'revoked'): void;
   /** Runs `fn` holding the issuance lock (this process and every other on the file). */
   locked<T>(fn: () => Promise<T>): Promise<T>;
   recordIssued(r: IssuedRecord, now?: Date): void;
@@ -84,7 +90,8 @@ export function openEnrolStore(file: string): EnrolStore {
              expires_at  TEXT NOT NULL,
              used_at     TEXT,
              used_serial TEXT,
-             revoked_at  TEXT
+             revoked_at  TEXT,
+             audited     INTEGER NOT NULL DEFAULT 0
            ) STRICT;
            CREATE TABLE IF NOT EXISTS issued (
              serial    TEXT PRIMARY KEY,
@@ -114,6 +121,14 @@ export function openEnrolStore(file: string): EnrolStore {
             used_serial AS usedSerial, revoked_at AS revokedAt
        FROM enrol_tokens ORDER BY created_at`,
   );
+  const pending = db.prepare<[], TokenRow & { audited: number }>(
+    `SELECT id, ou, cn, created_at AS createdAt, expires_at AS expiresAt, used_at AS usedAt,
+            used_serial AS usedSerial, revoked_at AS revokedAt, audited
+       FROM enrol_tokens
+      WHERE (audited & 1) = 0 OR (revoked_at IS NOT NULL AND (audited & 2) = 0)
+      ORDER BY created_at`,
+  );
+  const setAudited = db.prepare(`UPDATE enrol_tokens SET audited = audited | ? WHERE id = ?`);
   const insertIssued = db.prepare(
     `INSERT OR REPLACE INTO issued (serial, parent, subject, not_after, via, at)
      VALUES (?, ?, ?, ?, ?, ?)`,
@@ -172,6 +187,15 @@ export function openEnrolStore(file: string): EnrolStore {
 
     revokeToken: (id, now = new Date()) => revoke.run(now.toISOString(), id).changes === 1,
     listTokens: () => list.all(),
+    unaudited() {
+      const out: { row: TokenRow; event: 'created' | 'revoked' }[] = [];
+      for (const { audited, ...row } of pending.all()) {
+        if ((audited & 1) === 0) out.push({ row, event: 'created' });
+        if (row.revokedAt !== null && (audited & 2) === 0) out.push({ row, event: 'revoked' });
+      }
+      return out;
+    },
+    markAudited: (id, event) => void setAudited.run(event === 'created' ? 1 : 2, id),
     locked,
 
     recordIssued(r, now = new Date()) {
@@ -201,4 +225,22 @@ export function openEnrolStore(file: string): EnrolStore {
 
     close: () => db.close(),
   };
+}
+
+/**
+ * Writes the token creations and revocations the CLI made to the
+ * authorization log, through `write`, then marks them written. The server
+ * calls it at start and every few seconds; a record is written at least once
+ * (a crash between the write and the mark repeats it, never loses it).
+ */
+export function auditTokenEvents(
+  store: EnrolStore,
+  write: (e: { row: TokenRow; event: 'created' | 'revoked' }) => void,
+): number {
+  const events = store.unaudited();
+  for (const e of events) {
+    write(e);
+    store.markAudited(e.row.id, e.event);
+  }
+  return events.length;
 }

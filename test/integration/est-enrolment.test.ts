@@ -516,6 +516,18 @@ describe('EST enrolment and renewal', () => {
     const id = /^(et_[0-9a-f]+)/.exec(line)?.[1] ?? '';
     const rv = await runCliAsync(['pki', 'revoke-token', '--dir', t.dir, '--id', id]);
     assert.equal(rv.status, 0, rv.stderr);
+    // The server writes the CLI's token creation and revocation to the authorization log.
+    const tokenEvents = () =>
+      readAuthzLog(t.dir)
+        .filter((e) => e.action === 'pki:enroll-token' && String(e.reason).includes(id))
+        .map((e) => String(e.reason).replace(/ at \S+/, ''));
+    await waitFor(() => tokenEvents().length === 2, 10_000);
+    assert.equal(
+      tokenEvents()[0]?.replace(/expires \S+$/, 'expires …'),
+      `enrolment token ${id} created for OU=customer, CN=revoked-token, expires …`,
+    );
+    assert.equal(tokenEvents()[1], `enrolment token ${id} revoked`);
+    assert.ok(!JSON.stringify(readAuthzLog(t.dir)).includes(tok));
     const r = await enrol(
       opensslCsr('/OU=customer/CN=revoked-token', [
         '-newkey',
