@@ -24,7 +24,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CONFIG_FILE, estSettings, loadConfig, type Config } from '../../src/config/config.js';
 import { installGeneration } from '../../src/client/est-client.js';
-import { openEnrolStore } from '../../src/pki/enrol-store.js';
+import { openEnrolStore } from '../../src/adapters/sqlite/enrol-store.js';
 import { issueClientCertificate } from '../../src/pki/dev-pki.js';
 import { runCliAsync, startProcess as startWatch } from '../helpers/cli.js';
 import { sleep } from '../helpers/edge.js';

@@ -30,7 +30,7 @@ import { after, before, describe, it } from 'node:test';
 import { openTokenSigningKey } from '../../src/audit/token-signing-key.js';
 import { initDir, TOKEN_KEY_NAMES } from '../../src/cli/commands/init.js';
 import { estSettings, loadConfig, type Config } from '../../src/config/config.js';
-import { openEnrolStore } from '../../src/pki/enrol-store.js';
+import { openEnrolStore } from '../../src/adapters/sqlite/enrol-store.js';
 import { Token } from '../../src/crypto/pkcs11/token.js';
 import { keyUriOn, parsePkcs11Uri } from '../../src/crypto/pkcs11/uri.js';
 import { createCa } from '../../src/pki/issue.js';

@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { openEnrolStore } from '../../src/pki/enrol-store.js';
+import { openEnrolStore } from '../../src/adapters/sqlite/enrol-store.js';
 import { enrolmentToken } from '../../src/edge/est-routes.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'enrol-store-'));

@@ -18,7 +18,7 @@ import {
   resolvePath,
   type Config,
 } from '../../config/config.js';
-import { openEnrolStore } from '../../pki/enrol-store.js';
+import { openEnrolStore } from '../../adapters/sqlite/enrol-store.js';
 import { CliError } from '../cli-error.js';
 import { CRL_VALIDITY_MS, createCrl, entriesFor, normalizeSerial } from '../../pki/crl.js';
 import {
