@@ -102,6 +102,16 @@ export default {
       to: { path: '^src/', pathNot: '^src/(formats|core)/' },
     },
     {
+      name: 'feeds-only-core',
+      comment:
+        'feeds/ are the KEV and EPSS file readers (bytes -> checked rows): like formats/, ' +
+        'they depend on the domain types in core/ and on each other, never on a store, so ' +
+        'the FeedStore adapters and the CLI can use them without a cycle.',
+      severity: 'error',
+      from: { path: '^src/feeds/' },
+      to: { path: '^src/', pathNot: '^src/(feeds|core)/' },
+    },
+    {
       name: 'no-circular',
       comment:
         'Modules must not import each other in a cycle (type-only imports included): a cycle ' +
