@@ -13,7 +13,9 @@
 
 import { CVE_ID, type EpssScore, type FeedSource } from '../core/feeds.js';
 import { FeedError, quote } from './feed-error.js';
-import { dayOfTime, isDay, lines, openFeedFile } from './feed-file.js';
+import { dayOfTime, isDay, lineBatches, openFeedFile } from './feed-file.js';
+
+type Line = { no: number; text: string };
 
 /** Inflated, the real file is about 11 MB; this leaves room for years of growth. */
 export const EPSS_MAX_BYTES = 512 * 2 ** 20;
@@ -51,63 +53,78 @@ function comment(line: string, bad: (what: string) => FeedError) {
   return { modelVersion, scoreDate: scoreDate as string, date };
 }
 
-function score(text: string, what: string, bad: (what: string) => FeedError): number {
-  const n = NUMBER.test(text) ? Number(text) : NaN;
-  if (!(n >= 0 && n <= 1)) throw bad(`${what} ${quote(text)} is not a number between 0 and 1`);
-  return n;
-}
-
 export async function readEpss(
   file: string,
   options: { maxBytes?: number } = {},
 ): Promise<EpssFile> {
   const bytes = await openFeedFile('epss', file, options.maxBytes ?? EPSS_MAX_BYTES);
-  const it = lines('epss', bytes, LINE_MAX)[Symbol.asyncIterator]();
+  const batches = lineBatches('epss', bytes, LINE_MAX)[Symbol.asyncIterator]();
+  let batch: Line[] = [];
+  let pos = 0;
+  const nextLine = async (): Promise<Line | undefined> => {
+    while (pos >= batch.length) {
+      const r = await batches.next();
+      if (r.done) return undefined;
+      batch = r.value;
+      pos = 0;
+    }
+    return batch[pos++];
+  };
   const at = (no: number) => (what: string) =>
     new FeedError('feed_invalid', `epss: ${bytes.name} line ${no}: ${what}`);
-  let next = await it.next();
   let head: { modelVersion: string | null; scoreDate: string; date: string };
-  if (!next.done && next.value.text.startsWith('#')) {
-    head = comment(next.value.text, at(next.value.no));
-    next = await it.next();
-  } else {
-    const day = NAME_DATE.exec(bytes.name)?.[1];
-    if (day === undefined || !isDay(day)) {
-      await it.return?.(undefined);
+  let next: Line | undefined;
+  try {
+    next = await nextLine();
+    if (next !== undefined && next.text.startsWith('#')) {
+      head = comment(next.text, at(next.no));
+      next = await nextLine();
+    } else {
+      const day = NAME_DATE.exec(bytes.name)?.[1];
+      if (day === undefined || !isDay(day)) {
+        throw new FeedError(
+          'feed_invalid',
+          `epss: ${bytes.name}: no #model_version,score_date comment line, and the file name has no date (epss_scores-YYYY-MM-DD.csv)`,
+        );
+      }
+      head = { modelVersion: null, scoreDate: day, date: day };
+    }
+    if (next === undefined || next.text !== HEADER) {
       throw new FeedError(
         'feed_invalid',
-        `epss: ${bytes.name}: no #model_version,score_date comment line, and the file name has no date (epss_scores-YYYY-MM-DD.csv)`,
+        `epss: ${bytes.name} ${next ? `line ${next.no}` : 'end of file'}: expected the header ${HEADER}, found ${quote(next?.text)}`,
       );
     }
-    head = { modelVersion: null, scoreDate: day, date: day };
-  }
-  if (next.done || next.value.text !== HEADER) {
-    await it.return?.(undefined);
-    const no = next.done ? 'end of file' : `line ${next.value.no}`;
-    throw new FeedError(
-      'feed_invalid',
-      `epss: ${bytes.name} ${no}: expected the header ${HEADER}, found ${quote(next.done ? undefined : next.value.text)}`,
-    );
+  } catch (err) {
+    await batches.return(undefined);
+    throw err;
   }
   async function* rows(): AsyncGenerator<EpssScore> {
     const seen = new Set<string>();
     try {
-      for (let r = await it.next(); !r.done; r = await it.next()) {
-        const bad = at(r.value.no);
-        const cells = r.value.text.split(',');
-        if (cells.length !== 3) {
-          throw bad(`expected 3 fields (cve,epss,percentile), found ${cells.length}`);
+      for (;;) {
+        while (pos < batch.length) {
+          const { no, text } = batch[pos++] as Line;
+          const cells = text.split(',');
+          if (cells.length !== 3) {
+            throw at(no)(`expected 3 fields (cve,epss,percentile), found ${cells.length}`);
+          }
+          const [cve, epss, percentile] = cells as [string, string, string];
+          if (!CVE_ID.test(cve)) {
+            throw at(no)(`expected a CVE id like CVE-2021-44228, found ${quote(cve)}`);
+          }
+          if (seen.has(cve)) throw at(no)(`${cve} listed twice`);
+          seen.add(cve);
+          yield {
+            cve,
+            epss: score(epss, 'epss', no),
+            percentile: score(percentile, 'percentile', no),
+          };
         }
-        const [cve, epss, percentile] = cells as [string, string, string];
-        if (!CVE_ID.test(cve))
-          throw bad(`expected a CVE id like CVE-2021-44228, found ${quote(cve)}`);
-        if (seen.has(cve)) throw bad(`${cve} listed twice`);
-        seen.add(cve);
-        yield {
-          cve,
-          epss: score(epss, 'epss', bad),
-          percentile: score(percentile, 'percentile', bad),
-        };
+        const r = await batches.next();
+        if (r.done) break;
+        batch = r.value;
+        pos = 0;
       }
       if (seen.size === 0) {
         throw new FeedError(
@@ -116,8 +133,13 @@ export async function readEpss(
         );
       }
     } finally {
-      await it.return?.(undefined);
+      await batches.return(undefined);
     }
+  }
+  function score(text: string, what: string, no: number): number {
+    const n = NUMBER.test(text) ? Number(text) : NaN;
+    if (!(n >= 0 && n <= 1)) throw at(no)(`${what} ${quote(text)} is not a number between 0 and 1`);
+    return n;
   }
   return {
     modelVersion: head.modelVersion,
