@@ -50,7 +50,7 @@ describe('findings database migration 5 (category, fingerprint, location, analys
                first_seen, last_seen)
              VALUES ('a', 'org1', 'h1', 'nessus', '42', 443, 'tcp', 't', 'x', 'x')`);
     v4.close();
-    const db = openFindingsDb(file);
+    const db = openFindingsDb(file, 5);
     assert.equal(db.pragma('user_version', { simple: true }), 5);
     assert.deepEqual(
       db.prepare('SELECT id, category, fingerprint, location, analysis FROM findings').raw().all(),
@@ -73,6 +73,45 @@ describe('findings database migration 5 (category, fingerprint, location, analys
       )
       .all() as { detail: string }[];
     assert.match(plan[0]?.detail ?? '', /findings_identity/);
+    db.close();
+  });
+});
+
+describe('findings database migration 6 (KEV and EPSS feeds)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'vulnvault-db-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('adds the feed tables to a version-5 database, which a CVE filter joins by key', () => {
+    const file = join(dir, 'v5.db');
+    const v5 = openFindingsDb(file, 5);
+    v5.exec(`INSERT INTO finding_cves (org, cve, seq) VALUES ('org1', 'CVE-2021-44228', 1)`);
+    v5.close();
+    const db = openFindingsDb(file);
+    assert.equal(db.pragma('user_version', { simple: true }), 6);
+    assert.deepEqual(
+      db
+        .prepare(`SELECT name FROM sqlite_schema WHERE name LIKE 'feed%' ORDER BY name`)
+        .pluck()
+        .all(),
+      ['feed_epss', 'feed_kev', 'feeds'],
+    );
+    db.exec(`INSERT INTO feed_kev (cve, date_added, due_date, ransomware)
+               VALUES ('CVE-2021-44228', '2021-12-10', '2021-12-24', 1);
+             INSERT INTO feed_epss (cve, epss, percentile) VALUES ('CVE-2021-44228', 0.94, 0.99)`);
+    const joined = `SELECT c.seq, k.due_date, e.epss FROM finding_cves c
+                    LEFT JOIN feed_kev k ON k.cve = c.cve
+                    LEFT JOIN feed_epss e ON e.cve = c.cve
+                   WHERE c.org = 'org1'`;
+    assert.deepEqual(db.prepare(joined).raw().all(), [[1, '2021-12-24', 0.94]]);
+    const plan = (db.prepare(`EXPLAIN QUERY PLAN ${joined}`).all() as { detail: string }[])
+      .map((r) => r.detail)
+      .join('\n');
+    assert.match(plan, /SEARCH k USING PRIMARY KEY \(cve=\?\)/);
+    assert.match(plan, /SEARCH e USING PRIMARY KEY \(cve=\?\)/);
+    assert.throws(
+      () => db.exec(`INSERT INTO feed_epss (cve, epss, percentile) VALUES ('CVE-1', NULL, 0)`),
+      /NOT NULL/,
+    );
     db.close();
   });
 });

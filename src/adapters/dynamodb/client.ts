@@ -20,6 +20,7 @@ export interface DynamoTables {
   findings: string;
   policies: string;
   idempotency: string;
+  feeds: string;
 }
 
 export function createDocumentClient(config: DynamoDBClientConfig = {}): DynamoDBDocumentClient {

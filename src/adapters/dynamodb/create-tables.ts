@@ -55,12 +55,13 @@ export async function createTable(client: DynamoDBClient, t: TableDesign, name: 
   }
 }
 
-/** Creates all three tables named `<prefix><logicalId>`; returns the names by role. */
+/** Creates every table named `<prefix><logicalId>`; returns the names by role. */
 export async function createAllTables(client: DynamoDBClient, prefix: string) {
   for (const t of TABLES) await createTable(client, t, `${prefix}${t.logicalId}`);
   return {
     findings: `${prefix}Findings`,
     policies: `${prefix}Policies`,
     idempotency: `${prefix}IdempotencyKeys`,
+    feeds: `${prefix}Feeds`,
   };
 }

@@ -68,4 +68,23 @@ export const IDEMPOTENCY_TABLE: TableDesign = {
   timeToLiveAttribute: 'expiresAt',
 };
 
-export const TABLES: readonly TableDesign[] = [FINDINGS_TABLE, POLICY_TABLE, IDEMPOTENCY_TABLE];
+/**
+ * The priority feeds (KEV, EPSS), one current generation each: pk "FEED#<feed>"
+ * holds the pointer (sk "CURRENT") and one registry item per generation
+ * (sk "GEN#<id>"); a generation's rows are spread over 64 partitions,
+ * pk "<feed>#<generation>#<shard>", sk = the CVE (dynamodb/feed-store.ts).
+ */
+export const FEEDS_TABLE: TableDesign = {
+  logicalId: 'Feeds',
+  envVar: 'VULNVAULT_FEEDS_TABLE',
+  partitionKey: { name: 'pk', type: 'S' },
+  sortKey: { name: 'sk', type: 'S' },
+  globalSecondaryIndexes: [],
+};
+
+export const TABLES: readonly TableDesign[] = [
+  FINDINGS_TABLE,
+  POLICY_TABLE,
+  IDEMPOTENCY_TABLE,
+  FEEDS_TABLE,
+];

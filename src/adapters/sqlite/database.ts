@@ -110,6 +110,32 @@ const FINDINGS_MIGRATIONS: readonly string[] = [
    CREATE UNIQUE INDEX findings_identity
      ON findings (org, scanner, asset, category, plugin_id, port, protocol, fingerprint)
      WHERE vuln_id IS NULL;`,
+  // 6: priority feeds (issue 16): the CISA KEV catalog and FIRST's EPSS
+  // scores, one current version each, in the findings database so the read
+  // path can join them to finding_cves in SQL. An import replaces a whole
+  // feed in one transaction (feed-store.ts); `feeds` says which version is in.
+  `CREATE TABLE feed_kev (
+     cve        TEXT PRIMARY KEY,
+     date_added TEXT,
+     due_date   TEXT,
+     ransomware INTEGER,
+     vendor     TEXT,
+     product    TEXT,
+     name       TEXT
+   ) WITHOUT ROWID;
+   CREATE TABLE feed_epss (
+     cve        TEXT PRIMARY KEY,
+     epss       REAL NOT NULL,
+     percentile REAL NOT NULL
+   ) WITHOUT ROWID;
+   CREATE TABLE feeds (
+     name        TEXT PRIMARY KEY,
+     version     TEXT,
+     feed_date   TEXT,
+     count       INTEGER,
+     sha256      TEXT,
+     imported_at TEXT
+   );`,
 ];
 
 const IDEMPOTENCY_MIGRATIONS: readonly string[] = [
