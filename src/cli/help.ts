@@ -355,6 +355,29 @@ const COMMANDS: Record<string, Help> = {
         '    --cert scanner.crt --key scanner.key --ca ca.crt',
     ],
   },
+  'feeds import': {
+    usage: ['feeds import [--kev FILE] [--epss FILE] [--dir DIR]'],
+    about:
+      "Loads CISA's KEV catalog (known_exploited_vulnerabilities.json) and FIRST's EPSS scores\n" +
+      '(epss_scores-YYYY-MM-DD.csv, gzipped or not) from files you downloaded; nothing is fetched.\n' +
+      'Both are checked first; each feed is replaced whole or not at all. Prints what was imported,\n' +
+      'and one JSON line per feed on stderr (file, sha256, version, user) for your records.',
+    options: [
+      ['--kev FILE', 'the KEV catalog JSON'],
+      ['--epss FILE', 'the EPSS CSV (.csv or .csv.gz)'],
+      DIR,
+    ],
+    examples: [
+      'vulnvault feeds import --kev known_exploited_vulnerabilities.json --epss epss_scores-2026-09-29.csv.gz',
+      'vulnvault feeds import --epss epss_scores-2026-09-30.csv.gz',
+    ],
+  },
+  'feeds status': {
+    usage: ['feeds status [--json] [--dir DIR]'],
+    about: "Each imported feed's version, date, count, age and import time.",
+    options: [['--json', 'as JSON (ageDays in whole days)'], DIR],
+    examples: ['vulnvault feeds status'],
+  },
 };
 
 /** Commands made of subcommands, with a line on what the group is for. */
@@ -363,6 +386,7 @@ const GROUPS: Record<string, string> = {
   cert: "A client's own certificate over EST: enrol with a token, renew before it expires (IAM 1.1).",
   policy: 'Grants: which principal may read or write which org.',
   audit: 'Checks the audit trail.',
+  feeds: 'Priority feeds from files you downloaded: the CISA KEV catalog and FIRST EPSS scores.',
   keys: 'Key management for the local keyring (DP 1.2); changes need the key-admin key\n(rotate-cursor does not: the page-cursor secret protects no data).',
 };
 
@@ -418,6 +442,7 @@ usage: vulnvault COMMAND [OPTIONS]     ('vulnvault COMMAND --help' for its optio
   backup        consistent online backup of the stores (no keys, PKI or logs)
   restore       restore a backup into a stopped server's directory
   upload        stream a scan export (Nessus, CSV, SARIF, CycloneDX, JSON) to the server
+  feeds         import, status: KEV catalog and EPSS scores from downloaded files
 
 DIR defaults to ./.vulnvault. Failures print one line on stderr and exit
 non-zero (2 for usage errors); VULNVAULT_DEBUG=1 adds a stack trace.

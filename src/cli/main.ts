@@ -6,6 +6,7 @@
 
 import { AuditError } from '../audit/audit-error.js';
 import { BackupError } from '../backup/backup-error.js';
+import { FeedError } from '../feeds/feed-error.js';
 import { ConfigError } from '../config/config-error.js';
 import { KeyringError } from '../crypto/keyring-error.js';
 import { TokenError } from '../crypto/pkcs11/token-error.js';
@@ -26,6 +27,7 @@ const OPERATOR_ERRORS = [
   PkiError,
   BackupError,
   StartupError,
+  FeedError,
 ] as const;
 
 async function main(argv: string[]): Promise<void> {
@@ -61,6 +63,8 @@ async function main(argv: string[]): Promise<void> {
       return (await import('./commands/cert.js')).certCommand(rest);
     case 'upload':
       return (await import('./commands/upload.js')).uploadCommand(rest);
+    case 'feeds':
+      return (await import('./commands/feeds.js')).feedsCommand(rest);
     default:
       throw new CliError(
         `unknown command '${(command === 'help' ? rest[0] : command) ?? ''}' (see 'vulnvault --help')`,

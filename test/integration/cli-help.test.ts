@@ -47,6 +47,7 @@ describe('vulnvault --help', () => {
       'backup',
       'restore',
       'upload',
+      'feeds',
     ]);
     // A group names its subcommands when given one it does not know.
     const groups = await inPairs(commands, async (c) => {
