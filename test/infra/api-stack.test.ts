@@ -231,9 +231,11 @@ describe('api stack: network (NS 1.4/1.5)', () => {
     const [st, ...rest] = e.PolicyDocument.Statement;
     assert.equal(rest.length, 0);
     const r = text(st.Resource);
-    for (const t of ['Findings', 'Policies', 'IdempotencyKeys']) assert.match(r, new RegExp(t));
+    for (const t of ['Findings', 'Policies', 'IdempotencyKeys', 'Feeds']) {
+      assert.match(r, new RegExp(t));
+    }
     assert.match(r, /index\/gsi1/);
-    assert.equal(asList(st.Resource).length, 4);
+    assert.equal(asList(st.Resource).length, 5);
     assert.doesNotMatch(text(st.Action), /dynamodb:\*|Scan|DeleteTable/);
   });
 
