@@ -22,11 +22,21 @@ export default {
       name: 'functions-only-core-formats',
       comment:
         'functions/ are pure (request, deps) -> response: they see domain types and ports ' +
-        '(core/) and scanner parsers (formats/), never a store, the edge, a runtime or config. ' +
+        '(core/), scanner parsers (formats/) and the VEX builders (vex/), never a store, the edge, a runtime or config. ' +
         'Whatever they need is injected through a port.',
       severity: 'error',
       from: { path: '^src/functions/' },
-      to: { path: '^src/', pathNot: '^src/(functions|core|formats)/' },
+      to: { path: '^src/', pathNot: '^src/(functions|core|formats|vex)/' },
+    },
+    {
+      name: 'vex-only-core',
+      comment:
+        'vex/ builds VEX documents (CycloneDX, OpenVEX) from plain statements: pure, no store, ' +
+        'no clock, no I/O. It sees the domain types in core/ and the purl helpers of formats/, ' +
+        'so the functions that serve an export can call it (functions/ may import vex/).',
+      severity: 'error',
+      from: { path: '^src/vex/' },
+      to: { path: '^src/', pathNot: ['^src/(vex|core)/', '^src/formats/purl[.]ts$'] },
     },
     {
       name: 'adapters-only-from-composition-roots',
