@@ -10,7 +10,6 @@ import {
   FIELD_LIMITS,
   type AnalysisJustification,
   type AnalysisResponse,
-  type Severity,
 } from '../core/finding.js';
 import { isPurl, purlName } from '../formats/purl.js';
 import type { VexAnalysisState, VexOptions, VexStatement } from './types.js';
@@ -23,13 +22,11 @@ export class VexInputError extends Error {
   }
 }
 
-export interface Verdict {
-  cve: string;
-  purl: string;
-  title: string;
-  severity: Severity;
-  cvss3Score: number | null;
-  cvss3Vector: string | null;
+/** What a statement says of the vulnerability and package, and the verdict in force. */
+export interface Verdict extends Pick<
+  VexStatement,
+  'cve' | 'purl' | 'title' | 'severity' | 'cvss3Score' | 'cvss3Vector'
+> {
   /** The state in force at the document's time (never `risk_accepted` once lapsed). */
   state: VexAnalysisState;
   /** Kept for `not_affected` only, the one state the vocabularies define it for. */
