@@ -175,12 +175,12 @@ const COMMANDS: Record<string, Help> = {
   },
   'policy grant': {
     usage: [
-      'policy grant --ou OU|--client CLIENT_ID|--iam ROLE_ARN --action read|write --org ORG [--dir DIR]',
+      'policy grant --ou OU|--client CLIENT_ID|--iam ROLE_ARN --action read|write|triage --org ORG [--dir DIR]',
     ],
     about: 'Grants one principal an action on one org; takes effect on the next request.',
     options: [
       ...PRINCIPAL,
-      ['--action read|write', 'findings:read or findings:write'],
+      ['--action read|write|triage', 'findings:read, findings:write or findings:triage'],
       ['--org ORG', 'the org'],
       DIR,
     ],
@@ -191,12 +191,12 @@ const COMMANDS: Record<string, Help> = {
   },
   'policy revoke': {
     usage: [
-      'policy revoke --ou OU|--client CLIENT_ID|--iam ROLE_ARN --action read|write --org ORG [--dir DIR]',
+      'policy revoke --ou OU|--client CLIENT_ID|--iam ROLE_ARN --action read|write|triage --org ORG [--dir DIR]',
     ],
     about: 'Removes one grant; takes effect on the next request.',
     options: [
       ...PRINCIPAL,
-      ['--action read|write', 'findings:read or findings:write'],
+      ['--action read|write|triage', 'findings:read, findings:write or findings:triage'],
       ['--org ORG', 'the org'],
       DIR,
     ],
@@ -204,12 +204,12 @@ const COMMANDS: Record<string, Help> = {
   },
   'policy list': {
     usage: [
-      'policy list [--ou OU|--client CLIENT_ID|--iam ROLE_ARN] [--action read|write] [--org ORG] [--json] [--dir DIR]',
+      'policy list [--ou OU|--client CLIENT_ID|--iam ROLE_ARN] [--action read|write|triage] [--org ORG] [--json] [--dir DIR]',
     ],
     about: 'Lists the grants, all or those matching the filters.',
     options: [
       ...PRINCIPAL,
-      ['--action read|write', 'only this action'],
+      ['--action read|write|triage', 'only this action'],
       ['--org ORG', 'only this org'],
       ['--json', 'one JSON array instead of a table'],
       DIR,

@@ -205,6 +205,37 @@ export const OPENAPI_DOC = {
             },
           },
           { name: 'q', in: 'query', schema: { type: 'string', minLength: 1, maxLength: 200 } },
+          { name: 'active', in: 'query', schema: { type: 'boolean' } },
+          {
+            name: 'analysis',
+            in: 'query',
+            schema: {
+              type: 'string',
+              maxLength: 128,
+              pattern:
+                '^(none|in_triage|exploitable|false_positive|not_affected|risk_accepted|resolved)(,(none|in_triage|exploitable|false_positive|not_affected|risk_accepted|resolved))*$',
+              'x-vulnvault-rule':
+                'a comma-separated list of: none, in_triage, exploitable, false_positive, not_affected, risk_accepted, resolved',
+            },
+          },
+          { name: 'overdue', in: 'query', schema: { type: 'boolean' } },
+          {
+            name: 'dueBefore',
+            in: 'query',
+            schema: {
+              type: 'string',
+              minLength: 4,
+              maxLength: 40,
+              pattern: '^[0-9]{4}-[0-9T:.+\\-Z]*$',
+            },
+          },
+          { name: 'kev', in: 'query', schema: { type: 'boolean' } },
+          { name: 'epssMin', in: 'query', schema: { type: 'number', minimum: 0, maximum: 1 } },
+          {
+            name: 'sort',
+            in: 'query',
+            schema: { type: 'string', enum: ['seq', 'priority', 'due'], default: 'seq' },
+          },
           {
             name: 'limit',
             in: 'query',
@@ -257,7 +288,163 @@ export const OPENAPI_DOC = {
         ],
         responses: {
           '200': {
+            headers: { ETag: { schema: { type: 'string' } } },
             content: { 'application/json': { schema: { $ref: '#/components/schemas/Finding' } } },
+          },
+          '403': { $ref: '#/components/responses/Error' },
+          '404': { $ref: '#/components/responses/Error' },
+          default: { $ref: '#/components/responses/Error' },
+        },
+      },
+    },
+    '/v1/orgs/{org}/findings/{id}/analysis': {
+      put: {
+        operationId: 'putFindingAnalysis',
+        'x-vulnvault-action': 'findings:triage',
+        parameters: [
+          { $ref: '#/components/parameters/OrgPath' },
+          { $ref: '#/components/parameters/FindingIdPath' },
+          {
+            name: 'If-Match',
+            in: 'header',
+            required: false,
+            schema: { type: 'string', maxLength: 64 },
+          },
+        ],
+        requestBody: {
+          required: true,
+          content: {
+            'application/json': { schema: { $ref: '#/components/schemas/AnalysisChange' } },
+          },
+        },
+        responses: {
+          '200': {
+            headers: { ETag: { schema: { type: 'string' } } },
+            content: { 'application/json': { schema: { $ref: '#/components/schemas/Finding' } } },
+          },
+          '400': { $ref: '#/components/responses/Error' },
+          '403': { $ref: '#/components/responses/Error' },
+          '404': { $ref: '#/components/responses/Error' },
+          '412': { $ref: '#/components/responses/Error' },
+          '428': { $ref: '#/components/responses/Error' },
+          default: { $ref: '#/components/responses/Error' },
+        },
+      },
+    },
+    '/v1/orgs/{org}/findings/analysis': {
+      post: {
+        operationId: 'postFindingsAnalysis',
+        'x-vulnvault-action': 'findings:triage',
+        parameters: [{ $ref: '#/components/parameters/OrgPath' }],
+        requestBody: {
+          required: true,
+          content: {
+            'application/json': {
+              schema: {
+                type: 'object',
+                additionalProperties: false,
+                required: ['analysis'],
+                properties: {
+                  ids: {
+                    type: 'array',
+                    minItems: 1,
+                    maxItems: 10000,
+                    uniqueItems: true,
+                    items: {
+                      type: 'string',
+                      minLength: 1,
+                      maxLength: 64,
+                      pattern: '^[A-Za-z0-9-]+$',
+                    },
+                  },
+                  filter: { $ref: '#/components/schemas/FindingFilter' },
+                  analysis: { $ref: '#/components/schemas/AnalysisChange' },
+                },
+              },
+            },
+          },
+        },
+        responses: {
+          '200': {
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  additionalProperties: false,
+                  required: ['org', 'changed'],
+                  properties: { org: { type: 'string' }, changed: { type: 'integer' } },
+                },
+              },
+            },
+          },
+          '400': { $ref: '#/components/responses/Error' },
+          '403': { $ref: '#/components/responses/Error' },
+          '404': { $ref: '#/components/responses/Error' },
+          '422': { $ref: '#/components/responses/Error' },
+          default: { $ref: '#/components/responses/Error' },
+        },
+      },
+    },
+    '/v1/orgs/{org}/findings/{id}/history': {
+      get: {
+        operationId: 'getFindingHistory',
+        'x-vulnvault-action': 'findings:read',
+        parameters: [
+          { $ref: '#/components/parameters/OrgPath' },
+          { $ref: '#/components/parameters/FindingIdPath' },
+          {
+            name: 'limit',
+            in: 'query',
+            schema: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
+          },
+          {
+            name: 'cursor',
+            in: 'query',
+            schema: { type: 'string', minLength: 1, maxLength: 200, pattern: '^[A-Za-z0-9_-]+$' },
+          },
+        ],
+        responses: {
+          '200': {
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  additionalProperties: false,
+                  required: ['org', 'id', 'items', 'next'],
+                  properties: {
+                    org: { type: 'string' },
+                    id: { type: 'string' },
+                    items: { type: 'array', items: { $ref: '#/components/schemas/HistoryEntry' } },
+                    next: { type: 'string', nullable: true },
+                  },
+                },
+              },
+            },
+          },
+          '400': { $ref: '#/components/responses/Error' },
+          '403': { $ref: '#/components/responses/Error' },
+          '404': { $ref: '#/components/responses/Error' },
+          default: { $ref: '#/components/responses/Error' },
+        },
+      },
+    },
+    '/v1/orgs/{org}/vex': {
+      get: {
+        operationId: 'getVex',
+        'x-vulnvault-action': 'findings:read',
+        parameters: [
+          { $ref: '#/components/parameters/OrgPath' },
+          {
+            name: 'format',
+            in: 'query',
+            schema: { type: 'string', enum: ['cyclonedx', 'openvex'], default: 'cyclonedx' },
+          },
+        ],
+        responses: {
+          '200': {
+            content: {
+              'application/json': { schema: { type: 'object', additionalProperties: true } },
+            },
           },
           '403': { $ref: '#/components/responses/Error' },
           '404': { $ref: '#/components/responses/Error' },
@@ -324,9 +511,59 @@ export const OPENAPI_DOC = {
       Summary: {
         type: 'object',
         additionalProperties: false,
-        required: ['org', 'bySeverityStatus', 'topAssets', 'topCves', 'inactive'],
+        required: [
+          'org',
+          'bySeverityStatus',
+          'topAssets',
+          'topCves',
+          'inactive',
+          'active',
+          'overdue',
+          'dueSoon',
+          'kev',
+          'meanTimeToFix',
+        ],
         properties: {
           org: { type: 'string' },
+          active: {
+            type: 'array',
+            items: {
+              type: 'object',
+              additionalProperties: false,
+              required: ['severity', 'count'],
+              properties: {
+                severity: { $ref: '#/components/schemas/Severity' },
+                count: { type: 'integer' },
+              },
+            },
+          },
+          overdue: {
+            type: 'array',
+            items: {
+              type: 'object',
+              additionalProperties: false,
+              required: ['severity', 'count'],
+              properties: {
+                severity: { $ref: '#/components/schemas/Severity' },
+                count: { type: 'integer' },
+              },
+            },
+          },
+          dueSoon: { type: 'integer' },
+          kev: { type: 'integer' },
+          meanTimeToFix: {
+            type: 'array',
+            items: {
+              type: 'object',
+              additionalProperties: false,
+              required: ['severity', 'days', 'fixed'],
+              properties: {
+                severity: { $ref: '#/components/schemas/Severity' },
+                days: { type: 'number' },
+                fixed: { type: 'integer' },
+              },
+            },
+          },
           inactive: { type: 'integer' },
           bySeverityStatus: {
             type: 'array',
@@ -359,6 +596,164 @@ export const OPENAPI_DOC = {
         },
       },
       FindingStatus: { type: 'string', enum: ['open', 'fixed', 'reopened'] },
+      HistoryEntry: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['at', 'kind', 'from', 'to', 'by', 'scanId', 'analysis'],
+        properties: {
+          at: { type: 'string' },
+          kind: { type: 'string', enum: ['opened', 'status', 'analysis', 'expired'] },
+          from: { type: 'string', nullable: true },
+          to: { type: 'string' },
+          by: { type: 'string', nullable: true },
+          scanId: { type: 'string', nullable: true },
+          analysis: { $ref: '#/components/schemas/Analysis' },
+        },
+      },
+      Analysis: {
+        type: 'object',
+        nullable: true,
+        additionalProperties: false,
+        required: [
+          'state',
+          'justification',
+          'response',
+          'detail',
+          'source',
+          'by',
+          'at',
+          'expiresAt',
+        ],
+        properties: {
+          state: {
+            type: 'string',
+            enum: [
+              'in_triage',
+              'exploitable',
+              'false_positive',
+              'not_affected',
+              'resolved',
+              'risk_accepted',
+            ],
+          },
+          justification: {
+            type: 'string',
+            nullable: true,
+            enum: [
+              'code_not_present',
+              'code_not_reachable',
+              'requires_configuration',
+              'requires_dependency',
+              'requires_environment',
+              'protected_by_compiler',
+              'protected_at_runtime',
+              'protected_at_perimeter',
+              'protected_by_mitigating_control',
+              null,
+            ],
+          },
+          response: {
+            type: 'array',
+            items: {
+              type: 'string',
+              enum: ['can_not_fix', 'will_not_fix', 'update', 'rollback', 'workaround_available'],
+            },
+          },
+          detail: { type: 'string' },
+          source: { type: 'string', enum: ['scanner', 'user'] },
+          by: { type: 'string', nullable: true },
+          at: { type: 'string', nullable: true },
+          expiresAt: { type: 'string', nullable: true },
+        },
+      },
+      FindingFilter: {
+        type: 'object',
+        additionalProperties: false,
+        properties: {
+          severity: {
+            type: 'array',
+            maxItems: 5,
+            items: { $ref: '#/components/schemas/Severity' },
+          },
+          status: { $ref: '#/components/schemas/FindingStatus' },
+          cve: { type: 'string', maxLength: 32, pattern: '^[Cc][Vv][Ee]-[0-9]{4}-[0-9]{4,}$' },
+          asset: { type: 'string', minLength: 1, maxLength: 255 },
+          since: {
+            type: 'string',
+            minLength: 4,
+            maxLength: 40,
+            pattern: '^[0-9]{4}-[0-9T:.+\\-Z]*$',
+          },
+          q: { type: 'string', minLength: 1, maxLength: 200 },
+          active: { type: 'boolean' },
+          analysis: {
+            type: 'array',
+            maxItems: 7,
+            items: {
+              type: 'string',
+              enum: [
+                'none',
+                'in_triage',
+                'exploitable',
+                'false_positive',
+                'not_affected',
+                'risk_accepted',
+                'resolved',
+              ],
+            },
+          },
+          overdue: { type: 'boolean' },
+          dueBefore: {
+            type: 'string',
+            minLength: 4,
+            maxLength: 40,
+            pattern: '^[0-9]{4}-[0-9T:.+\\-Z]*$',
+          },
+          kev: { type: 'boolean' },
+          epssMin: { type: 'number', minimum: 0, maximum: 1 },
+        },
+      },
+      AnalysisChange: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['state'],
+        properties: {
+          state: {
+            type: 'string',
+            enum: ['in_triage', 'exploitable', 'false_positive', 'not_affected', 'risk_accepted'],
+          },
+          justification: {
+            type: 'string',
+            enum: [
+              'code_not_present',
+              'code_not_reachable',
+              'requires_configuration',
+              'requires_dependency',
+              'requires_environment',
+              'protected_by_compiler',
+              'protected_at_runtime',
+              'protected_at_perimeter',
+              'protected_by_mitigating_control',
+            ],
+          },
+          response: {
+            type: 'array',
+            maxItems: 5,
+            uniqueItems: true,
+            items: {
+              type: 'string',
+              enum: ['can_not_fix', 'will_not_fix', 'update', 'rollback', 'workaround_available'],
+            },
+          },
+          comment: { type: 'string', maxLength: 4096 },
+          expiresAt: {
+            type: 'string',
+            minLength: 10,
+            maxLength: 40,
+            pattern: '^[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9:.]+(Z|[+\\-][0-9:]+)?)?$',
+          },
+        },
+      },
       Finding: {
         type: 'object',
         required: [
@@ -391,6 +786,12 @@ export const OPENAPI_DOC = {
           'fixedAt',
           'dueDate',
           'priority',
+          'etag',
+          'active',
+          'dueAt',
+          'kev',
+          'epss',
+          'epssPercentile',
         ],
         additionalProperties: false,
         properties: {
@@ -420,46 +821,25 @@ export const OPENAPI_DOC = {
           fixedAt: { type: 'string', nullable: true },
           dueDate: { type: 'string', nullable: true },
           priority: { type: 'string', nullable: true },
+          etag: { type: 'string' },
+          active: { type: 'boolean' },
+          dueAt: { type: 'string', nullable: true },
+          kev: {
+            type: 'object',
+            nullable: true,
+            additionalProperties: false,
+            required: ['dateAdded', 'dueDate', 'ransomware'],
+            properties: {
+              dateAdded: { type: 'string' },
+              dueDate: { type: 'string' },
+              ransomware: { type: 'boolean' },
+            },
+          },
+          epss: { type: 'number', nullable: true },
+          epssPercentile: { type: 'number', nullable: true },
           description: { type: 'string' },
           solution: { type: 'string' },
           evidence: { type: 'string' },
-        },
-      },
-      Analysis: {
-        type: 'object',
-        nullable: true,
-        additionalProperties: false,
-        required: ['state', 'justification', 'response', 'detail', 'source'],
-        properties: {
-          state: {
-            type: 'string',
-            enum: ['in_triage', 'exploitable', 'false_positive', 'not_affected', 'resolved'],
-          },
-          justification: {
-            type: 'string',
-            nullable: true,
-            enum: [
-              'code_not_present',
-              'code_not_reachable',
-              'requires_configuration',
-              'requires_dependency',
-              'requires_environment',
-              'protected_by_compiler',
-              'protected_at_runtime',
-              'protected_at_perimeter',
-              'protected_by_mitigating_control',
-              null,
-            ],
-          },
-          response: {
-            type: 'array',
-            items: {
-              type: 'string',
-              enum: ['can_not_fix', 'will_not_fix', 'update', 'rollback', 'workaround_available'],
-            },
-          },
-          detail: { type: 'string' },
-          source: { type: 'string', enum: ['scanner'] },
         },
       },
       FindingListItem: {
@@ -491,6 +871,12 @@ export const OPENAPI_DOC = {
           'fixedAt',
           'dueDate',
           'priority',
+          'etag',
+          'active',
+          'dueAt',
+          'kev',
+          'epss',
+          'epssPercentile',
         ],
         additionalProperties: false,
         properties: {
@@ -520,17 +906,40 @@ export const OPENAPI_DOC = {
           fixedAt: { type: 'string', nullable: true },
           dueDate: { type: 'string', nullable: true },
           priority: { type: 'string', nullable: true },
+          etag: { type: 'string' },
+          active: { type: 'boolean' },
+          dueAt: { type: 'string', nullable: true },
+          kev: {
+            type: 'object',
+            nullable: true,
+            additionalProperties: false,
+            required: ['dateAdded', 'dueDate', 'ransomware'],
+            properties: {
+              dateAdded: { type: 'string' },
+              dueDate: { type: 'string' },
+              ransomware: { type: 'boolean' },
+            },
+          },
+          epss: { type: 'number', nullable: true },
+          epssPercentile: { type: 'number', nullable: true },
         },
       },
       AnalysisSummary: {
         type: 'object',
         nullable: true,
         additionalProperties: false,
-        required: ['state', 'justification', 'response', 'source'],
+        required: ['state', 'justification', 'response', 'source', 'by', 'at', 'expiresAt'],
         properties: {
           state: {
             type: 'string',
-            enum: ['in_triage', 'exploitable', 'false_positive', 'not_affected', 'resolved'],
+            enum: [
+              'in_triage',
+              'exploitable',
+              'false_positive',
+              'not_affected',
+              'resolved',
+              'risk_accepted',
+            ],
           },
           justification: {
             type: 'string',
@@ -555,7 +964,10 @@ export const OPENAPI_DOC = {
               enum: ['can_not_fix', 'will_not_fix', 'update', 'rollback', 'workaround_available'],
             },
           },
-          source: { type: 'string', enum: ['scanner'] },
+          source: { type: 'string', enum: ['scanner', 'user'] },
+          by: { type: 'string', nullable: true },
+          at: { type: 'string', nullable: true },
+          expiresAt: { type: 'string', nullable: true },
         },
       },
       ScanResult: {
@@ -694,10 +1106,13 @@ export const OPENAPI_DOC = {
           'request_timeout',
           'vuln_exists',
           'idempotency_in_progress',
+          'precondition_failed',
           'payload_too_large',
           'unsupported_media_type',
           'unsupported_format',
           'idempotency_key_reused',
+          'triage_too_many',
+          'precondition_required',
           'rate_limited',
           'quota_exceeded',
           'headers_too_large',
@@ -710,6 +1125,12 @@ export const OPENAPI_DOC = {
       },
     },
     parameters: {
+      FindingIdPath: {
+        name: 'id',
+        in: 'path',
+        required: true,
+        schema: { type: 'string', minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9-]+$' },
+      },
       OrgPath: {
         name: 'org',
         in: 'path',

@@ -137,6 +137,105 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/orgs/{org}/findings/{id}/analysis': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    /**
+     * Set a person's analysis of one finding (triage)
+     * @description Replaces the finding's analysis (a person's analysis wins over the
+     *     scanner's verdict; imports never change it). `If-Match` must carry
+     *     the finding's current `ETag` (from GET the finding or a list item's
+     *     `etag`): without it → 428 `precondition_required`, with a stale one →
+     *     412 `precondition_failed`, and nothing changes. `risk_accepted` needs
+     *     `expiresAt` (in the future, at most the configured maximum, default
+     *     365 days); `justification` goes only with `not_affected`. The change
+     *     is recorded in the finding's history and in the data-access log.
+     *     Needs `findings:triage` on `org`.
+     */
+    put: operations['putFindingAnalysis'];
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/orgs/{org}/findings/analysis': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Set the same analysis on many findings, all or none
+     * @description Sets `analysis` on the findings named by `ids` or matching `filter`
+     *     (the list filters), at most 10,000: all of them or, on any error (an
+     *     unknown id, more than 10,000 matches → 422 `triage_too_many`), none.
+     *     Each change is recorded in its finding's history. Needs
+     *     `findings:triage` on `org`.
+     */
+    post: operations['postFindingsAnalysis'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/orgs/{org}/findings/{id}/history': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * A finding's history, oldest first
+     * @description When it was first reported (`opened`, with its scan), every status
+     *     change an import made (`status`, with the scan id), every analysis
+     *     change (`analysis`, with who and the analysis set) and every risk
+     *     acceptance that expired (`expired`). Pass `next` back as `cursor` for
+     *     the following page. Needs `findings:read` on `org`.
+     */
+    get: operations['getFindingHistory'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/orgs/{org}/vex': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * The org's analysed findings as a VEX document (CycloneDX 1.6 or OpenVEX 0.2.0)
+     * @description Every finding with a CVE and a package (a purl location) whose
+     *     analysis is set, one statement per CVE and package, the most cautious
+     *     verdict winning when several findings disagree. Comments are not
+     *     included. Needs `findings:read` on `org`.
+     */
+    get: operations['getVex'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v1/orgs/{org}/summary': {
     parameters: {
       query?: never;
@@ -255,6 +354,21 @@ export interface components {
       fixedAt: string | null;
       dueDate: string | null;
       priority: string | null;
+      /** @description the finding's revision (its ETag); send it as If-Match to change its analysis */
+      etag: string;
+      /** @description status open or reopened, and no analysis suppressing it now */
+      active: boolean;
+      /** @description SLA due time (first seen or reopened + the org's days for the severity; a seed record's DueDate); null when the severity has no SLA */
+      dueAt: string | null;
+      /** @description the CISA KEV entry of one of its CVEs (from the imported catalog), or null */
+      kev: {
+        dateAdded: string;
+        dueDate: string;
+        ransomware: boolean;
+      } | null;
+      /** @description the highest EPSS score of its CVEs (from the imported scores), or null */
+      epss: number | null;
+      epssPercentile: number | null;
     };
     Finding: {
       id: string;
@@ -286,6 +400,21 @@ export interface components {
       fixedAt: string | null;
       dueDate: string | null;
       priority: string | null;
+      /** @description the finding's revision (its ETag); send it as If-Match to change its analysis */
+      etag: string;
+      /** @description status open or reopened, and no analysis suppressing it now */
+      active: boolean;
+      /** @description SLA due time (first seen or reopened + the org's days for the severity; a seed record's DueDate); null when the severity has no SLA */
+      dueAt: string | null;
+      /** @description the CISA KEV entry of one of its CVEs (from the imported catalog), or null */
+      kev: {
+        dateAdded: string;
+        dueDate: string;
+        ransomware: boolean;
+      } | null;
+      /** @description the highest EPSS score of its CVEs (from the imported scores), or null */
+      epss: number | null;
+      epssPercentile: number | null;
       description: string;
       solution: string;
       evidence: string;
@@ -313,10 +442,16 @@ export interface components {
     /** @description the scanner's own verdict without its detail (GET the finding for that), or null */
     AnalysisSummary: {
       /**
-       * @description CycloneDX VEX analysis state
+       * @description CycloneDX VEX analysis state (resolved from scanners only), or risk_accepted (people only)
        * @enum {string}
        */
-      state: 'in_triage' | 'exploitable' | 'false_positive' | 'not_affected' | 'resolved';
+      state:
+        | 'in_triage'
+        | 'exploitable'
+        | 'false_positive'
+        | 'not_affected'
+        | 'resolved'
+        | 'risk_accepted';
       /** @enum {string|null} */
       justification:
         | 'code_not_present'
@@ -331,18 +466,30 @@ export interface components {
         | null;
       response: ('can_not_fix' | 'will_not_fix' | 'update' | 'rollback' | 'workaround_available')[];
       /**
-       * @description who gave the verdict (scanner; people's verdicts come with triage)
+       * @description who gave the verdict; a person's (user) wins over the scanner's
        * @enum {string}
        */
-      source: 'scanner';
+      source: 'scanner' | 'user';
+      /** @description the principal that set it (user), null for a scanner */
+      by: string | null;
+      /** @description when it was set (user), null for a scanner */
+      at: string | null;
+      /** @description risk_accepted only; the finding is active again from then */
+      expiresAt: string | null;
     } | null;
-    /** @description the scanner's own verdict (SARIF suppressions, CycloneDX analysis), or null */
+    /** @description a person's analysis (triage), else the scanner's own verdict (SARIF suppressions, CycloneDX analysis), or null */
     Analysis: {
       /**
-       * @description CycloneDX VEX analysis state
+       * @description CycloneDX VEX analysis state (resolved from scanners only), or risk_accepted (people only)
        * @enum {string}
        */
-      state: 'in_triage' | 'exploitable' | 'false_positive' | 'not_affected' | 'resolved';
+      state:
+        | 'in_triage'
+        | 'exploitable'
+        | 'false_positive'
+        | 'not_affected'
+        | 'resolved'
+        | 'risk_accepted';
       /** @enum {string|null} */
       justification:
         | 'code_not_present'
@@ -356,16 +503,105 @@ export interface components {
         | 'protected_by_mitigating_control'
         | null;
       response: ('can_not_fix' | 'will_not_fix' | 'update' | 'rollback' | 'workaround_available')[];
-      /** @description the scanner's free-text reason (sealed at rest) */
+      /** @description the free-text reason, the scanner's or the person's comment (sealed at rest) */
       detail: string;
       /**
-       * @description who gave the verdict (scanner; people's verdicts come with triage)
+       * @description who gave the verdict; a person's (user) wins over the scanner's
        * @enum {string}
        */
-      source: 'scanner';
+      source: 'scanner' | 'user';
+      /** @description the principal that set it (user), null for a scanner */
+      by: string | null;
+      /** @description when it was set (user), null for a scanner */
+      at: string | null;
+      /** @description risk_accepted only; the finding is active again from then */
+      expiresAt: string | null;
     } | null;
+    /** @description a person's analysis of a finding */
+    AnalysisChange: {
+      /** @enum {string} */
+      state: 'in_triage' | 'exploitable' | 'false_positive' | 'not_affected' | 'risk_accepted';
+      /**
+       * @description with not_affected only (CycloneDX/OpenVEX justification)
+       * @enum {string}
+       */
+      justification?:
+        | 'code_not_present'
+        | 'code_not_reachable'
+        | 'requires_configuration'
+        | 'requires_dependency'
+        | 'requires_environment'
+        | 'protected_by_compiler'
+        | 'protected_at_runtime'
+        | 'protected_at_perimeter'
+        | 'protected_by_mitigating_control';
+      response?: (
+        'can_not_fix' | 'will_not_fix' | 'update' | 'rollback' | 'workaround_available'
+      )[];
+      /** @description free text, sealed at rest */
+      comment?: string;
+      /** @description required with risk_accepted (ISO 8601), in the future and at most the configured maximum ahead */
+      expiresAt?: string;
+    };
+    /** @description the list filters (GET findings), all given ones must hold */
+    FindingFilter: {
+      severity?: components['schemas']['Severity'][];
+      status?: components['schemas']['FindingStatus'];
+      cve?: string;
+      asset?: string;
+      since?: string;
+      q?: string;
+      active?: boolean;
+      analysis?: (
+        | 'none'
+        | 'in_triage'
+        | 'exploitable'
+        | 'false_positive'
+        | 'not_affected'
+        | 'risk_accepted'
+        | 'resolved'
+      )[];
+      overdue?: boolean;
+      dueBefore?: string;
+      kev?: boolean;
+      epssMin?: number;
+    };
+    HistoryEntry: {
+      at: string;
+      /** @enum {string} */
+      kind: 'opened' | 'status' | 'analysis' | 'expired';
+      /** @description the status (status) or analysis state (analysis, expired) before */
+      from: string | null;
+      /** @description the status or analysis state after */
+      to: string;
+      /** @description the principal (analysis), vulnvault (expired), null (imports) */
+      by: string | null;
+      /** @description the import that made the change (opened, status) */
+      scanId: string | null;
+      analysis: components['schemas']['Analysis'];
+    };
     Summary: {
       org: string;
+      /** @description active findings (open or reopened, no suppressing analysis now) by severity */
+      active: {
+        severity: components['schemas']['Severity'];
+        count: number;
+      }[];
+      /** @description active findings past their SLA due time, by severity */
+      overdue: {
+        severity: components['schemas']['Severity'];
+        count: number;
+      }[];
+      /** @description active findings due within the next 7 days, not yet overdue */
+      dueSoon: number;
+      /** @description active findings with a CVE in the imported KEV catalog */
+      kev: number;
+      /** @description mean days from first seen to fixed, of the findings fixed in the last 90 days, by severity */
+      meanTimeToFix: {
+        severity: components['schemas']['Severity'];
+        days: number;
+        fixed: number;
+      }[];
       /** @description findings a verdict (false_positive, not_affected, resolved) took out of the counts below */
       inactive: number;
       bySeverityStatus: {
@@ -432,10 +668,13 @@ export interface components {
       | 'request_timeout'
       | 'vuln_exists'
       | 'idempotency_in_progress'
+      | 'precondition_failed'
       | 'payload_too_large'
       | 'unsupported_media_type'
       | 'unsupported_format'
       | 'idempotency_key_reused'
+      | 'triage_too_many'
+      | 'precondition_required'
       | 'rate_limited'
       | 'quota_exceeded'
       | 'headers_too_large'
@@ -466,6 +705,7 @@ export interface components {
   };
   parameters: {
     OrgPath: components['schemas']['Org'];
+    FindingIdPath: string;
     /**
      * @description Makes a POST safe to retry: the same key with the same body replays the
      *     first response; with another body → 422; while the first request runs
@@ -647,6 +887,29 @@ export interface operations {
         since?: string;
         /** @description case-insensitive text the title contains */
         q?: string;
+        /**
+         * @description `true`: only active findings (status open or reopened, and no
+         *     analysis suppressing them: false_positive, not_affected, a risk
+         *     acceptance not yet expired, or the scanner's own
+         *     false_positive/not_affected/resolved); `false`: only the others.
+         */
+        active?: boolean;
+        /** @description one or several analysis states, comma-separated (the person's analysis, else the scanner's); `none` = no analysis */
+        analysis?: string;
+        /** @description `true`: active findings past their SLA due time (`dueAt`) */
+        overdue?: boolean;
+        /** @description ISO 8601 date or date-time; findings due before it */
+        dueBefore?: string;
+        /** @description `true`: findings with a CVE in the imported CISA KEV catalog; `false`: without */
+        kev?: boolean;
+        /** @description findings with a CVE whose EPSS score (0–1) is at least this */
+        epssMin?: number;
+        /**
+         * @description `seq` (default): oldest first. `priority`: KEV first, then EPSS,
+         *     then CVSS, then severity, highest first. `due`: soonest SLA due
+         *     time first, findings without one last.
+         */
+        sort?: 'seq' | 'priority' | 'due';
         limit?: number;
         cursor?: string;
       };
@@ -691,10 +954,152 @@ export interface operations {
       /** @description the finding */
       200: {
         headers: {
+          /** @description the finding's revision; send it as `If-Match` to change its analysis */
+          ETag?: string;
           [name: string]: unknown;
         };
         content: {
           'application/json': components['schemas']['Finding'];
+        };
+      };
+      403: components['responses']['Error'];
+      404: components['responses']['Error'];
+      default: components['responses']['Error'];
+    };
+  };
+  putFindingAnalysis: {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description the finding's current ETag (required; 428 without it) */
+        'If-Match'?: string;
+      };
+      path: {
+        org: components['parameters']['OrgPath'];
+        id: components['parameters']['FindingIdPath'];
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['AnalysisChange'];
+      };
+    };
+    responses: {
+      /** @description the finding with its new analysis */
+      200: {
+        headers: {
+          /** @description the finding's new revision */
+          ETag?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Finding'];
+        };
+      };
+      400: components['responses']['Error'];
+      403: components['responses']['Error'];
+      404: components['responses']['Error'];
+      412: components['responses']['Error'];
+      428: components['responses']['Error'];
+      default: components['responses']['Error'];
+    };
+  };
+  postFindingsAnalysis: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        org: components['parameters']['OrgPath'];
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          ids?: string[];
+          filter?: components['schemas']['FindingFilter'];
+          analysis: components['schemas']['AnalysisChange'];
+        };
+      };
+    };
+    responses: {
+      /** @description how many findings changed */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            org: string;
+            changed: number;
+          };
+        };
+      };
+      400: components['responses']['Error'];
+      403: components['responses']['Error'];
+      404: components['responses']['Error'];
+      422: components['responses']['Error'];
+      default: components['responses']['Error'];
+    };
+  };
+  getFindingHistory: {
+    parameters: {
+      query?: {
+        limit?: number;
+        cursor?: string;
+      };
+      header?: never;
+      path: {
+        org: components['parameters']['OrgPath'];
+        id: components['parameters']['FindingIdPath'];
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description one page of the history */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            org: string;
+            id: string;
+            items: components['schemas']['HistoryEntry'][];
+            next: string | null;
+          };
+        };
+      };
+      400: components['responses']['Error'];
+      403: components['responses']['Error'];
+      404: components['responses']['Error'];
+      default: components['responses']['Error'];
+    };
+  };
+  getVex: {
+    parameters: {
+      query?: {
+        format?: 'cyclonedx' | 'openvex';
+      };
+      header?: never;
+      path: {
+        org: components['parameters']['OrgPath'];
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description the VEX document */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            [key: string]: unknown;
+          };
         };
       };
       403: components['responses']['Error'];
@@ -736,8 +1141,12 @@ export interface QueryDefaults {
   getVuln: 'limit';
   postVuln: never;
   postScan: never;
-  listFindings: 'limit';
+  listFindings: 'sort' | 'limit';
   getFinding: never;
+  putFindingAnalysis: never;
+  postFindingsAnalysis: never;
+  getFindingHistory: 'limit';
+  getVex: 'format';
   getSummary: 'top';
 }
 

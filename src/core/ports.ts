@@ -4,6 +4,13 @@
 
 import type { CoveredAsset, FindingStatus, ScannedFinding, Severity } from './finding.js';
 import type { Action, PrincipalRef, PrincipalType } from './principal.js';
+import type {
+  HistoryPage,
+  SlaPolicy,
+  TriageChange,
+  TriageState,
+  UserAnalysis,
+} from './triage.js';
 
 /** A seed record as stored: wire fields plus the store's ordering key. */
 export interface StoredSeedFinding {
@@ -32,7 +39,16 @@ export interface FindingsPage<T> {
   items: T[];
   /** The ordering key of the last item when more follow, else undefined. */
   lastSeq: number | undefined;
+  /** With a sort other than seq: the sort key of that last item (the cursor keeps both). */
+  lastKey?: number | string | null;
 }
+
+/**
+ * Where a page starts: after this seq (sort seq), or after this (sort key,
+ * seq) pair (sort priority: key = priority score, descending; sort due: key =
+ * dueAt, ascending, findings without one last).
+ */
+export type FindingsAfter = number | { key: number | string | null; seq: number };
 
 /** A stored finding (DESIGN.md §5). Seed records have defaults for scan fields. */
 export interface Finding extends ScannedFinding {
@@ -45,6 +61,21 @@ export interface Finding extends ScannedFinding {
   fixedAt: string | null;
   dueDate: string | null;
   priority: string | null;
+  /** A person's analysis, or null. Imports never change it (triage.ts). */
+  triage: UserAnalysis | null;
+  /** Bumped by every analysis, status or content change (not by lastSeen alone): the ETag. */
+  rev: number;
+  /** When its analysis stops suppressing it (triage.suppressedUntil), or null. */
+  suppressedUntil: string | null;
+  /** SLA due time (ISO): seed records' DueDate, else first seen or reopened + the SLA days. */
+  dueAt: string | null;
+  /** The import that first reported it; null for seed records and rows from before. */
+  firstScanId: string | null;
+  /** Joined at read from the feeds: the KEV entry of any of its CVEs (earliest due date). */
+  kev: { dateAdded: string; dueDate: string; ransomware: boolean } | null;
+  /** Highest EPSS score and percentile of its CVEs; null when none is scored. */
+  epss: number | null;
+  epssPercentile: number | null;
 }
 
 /** Query filters; every field optional, all given ones must hold. */
@@ -57,6 +88,22 @@ export interface FindingFilter {
   since?: string | undefined;
   /** case-insensitive substring of the title */
   q?: string | undefined;
+  /** true: active at `now` (status open/reopened, no suppressing analysis in force); false: not. */
+  active?: boolean | undefined;
+  /** Effective analysis state (the person's, else the scanner's); 'none' = no analysis. */
+  analysis?: readonly (TriageState | 'resolved' | 'none')[] | undefined;
+  /** true: active and dueAt < now. */
+  overdue?: boolean | undefined;
+  /** ISO time: dueAt < dueBefore. */
+  dueBefore?: string | undefined;
+  /** true: one of its CVEs is in the KEV catalog; false: none is. */
+  kev?: boolean | undefined;
+  /** EPSS score (0–1) of one of its CVEs at least this. */
+  epssMin?: number | undefined;
+  /** Order: seq (default, oldest first), priority (highest first), due (soonest first). */
+  sort?: 'seq' | 'priority' | 'due' | undefined;
+  /** ISO time the read evaluates expiry and overdue against (the caller's clock). */
+  now?: string | undefined;
 }
 
 export interface FindingsSummary {
@@ -68,6 +115,16 @@ export interface FindingsSummary {
    * not_affected or resolved): counted here only.
    */
   inactive: number;
+  /** Active findings (status open/reopened, not suppressed at `now`) by severity. */
+  active: { severity: Severity; count: number }[];
+  /** Active findings past their dueAt, by severity. */
+  overdue: { severity: Severity; count: number }[];
+  /** Active findings due within the next 7 days (not yet overdue). */
+  dueSoon: number;
+  /** Active findings with a CVE in the KEV catalog. */
+  kev: number;
+  /** Mean days from first seen to fixed, of findings fixed in the last 90 days, by severity. */
+  meanTimeToFix: { severity: Severity; days: number; fixed: number }[];
 }
 
 export interface FindingsReader {
@@ -89,13 +146,71 @@ export interface FindingsReader {
   queryFindings(
     org: string,
     filter: FindingFilter,
-    afterSeq: number,
+    after: FindingsAfter,
     limit: number,
     fields?: 'list' | 'full',
   ): Promise<FindingsPage<Finding>>;
   getFinding(org: string, id: string): Promise<Finding | undefined>;
-  /** Counts by severity × status; assets and CVEs with most open findings. */
-  summary(org: string, top: number): Promise<FindingsSummary>;
+  /**
+   * Counts by severity × status; assets and CVEs with most open findings;
+   * active, overdue and due-soon counts at `now`; mean time to fix.
+   */
+  summary(org: string, top: number, now?: string): Promise<FindingsSummary>;
+  /**
+   * A finding's history, oldest first: 'opened', then every status change an
+   * import made and every analysis change, after position `after` (null:
+   * from the start, 'opened' included; else HistoryPage.last of the page before). undefined when the org has no finding with this id.
+   */
+  history(
+    org: string,
+    id: string,
+    after: number | null,
+    limit: number,
+  ): Promise<HistoryPage | undefined>;
+}
+
+/** Who changes an analysis and when (the store records it in the history). */
+export interface TriageMeta {
+  by: string;
+  at: string;
+}
+
+/**
+ * People's analysis of findings (findings:triage). Every change also writes a
+ * history entry and bumps the finding's rev. Nothing here touches status or
+ * the scanner's verdict.
+ */
+export interface FindingsTriage {
+  /**
+   * Sets one finding's analysis when its rev is still `ifRev`. Throws
+   * VaultError not_found (no such finding in the org) or precondition_failed
+   * (rev moved on): nothing changes then. Returns the new rev and the state before.
+   */
+  setAnalysis(
+    org: string,
+    id: string,
+    change: TriageChange,
+    meta: TriageMeta & { ifRev: number },
+  ): Promise<{ rev: number; from: TriageState | null }>;
+  /**
+   * Sets the analysis of every finding given by ids, or matching a filter
+   * (the list filters), all or none: an unknown id throws not_found naming
+   * its index, more than `max` matches throws triage_too_many; nothing
+   * changes then.
+   */
+  bulkSetAnalysis(
+    org: string,
+    target: { ids: readonly string[] } | { filter: FindingFilter },
+    change: TriageChange,
+    meta: TriageMeta & { max: number },
+  ): Promise<{ changes: { id: string; from: TriageState | null }[] }>;
+  /**
+   * Records the risk acceptances whose expiresAt is at or before `now` as
+   * expired (history entry 'expired'; analysis back to in_triage by
+   * 'vulnvault'). Reads never wait for it: expiry is evaluated at read.
+   * Returns how many it recorded.
+   */
+  sweepExpired(now: string): Promise<number>;
 }
 
 export interface ScanMeta {
@@ -105,6 +220,11 @@ export interface ScanMeta {
   /** Who uploaded (for the scan record). */
   principal: string;
   startedAt: string;
+  /**
+   * The SLA policy for an org without one of its own in the store (the
+   * config's sla.default); DEFAULT_SLA when absent.
+   */
+  sla?: SlaPolicy | undefined;
 }
 
 export interface ScanCounts {
@@ -213,6 +333,8 @@ export interface DataAccessEvent {
   org: string;
   count: number;
   scanId: string | null;
+  /** findings:triage: which finding, and its analysis state before and after. */
+  finding?: { id: string; from: string | null; to: string } | undefined;
 }
 
 export interface AuditSink {

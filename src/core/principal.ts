@@ -61,13 +61,18 @@ export interface CallContext {
   principal: Principal;
 }
 
-export type Action = 'findings:read' | 'findings:write';
+/**
+ * findings:read reads an org's findings; findings:write stores them (scanners);
+ * findings:triage sets people's analysis of them (issue 16).
+ */
+export type Action = 'findings:read' | 'findings:write' | 'findings:triage';
 
-export const ACTIONS: readonly Action[] = ['findings:read', 'findings:write'];
+export const ACTIONS: readonly Action[] = ['findings:read', 'findings:write', 'findings:triage'];
 
 /** CLI shorthand: `read` → findings:read. */
 export function actionFromShort(short: string): Action | undefined {
   if (short === 'read') return 'findings:read';
   if (short === 'write') return 'findings:write';
+  if (short === 'triage') return 'findings:triage';
   return undefined;
 }

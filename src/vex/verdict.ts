@@ -103,7 +103,7 @@ export function purlNamespace(purl: string): string {
     .join('/');
 }
 
-function checkStatement(s: VexStatement): void {
+export function checkStatement(s: VexStatement): void {
   const id = s.findingId;
   if (!CVE_RE.test(s.cve)) throw new VexInputError(`finding ${id}: not a CVE id`);
   if (

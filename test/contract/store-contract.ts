@@ -394,6 +394,11 @@ export function storeContract(name: string, open: () => Promise<ContractStore>):
           topAssets: [],
           topCves: [],
           inactive: 0,
+          active: [],
+          overdue: [],
+          dueSoon: 0,
+          kev: 0,
+          meanTimeToFix: [],
         });
       });
 

@@ -159,9 +159,13 @@ export function spyReader(reader: FindingsReader, log: CallLog): FindingsReader 
       log.push(`reader.getFinding ${org}`);
       return reader.getFinding(org, id);
     },
-    summary: (org, top) => {
+    summary: (org, top, now) => {
       log.push(`reader.summary ${org}`);
-      return reader.summary(org, top);
+      return reader.summary(org, top, now);
+    },
+    history: (org, ...rest) => {
+      log.push(`reader.history ${org}`);
+      return reader.history(org, ...rest);
     },
   };
 }

@@ -57,6 +57,18 @@ export interface MemoryStore {
   rows(org: string): MemoryRow[];
 }
 
+/** Issue 16 fields at their defaults: the memory store does not triage. */
+const UNTRIAGED = {
+  triage: null,
+  rev: 1,
+  suppressedUntil: null,
+  dueAt: null,
+  firstScanId: null,
+  kev: null,
+  epss: null,
+  epssPercentile: null,
+} as const;
+
 const identityOf = (org: string, f: ScannedFinding) =>
   JSON.stringify([
     org,
@@ -146,7 +158,10 @@ export function createMemoryStore(): MemoryStore {
         lastSeq: page.length > limit ? items.at(-1)?.seq : undefined,
       });
     },
-    queryFindings(org, filter, afterSeq, limit, fields = 'full') {
+    queryFindings(org, filter, after, limit, fields = 'full') {
+      // The memory store orders by seq only (triage, SLA and priority are
+      // held to the contract by the SQLite and DynamoDB stores).
+      const afterSeq = typeof after === 'number' ? after : after.seq;
       const page = orgRows(org).filter((r) => r.seq > afterSeq && matches(r, filter));
       const items = page.slice(0, limit).map((r) => toFinding(r, fields));
       return Promise.resolve({
@@ -186,8 +201,16 @@ export function createMemoryStore(): MemoryStore {
           open,
         })),
         inactive: every.length - all.length,
+        active: [],
+        overdue: [],
+        dueSoon: 0,
+        kev: 0,
+        meanTimeToFix: [],
       };
       return Promise.resolve(summary);
+    },
+    history() {
+      return Promise.reject(new Error('the memory store keeps no history'));
     },
   };
 
@@ -241,6 +264,7 @@ export function createMemoryStore(): MemoryStore {
         dueDate: r.dueDate,
         priority: r.priority,
         lastScanId: null,
+        ...UNTRIAGED,
       });
     }
     return { stored: records.length };
@@ -302,6 +326,7 @@ export function createMemoryStore(): MemoryStore {
           dueDate: null,
           priority: null,
           lastScanId: meta.scanId,
+          ...UNTRIAGED,
         });
         met.set(identity, { seq, counted: 'new', before: null });
         tally.count('new');

@@ -5,6 +5,7 @@
 
 import type { FindingStatus, ScannerAnalysis, Severity } from '../../core/finding.js';
 import type { Finding, FindingFilter } from '../../core/ports.js';
+import { suppressedUntil } from '../../core/triage.js';
 import type { FindingContent } from '../../functions/ingest/classify.js';
 import type { Item } from './client.js';
 
@@ -110,6 +111,18 @@ export function toFinding(it: Item): Finding {
     fixedAt: s(it.fixedAt),
     dueDate: s(it.dueDate),
     priority: s(it.priority),
+    // Triage, SLA and feed fields on DynamoDB: issue 16, not yet stored here.
+    triage: null,
+    rev: (it.rev as number | undefined) ?? 1,
+    suppressedUntil: suppressedUntil(
+      null,
+      (it.analysis as ScannerAnalysis | null | undefined) ?? null,
+    ),
+    dueAt: null,
+    firstScanId: null,
+    kev: null,
+    epss: null,
+    epssPercentile: null,
   };
 }
 

@@ -136,6 +136,55 @@ const FINDINGS_MIGRATIONS: readonly string[] = [
      sha256      TEXT,
      imported_at TEXT
    );`,
+  // 7: working the findings (issue 16). `triage`: a person's analysis, its
+  // clear part as JSON (core/triage.ts StoredTriage); its comment sealed in
+  // `triage_sealed` (AAD "<id>#triage"). Imports never write either.
+  // `rev`: the ETag, bumped by analysis, status and content changes.
+  // `suppressed_until`: when the analysis stops suppressing the finding
+  // (triage.suppressedUntil); "active" compares it with the read's clock.
+  // `due_at`: the SLA due time from `sla_since` (first seen, or reopened) and
+  // the org's policy (`sla_policies`, default when absent); seed records
+  // keep their DueDate. `prio`: the priority score (triage.priorityScore)
+  // from the KEV and EPSS feeds, CVSS and severity. `finding_history`: every
+  // status change an import made and every analysis change, per finding.
+  `ALTER TABLE findings ADD COLUMN triage TEXT;
+   ALTER TABLE findings ADD COLUMN triage_sealed BLOB;
+   ALTER TABLE findings ADD COLUMN rev INTEGER NOT NULL DEFAULT 1;
+   ALTER TABLE findings ADD COLUMN suppressed_until TEXT;
+   ALTER TABLE findings ADD COLUMN sla_since TEXT;
+   ALTER TABLE findings ADD COLUMN due_at TEXT;
+   ALTER TABLE findings ADD COLUMN first_scan_id TEXT;
+   ALTER TABLE findings ADD COLUMN prio INTEGER NOT NULL DEFAULT 0;
+   UPDATE findings SET suppressed_until = '9999-12-31T23:59:59.999Z'
+    WHERE json_extract(analysis, '$.state') IN ('false_positive', 'not_affected', 'resolved');
+   UPDATE findings SET sla_since = first_seen;
+   UPDATE findings SET due_at = due_date || 'T00:00:00.000Z' WHERE vuln_id IS NOT NULL AND due_date IS NOT NULL;
+   UPDATE findings SET due_at = strftime('%Y-%m-%dT%H:%M:%fZ', first_seen,
+       CASE severity WHEN 'critical' THEN '+7 days' WHEN 'high' THEN '+30 days'
+                     WHEN 'medium' THEN '+90 days' WHEN 'low' THEN '+180 days' END)
+    WHERE vuln_id IS NULL AND severity <> 'info';
+   CREATE TABLE finding_history (
+     hseq        INTEGER PRIMARY KEY AUTOINCREMENT,
+     org         TEXT NOT NULL,
+     finding_seq INTEGER NOT NULL,
+     at          TEXT NOT NULL,
+     kind        TEXT NOT NULL,
+     from_value  TEXT,
+     to_value    TEXT NOT NULL,
+     by_whom     TEXT,
+     scan_id     TEXT,
+     analysis    TEXT,
+     sealed      BLOB
+   ) STRICT;
+   CREATE INDEX finding_history_finding ON finding_history (finding_seq, hseq);
+   CREATE TABLE sla_policies (
+     org        TEXT PRIMARY KEY,
+     policy     TEXT NOT NULL,
+     updated_at TEXT NOT NULL
+   ) STRICT, WITHOUT ROWID;
+   CREATE INDEX findings_org_prio ON findings (org, prio DESC, seq);
+   CREATE INDEX findings_org_due ON findings (org, due_at, seq);
+   CREATE INDEX findings_triage_expiry ON findings (suppressed_until) WHERE triage IS NOT NULL;`,
 ];
 
 const IDEMPOTENCY_MIGRATIONS: readonly string[] = [

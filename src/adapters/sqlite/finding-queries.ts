@@ -8,7 +8,8 @@
 
 import type { FindingStatus, ScannerAnalysis, Severity } from '../../core/finding.js';
 import { VaultError } from '../../core/errors.js';
-import type { Finding, FindingFilter, FindingsReader } from '../../core/ports.js';
+import type { Finding, FindingFilter, FindingsAfter, FindingsReader } from '../../core/ports.js';
+import type { HistoryEntry, HistoryKind, StoredTriage, UserAnalysis } from '../../core/triage.js';
 import type { FindingSealer, SealedFields } from '../../crypto/envelope.js';
 import type { FindingCiphers } from '../../crypto/finding-ciphers.js';
 import type { Db } from './database.js';
@@ -47,24 +48,100 @@ interface Row {
   due_date: string | null;
   priority: string | null;
   sealed: Buffer | null | undefined;
+  triage: string | null;
+  triage_sealed: Buffer | null | undefined;
+  rev: number;
+  suppressed_until: string | null;
+  due_at: string | null;
+  first_scan_id: string | null;
+  prio: number;
+  /** JSON {dateAdded, dueDate, ransomware} of the first KEV entry of its CVEs, or null. */
+  kev: string | null;
+  epss: number | null;
+  epss_pct: number | null;
 }
 
-const COLUMNS = `seq, id, org, vuln_id, asset, scanner, plugin_id, port, protocol, title, severity,
-  severity_raw, cvss3_score, cvss3_vector, cvss2_score, cvss2_vector, cves, description, solution,
-  evidence, service, category, fingerprint, location, analysis, status, first_seen, last_seen,
-  fixed_at, due_date, priority, sealed`;
+// The feeds joined at read through the finding's own CVE list (a short JSON
+// array): the KEV entry with the earliest due date, the highest EPSS score.
+const FEED_COLUMNS = `
+  (SELECT json_object('dateAdded', k.date_added, 'dueDate', k.due_date,
+                      'ransomware', json(CASE WHEN k.ransomware THEN 'true' ELSE 'false' END))
+     FROM json_each(f.cves) c JOIN feed_kev k ON k.cve = c.value
+    ORDER BY k.due_date, k.cve LIMIT 1) AS kev,
+  (SELECT max(e.epss) FROM json_each(f.cves) c JOIN feed_epss e ON e.cve = c.value) AS epss,
+  (SELECT max(e.percentile) FROM json_each(f.cves) c JOIN feed_epss e ON e.cve = c.value)
+    AS epss_pct`;
+
+const BASE_COLUMNS = `f.seq, f.id, f.org, f.vuln_id, f.asset, f.scanner, f.plugin_id, f.port,
+  f.protocol, f.title, f.severity, f.severity_raw, f.cvss3_score, f.cvss3_vector, f.cvss2_score,
+  f.cvss2_vector, f.cves, f.service, f.category, f.fingerprint, f.location, f.analysis, f.status,
+  f.first_seen, f.last_seen, f.fixed_at, f.due_date, f.priority, f.triage, f.rev,
+  f.suppressed_until, f.due_at, f.first_scan_id, f.prio, ${FEED_COLUMNS}`;
+
+const COLUMNS = `${BASE_COLUMNS}, f.description, f.solution, f.evidence, f.sealed, f.triage_sealed`;
 
 // List pages show none of the sealed fields: reading the blob (a Buffer per
 // row) only to drop it was most of a page's cost.
-const LIST_COLUMNS = `seq, id, org, vuln_id, asset, scanner, plugin_id, port, protocol, title, severity,
-  severity_raw, cvss3_score, cvss3_vector, cvss2_score, cvss2_vector, cves, service, category,
-  fingerprint, location, analysis, status, first_seen, last_seen, fixed_at, due_date, priority`;
+const LIST_COLUMNS = BASE_COLUMNS;
 
 const UNOPENED: SealedFields = { description: '', solution: '', evidence: '', detail: '' };
 
-// A finding counts as active unless a verdict took it out (isInactiveAnalysis).
-const ACTIVE = `(analysis IS NULL OR json_extract(analysis, '$.state')
-  NOT IN ('false_positive', 'not_affected', 'resolved'))`;
+/** Not suppressed at @now by an analysis (triage.suppressedUntil). */
+const UNSUPPRESSED = `(f.suppressed_until IS NULL OR f.suppressed_until <= @now)`;
+/** Active at @now: open or reopened, and not suppressed (triage.isActive). */
+export const ACTIVE = `(f.status IN ('open', 'reopened') AND ${UNSUPPRESSED})`;
+
+/**
+ * Every list filter (FindingFilter) as one static condition on `findings f`:
+ * a NULL parameter means "no filter". Shared by the read path and the bulk
+ * triage (which selects the same findings on the write connection).
+ */
+export const FILTER_SQL = `f.org = @org
+        AND (@severities IS NULL OR f.severity IN (SELECT value FROM json_each(@severities)))
+        AND (@status IS NULL OR f.status = @status)
+        AND (@cve IS NULL OR EXISTS (
+              SELECT 1 FROM finding_cves c
+               WHERE c.org = f.org AND c.cve = @cve AND c.seq = f.seq))
+        AND (@asset IS NULL OR f.asset = @asset)
+        AND (@since IS NULL OR f.last_seen >= @since)
+        AND (@q IS NULL OR instr(lower(f.title), lower(@q)) > 0)
+        AND (@active IS NULL OR @active = ${ACTIVE})
+        AND (@analysis IS NULL OR coalesce(json_extract(f.triage, '$.state'),
+              json_extract(f.analysis, '$.state'), 'none')
+              IN (SELECT value FROM json_each(@analysis)))
+        AND (@overdue IS NULL OR @overdue = (${ACTIVE} AND f.due_at IS NOT NULL AND f.due_at < @now))
+        AND (@dueBefore IS NULL OR f.due_at < @dueBefore)
+        AND (@kev IS NULL OR @kev = EXISTS (
+              SELECT 1 FROM json_each(f.cves) c JOIN feed_kev k ON k.cve = c.value))
+        AND (@epssMin IS NULL OR EXISTS (
+              SELECT 1 FROM json_each(f.cves) c JOIN feed_epss e ON e.cve = c.value
+               WHERE e.epss >= @epssMin))`;
+
+/** The bound parameters of FILTER_SQL. */
+export function filterParams(org: string, filter: FindingFilter): Params {
+  const bool = (b: boolean | undefined) => (b === undefined ? null : b ? 1 : 0);
+  return {
+    org,
+    severities:
+      filter.severity && filter.severity.length > 0 ? JSON.stringify(filter.severity) : null,
+    status: filter.status ?? null,
+    cve: filter.cve ?? null,
+    asset: filter.asset ?? null,
+    since: filter.since ?? null,
+    q: filter.q ?? null,
+    active: bool(filter.active),
+    analysis: filter.analysis && filter.analysis.length > 0 ? JSON.stringify(filter.analysis) : null,
+    overdue: bool(filter.overdue),
+    dueBefore: filter.dueBefore ?? null,
+    kev: bool(filter.kev),
+    epssMin: filter.epssMin ?? null,
+    now: filter.now ?? new Date().toISOString(),
+  };
+}
+
+/** A due time as the sort key of sort=due: epoch ms, findings without one last. */
+const NO_DUE = '9999-12-31T23:59:59.999Z';
+export const dueKey = (dueAt: string | null): number => Date.parse(dueAt ?? NO_DUE);
 
 function toFinding(r: Row, sealer: FindingSealer | undefined): Finding {
   // sealed NULL: a row from before encryption, sealed at the next start;
@@ -106,8 +183,29 @@ function toFinding(r: Row, sealer: FindingSealer | undefined): Finding {
     fixedAt: r.fixed_at,
     dueDate: r.due_date,
     priority: r.priority,
+    triage: r.triage === null ? null : triageOf(r, sealer),
+    rev: r.rev,
+    suppressedUntil: r.suppressed_until,
+    dueAt: r.due_at,
+    firstScanId: r.first_scan_id,
+    kev: r.kev === null ? null : (JSON.parse(r.kev) as Finding['kev']),
+    epss: r.epss,
+    epssPercentile: r.epss_pct,
   };
 }
+
+/** The person's analysis: clear part from `triage`, comment opened from `triage_sealed`. */
+function triageOf(r: Row, sealer: FindingSealer | undefined): UserAnalysis {
+  const stored = JSON.parse(r.triage as string) as StoredTriage;
+  const comment =
+    sealer && r.triage_sealed ? sealer.open(r.org, triageAad(r.id), r.triage_sealed).detail : '';
+  return { ...stored, comment };
+}
+
+/** What a triage comment is sealed to: its finding, as the triage (not the finding's own blob). */
+export const triageAad = (id: string) => `${id}#triage`;
+/** What a history entry's comment is sealed to: its finding and entry. */
+export const historyAad = (id: string, hseq: number) => `${id}#h${hseq}`;
 
 type Params = Record<string, string | number | null>;
 
@@ -133,59 +231,114 @@ export async function sealerFor(
 export function createFindingQueries(
   db: Db,
   ciphers: FindingCiphers,
-): Pick<FindingsReader, 'queryFindings' | 'getFinding' | 'summary'> {
-  const pageOf = (columns: string) =>
-    db.prepare<Params, Row>(
+): Omit<FindingsReader, 'listSeedRecords'> {
+  const pageOf = (columns: string, sort: 'seq' | 'priority' | 'due') => {
+    const [after, order] =
+      sort === 'seq'
+        ? ['f.seq > @after', 'f.seq']
+        : sort === 'priority'
+          ? ['(f.prio < @key OR (f.prio = @key AND f.seq > @after))', 'f.prio DESC, f.seq']
+          : [
+              `(coalesce(f.due_at, '${NO_DUE}') > @key
+                OR (coalesce(f.due_at, '${NO_DUE}') = @key AND f.seq > @after))`,
+              `coalesce(f.due_at, '${NO_DUE}'), f.seq`,
+            ];
+    return db.prepare<Params, Row>(
       `SELECT ${columns} FROM findings f
-      WHERE f.org = @org AND f.seq > @after
-        AND (@severities IS NULL OR f.severity IN (SELECT value FROM json_each(@severities)))
-        AND (@status IS NULL OR f.status = @status)
-        AND (@cve IS NULL OR EXISTS (
-              SELECT 1 FROM finding_cves c
-               WHERE c.org = f.org AND c.cve = @cve AND c.seq = f.seq))
-        AND (@asset IS NULL OR f.asset = @asset)
-        AND (@since IS NULL OR f.last_seen >= @since)
-        AND (@q IS NULL OR instr(lower(f.title), lower(@q)) > 0)
-      ORDER BY f.seq
+      WHERE ${FILTER_SQL} AND ${after}
+      ORDER BY ${order}
       LIMIT @limit`,
     );
-  const page = pageOf(COLUMNS);
-  const listPage = pageOf(LIST_COLUMNS);
+  };
+  const SORTS = ['seq', 'priority', 'due'] as const;
+  const pages = Object.fromEntries(
+    SORTS.map((sort) => [sort, { full: pageOf(COLUMNS, sort), list: pageOf(LIST_COLUMNS, sort) }]),
+  ) as Record<(typeof SORTS)[number], { full: ReturnType<typeof pageOf>; list: ReturnType<typeof pageOf> }>;
   const byId = db.prepare<[string, string], Row>(
-    `SELECT ${COLUMNS} FROM findings WHERE org = ? AND id = ?`,
+    `SELECT ${COLUMNS} FROM findings f WHERE f.org = ? AND f.id = ?`,
   );
-  const bySevStatus = db.prepare<[string], { severity: string; status: string; count: number }>(
-    `SELECT severity, status, count(*) AS count FROM findings WHERE org = ? AND ${ACTIVE}
+  const bySevStatus = db.prepare<Params, { severity: string; status: string; count: number }>(
+    `SELECT severity, status, count(*) AS count FROM findings f WHERE org = @org AND ${UNSUPPRESSED}
       GROUP BY severity, status ORDER BY severity, status`,
   );
-  const inactive = db.prepare<[string], number>(
-    `SELECT count(*) FROM findings WHERE org = ? AND analysis IS NOT NULL AND NOT ${ACTIVE}`,
+  const inactive = db.prepare<Params, number>(
+    `SELECT count(*) FROM findings f WHERE org = @org AND NOT ${UNSUPPRESSED}`,
   );
-  const topAssets = db.prepare<[string, number], { asset: string; open: number }>(
-    `SELECT asset, count(*) AS open FROM findings
-      WHERE org = ? AND status IN ('open', 'reopened') AND ${ACTIVE}
-      GROUP BY asset ORDER BY open DESC, asset LIMIT ?`,
+  const topAssets = db.prepare<Params, { asset: string; open: number }>(
+    `SELECT asset, count(*) AS open FROM findings f
+      WHERE org = @org AND ${ACTIVE}
+      GROUP BY asset ORDER BY open DESC, asset LIMIT @top`,
   );
-  const topCves = db.prepare<[string, number], { cve: string; open: number }>(
+  const topCves = db.prepare<Params, { cve: string; open: number }>(
     `SELECT c.cve, count(*) AS open FROM finding_cves c JOIN findings f ON f.seq = c.seq
-      WHERE c.org = ? AND f.status IN ('open', 'reopened') AND ${ACTIVE.replaceAll('analysis', 'f.analysis')}
-      GROUP BY c.cve ORDER BY open DESC, c.cve LIMIT ?`,
+      WHERE c.org = @org AND ${ACTIVE}
+      GROUP BY c.cve ORDER BY open DESC, c.cve LIMIT @top`,
+  );
+  const activeBySeverity = db.prepare<Params, { severity: string; count: number }>(
+    `SELECT severity, count(*) AS count FROM findings f WHERE org = @org AND ${ACTIVE}
+      GROUP BY severity ORDER BY severity`,
+  );
+  const overdueBySeverity = db.prepare<Params, { severity: string; count: number }>(
+    `SELECT severity, count(*) AS count FROM findings f
+      WHERE org = @org AND ${ACTIVE} AND f.due_at < @now
+      GROUP BY severity ORDER BY severity`,
+  );
+  const dueSoon = db.prepare<Params, number>(
+    `SELECT count(*) FROM findings f
+      WHERE org = @org AND ${ACTIVE} AND f.due_at >= @now AND f.due_at < @soon`,
+  );
+  const kevCount = db.prepare<Params, number>(
+    `SELECT count(*) FROM findings f
+      WHERE org = @org AND ${ACTIVE} AND f.cves <> '[]' AND EXISTS (
+        SELECT 1 FROM json_each(f.cves) c JOIN feed_kev k ON k.cve = c.value)`,
+  );
+  const meanTimeToFix = db.prepare<Params, { severity: string; days: number; fixed: number }>(
+    `SELECT severity, avg(julianday(fixed_at) - julianday(first_seen)) AS days, count(*) AS fixed
+       FROM findings f
+      WHERE org = @org AND status = 'fixed' AND fixed_at >= @since90
+      GROUP BY severity ORDER BY severity`,
+  );
+  const findingRef = db.prepare<
+    [string, string],
+    { seq: number; id: string; first_seen: string; first_scan_id: string | null }
+  >(`SELECT seq, id, first_seen, first_scan_id FROM findings WHERE org = ? AND id = ?`);
+  const historyRows = db.prepare<
+    [number, number, number],
+    {
+      hseq: number;
+      at: string;
+      kind: string;
+      from_value: string | null;
+      to_value: string;
+      by_whom: string | null;
+      scan_id: string | null;
+      analysis: string | null;
+      sealed: Buffer | null;
+    }
+  >(
+    `SELECT hseq, at, kind, from_value, to_value, by_whom, scan_id, analysis, sealed
+       FROM finding_history WHERE finding_seq = ? AND hseq > ? ORDER BY hseq LIMIT ?`,
   );
 
   return {
-    async queryFindings(org, filter: FindingFilter, afterSeq, limit, fields = 'full') {
+    async queryFindings(org, filter: FindingFilter, after: FindingsAfter, limit, fields = 'full') {
+      const sort = filter.sort ?? 'seq';
       let rows: Row[];
       try {
-        rows = (fields === 'list' ? listPage : page).all({
-          org,
-          after: afterSeq,
-          severities:
-            filter.severity && filter.severity.length > 0 ? JSON.stringify(filter.severity) : null,
-          status: filter.status ?? null,
-          cve: filter.cve ?? null,
-          asset: filter.asset ?? null,
-          since: filter.since ?? null,
-          q: filter.q ?? null,
+        const params = filterParams(org, filter);
+        const seq = typeof after === 'number' ? after : after.seq;
+        const key =
+          typeof after === 'number'
+            ? sort === 'priority'
+              ? Number.MAX_SAFE_INTEGER
+              : ''
+            : sort === 'due'
+              ? new Date(Number(after.key)).toISOString()
+              : Number(after.key);
+        rows = pages[sort][fields === 'list' ? 'list' : 'full'].all({
+          ...params,
+          after: seq,
+          key,
           limit: limit + 1,
         });
       } catch (err) {
@@ -194,8 +347,16 @@ export function createFindingQueries(
       const more = rows.length > limit;
       const sealer = rows.length > 0 ? await sealerFor(ciphers, org) : undefined;
       const open = fields === 'full' ? sealer : undefined;
-      const items = rows.slice(0, limit).map((r) => toFinding(r, open));
-      return { items, lastSeq: more ? items.at(-1)?.seq : undefined };
+      const page = rows.slice(0, limit);
+      const items = page.map((r) => toFinding(r, open));
+      const last = page.at(-1);
+      return {
+        items,
+        lastSeq: more ? last?.seq : undefined,
+        ...(more && last && sort !== 'seq'
+          ? { lastKey: sort === 'priority' ? last.prio : dueKey(last.due_at) }
+          : {}),
+      };
     },
     async getFinding(org, id) {
       let r: Row | undefined;
@@ -206,24 +367,93 @@ export function createFindingQueries(
       }
       return r ? toFinding(r, await sealerFor(ciphers, org)) : undefined;
     },
-    async summary(org, top) {
+    async summary(org, top, now = new Date().toISOString()) {
+      const at = Date.parse(now);
+      const p: Params = {
+        org,
+        top,
+        now,
+        soon: new Date(at + 7 * 86_400_000).toISOString(),
+        since90: new Date(at - 90 * 86_400_000).toISOString(),
+      };
+      const bySeverity = (rows: { severity: string; count: number }[]) =>
+        rows.map((r) => ({ severity: r.severity as Severity, count: r.count }));
       let s: Awaited<ReturnType<FindingsReader['summary']>>;
       try {
+        const pick = (keys: string[]) => Object.fromEntries(keys.map((k) => [k, p[k] ?? null]));
         s = {
-          bySeverityStatus: bySevStatus.all(org).map((r) => ({
+          bySeverityStatus: bySevStatus.all(pick(['org', 'now'])).map((r) => ({
             severity: r.severity as Severity,
             status: r.status as FindingStatus,
             count: r.count,
           })),
-          topAssets: topAssets.all(org, top),
-          topCves: topCves.all(org, top),
-          inactive: inactive.pluck().get(org) as number,
+          topAssets: topAssets.all(pick(['org', 'now', 'top'])),
+          topCves: topCves.all(pick(['org', 'now', 'top'])),
+          inactive: inactive.pluck().get(pick(['org', 'now'])) as number,
+          active: bySeverity(activeBySeverity.all(pick(['org', 'now']))),
+          overdue: bySeverity(overdueBySeverity.all(pick(['org', 'now']))),
+          dueSoon: dueSoon.pluck().get(pick(['org', 'now', 'soon'])) as number,
+          kev: kevCount.pluck().get(pick(['org', 'now'])) as number,
+          meanTimeToFix: meanTimeToFix.all(pick(['org', 'since90'])).map((r) => ({
+            severity: r.severity as Severity,
+            days: Math.round(r.days * 10) / 10,
+            fixed: r.fixed,
+          })),
         };
       } catch (err) {
         throw storeError(err);
       }
       if (s.bySeverityStatus.length > 0 || s.inactive > 0) await sealerFor(ciphers, org);
       return s;
+    },
+    async history(org, id, after, limit) {
+      let ref: ReturnType<typeof findingRef.get>;
+      let rows: ReturnType<typeof historyRows.all>;
+      // The 'opened' entry is position 0; stored entries are at their hseq (≥ 1).
+      const withOpened = after === null;
+      try {
+        ref = findingRef.get(org, id);
+        if (!ref) return undefined;
+        rows = historyRows.all(ref.seq, after ?? 0, limit + 1 - (withOpened ? 1 : 0));
+      } catch (err) {
+        throw storeError(err);
+      }
+      const sealer = rows.some((r) => r.sealed) ? await sealerFor(ciphers, org) : undefined;
+      const entries: { pos: number; entry: HistoryEntry }[] = [];
+      if (withOpened) {
+        entries.push({
+          pos: 0,
+          entry: {
+            at: ref.first_seen,
+            kind: 'opened',
+            from: null,
+            to: 'open',
+            by: null,
+            scanId: ref.first_scan_id,
+            analysis: null,
+          },
+        });
+      }
+      for (const r of rows) {
+        const stored = r.analysis === null ? null : (JSON.parse(r.analysis) as StoredTriage);
+        const comment =
+          sealer && r.sealed ? sealer.open(org, historyAad(ref.id, r.hseq), r.sealed).detail : '';
+        entries.push({
+          pos: r.hseq,
+          entry: {
+            at: r.at,
+            kind: r.kind as HistoryKind,
+            from: r.from_value,
+            to: r.to_value,
+            by: r.by_whom,
+            scanId: r.scan_id,
+            analysis: stored && { ...stored, comment },
+          },
+        });
+      }
+      const more = entries.length > limit;
+      const page = entries.slice(0, limit);
+      return { items: page.map((e) => e.entry), last: more ? page.at(-1)?.pos : undefined };
     },
   };
 }

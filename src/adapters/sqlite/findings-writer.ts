@@ -32,8 +32,8 @@ export function createSqliteFindingsWriter(
   const insert = db.prepare(
     `INSERT INTO findings
        (id, org, vuln_id, asset, scanner, plugin_id, title, priority, due_date, status, first_seen,
-        last_seen, sealed)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?, ?, ?)`,
+        last_seen, sealed, sla_since, due_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?, ?, ?, ?, ?)`,
   );
   const insertAll = db.transaction(
     (records: readonly NewSeedFinding[], sealers: Map<string, FindingSealer>, now: string) => {
@@ -55,6 +55,9 @@ export function createSqliteFindingsWriter(
             // A seed record has no sensitive field yet; an empty sealed blob
             // keeps every row in the same, encrypted form.
             (sealers.get(r.org) as FindingSealer).seal(r.org, id, NO_CONTENT),
+            now,
+            // A seed record keeps its DueDate as its SLA due time.
+            `${r.dueDate}T00:00:00.000Z`,
           );
         } catch (err) {
           if (err instanceof SqliteError && err.code === 'SQLITE_CONSTRAINT_UNIQUE') {

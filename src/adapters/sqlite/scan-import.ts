@@ -33,6 +33,13 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { SqliteError } from 'better-sqlite3';
 import type { FindingStatus, ScannedFinding } from '../../core/finding.js';
 import type { ScanImport, ScanMeta } from '../../core/ports.js';
+import {
+  DEFAULT_SLA,
+  dueAtOf,
+  priorityScore,
+  suppressedUntil,
+  type SlaPolicy,
+} from '../../core/triage.js';
 import { packFields, unpackFields, type FindingSealer } from '../../crypto/envelope.js';
 import {
   analysisJson,
@@ -64,6 +71,10 @@ interface Prior extends ClearContent {
   /** analysisJson of the stored analysis */
   analysis: string | null;
   sealed: Buffer | null;
+  /** When the SLA clock started (first seen, or reopened). */
+  slaSince: string | null;
+  /** Whether a person's analysis is set (then the scanner's verdict does not suppress). */
+  triaged: number;
 }
 
 /**
@@ -134,18 +145,30 @@ export function createScanImporter(db: Db, lock: WriteLock): ScanImporter {
     `INSERT INTO findings (id, org, vuln_id, asset, scanner, category, plugin_id, port, protocol,
        fingerprint, location, analysis, title, severity, severity_raw, cvss3_score, cvss3_vector,
        cvss2_score, cvss2_vector, cves, service, sealed, status, first_seen, last_seen,
-       last_scan_id)
-     VALUES (?, ?, NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?, ?, ?)`,
+       last_scan_id, first_scan_id, sla_since, due_at, suppressed_until, prio)
+     VALUES (?, ?, NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?, ?, ?,
+       ?, ?, ?, ?, ?)`,
   );
   // content_hash (schema 2) is no longer written: unchanged content is found
   // by comparison (see the top of this file); old values are cleared on rewrite.
+  // A rewrite moves the ETag (rev); the scanner's verdict suppresses only
+  // while no person's analysis is set (a user's analysis wins).
   const update = db.prepare(
     `UPDATE findings SET title = ?, severity = ?, severity_raw = ?, cvss3_score = ?,
        cvss3_vector = ?, cvss2_score = ?, cvss2_vector = ?, cves = ?, service = ?, location = ?,
        analysis = ?, content_hash = NULL, sealed = ?, status = ?, fixed_at = NULL, last_seen = ?,
-       last_scan_id = ?
+       last_scan_id = ?, sla_since = ?, due_at = ?, prio = ?, rev = rev + 1,
+       suppressed_until = CASE WHEN triage IS NULL THEN ? ELSE suppressed_until END
      WHERE seq = ?`,
   );
+  // An import's status changes (fixed, reopened) go into the finding's history.
+  const statusHistory = db.prepare(
+    `INSERT INTO finding_history (org, finding_seq, at, kind, from_value, to_value, scan_id)
+     VALUES (?, ?, ?, 'status', ?, ?, ?)`,
+  );
+  const slaOf = db.prepare<[string], string>(`SELECT policy FROM sla_policies WHERE org = ?`);
+  const kevOf = db.prepare<[string], number>(`SELECT 1 FROM feed_kev WHERE cve = ?`);
+  const epssOf = db.prepare<[string], number>(`SELECT epss FROM feed_epss WHERE cve = ?`);
   const assetKnown = db.prepare<[string, string, string], { one: number }>(
     `SELECT 1 AS one FROM findings
       WHERE org = ? AND scanner = ? AND asset = ? AND vuln_id IS NULL LIMIT 1`,
@@ -171,14 +194,20 @@ export function createScanImporter(db: Db, lock: WriteLock): ScanImporter {
   // findings (findings_identity), never a walk over all the org's findings
   // probing the assets, which the planner picks otherwise (no statistics on
   // the temp table).
-  const markFixed = db.prepare(
-    `UPDATE findings SET status = 'fixed', fixed_at = @now, last_scan_id = @scanId
-      WHERE seq IN (
-        SELECT f.seq FROM scan_targets a
+  const FIXED_NOW = `SELECT f.seq FROM scan_targets a
           CROSS JOIN findings f ON f.org = @org AND f.scanner = a.scanner AND f.asset = a.asset
                                AND f.category = a.category AND f.vuln_id IS NULL
          WHERE a.upload = @upload AND a.fresh = 0 AND f.status IN ('open', 'reopened')
-           AND f.last_scan_id IS NOT @scanId)`,
+           AND f.last_scan_id IS NOT @scanId`;
+  // The history rows first (same selection, before the statuses move).
+  const fixedHistory = db.prepare(
+    `INSERT INTO finding_history (org, finding_seq, at, kind, from_value, to_value, scan_id)
+     SELECT @org, f.seq, @now, 'status', f.status, 'fixed', @scanId
+       FROM findings f WHERE f.seq IN (${FIXED_NOW})`,
+  );
+  const markFixed = db.prepare(
+    `UPDATE findings SET status = 'fixed', fixed_at = @now, last_scan_id = @scanId, rev = rev + 1
+      WHERE seq IN (${FIXED_NOW})`,
   );
   const insertScan = db.prepare(
     `INSERT INTO scans (id, org, format, principal, started_at, finished_at, received, new,
@@ -219,6 +248,29 @@ export function createScanImporter(db: Db, lock: WriteLock): ScanImporter {
     const now = new Date().toISOString();
     const tally = new ScanTally();
     let priorRows = false;
+    // The org's SLA policy (stored, else the caller's default) and a cache
+    // of the feeds' answers per CVE, for dueAt and the priority score.
+    let sla: SlaPolicy = meta.sla ?? DEFAULT_SLA;
+    const feedCache = new Map<string, { kev: boolean; epss: number | null }>();
+    const feedOf = (cve: string) => {
+      let v = feedCache.get(cve);
+      if (v === undefined) {
+        if (feedCache.size > 100_000) feedCache.clear(); // bounded memory
+        v = { kev: kevOf.get(cve) !== undefined, epss: epssOf.pluck().get(cve) ?? null };
+        feedCache.set(cve, v);
+      }
+      return v;
+    };
+    const prioOf = (f: ScannedFinding, cves: readonly string[]) => {
+      let kev = false;
+      let epss: number | null = null;
+      for (const c of cves) {
+        const v = feedOf(c);
+        kev ||= v.kev;
+        if (v.epss !== null && (epss === null || v.epss > epss)) epss = v.epss;
+      }
+      return priorityScore({ kev, epss, cvss: f.cvss3Score ?? f.cvss2Score, severity: f.severity });
+    };
     // Whether the current batch inserted a finding (its CVE rows: addNewCves).
     let insertedInBatch = false;
     let open = false;
@@ -231,6 +283,8 @@ export function createScanImporter(db: Db, lock: WriteLock): ScanImporter {
     try {
       db.exec('BEGIN IMMEDIATE');
       open = true;
+      const stored = slaOf.pluck().get(meta.org);
+      if (stored !== undefined) sla = JSON.parse(stored) as SlaPolicy;
       cvesUpTo = (lastSeq.get() as { seq: number }).seq;
       seqBefore = cvesUpTo;
     } catch (err) {
@@ -329,6 +383,11 @@ export function createScanImporter(db: Db, lock: WriteLock): ScanImporter {
           now,
           now,
           meta.scanId,
+          meta.scanId,
+          now,
+          dueAtOf(sla, f.severity, now),
+          suppressedUntil(null, f.analysis),
+          prioOf(f, f.cves),
         );
         tally.count('new');
         insertedInBatch = true; // its CVE rows are written at the end of the batch
@@ -345,7 +404,9 @@ export function createScanImporter(db: Db, lock: WriteLock): ScanImporter {
       cves: string,
       packed: Buffer | undefined,
       status: FindingStatus,
-    ) =>
+    ) => {
+      // Reopened: the SLA clock starts again; else dueAt follows the severity.
+      const since = status === 'reopened' && p.status === 'fixed' ? now : (p.slaSince ?? now);
       update.run(
         f.title,
         f.severity,
@@ -362,8 +423,13 @@ export function createScanImporter(db: Db, lock: WriteLock): ScanImporter {
         status,
         now,
         meta.scanId,
+        since,
+        dueAtOf(sla, f.severity, since),
+        prioOf(f, JSON.parse(cves) as string[]),
+        suppressedUntil(null, f.analysis),
         p.seq,
       );
+    };
 
     const stageOne = (f: ScannedFinding, packed: Buffer | undefined) => {
       if (isFresh(f.scanner, f.asset) && insertNew(f, packed)) return;
@@ -421,6 +487,7 @@ export function createScanImporter(db: Db, lock: WriteLock): ScanImporter {
         }
         case 'reopened': {
           rewrite(p, f, JSON.stringify(f.cves), packed, 'reopened');
+          statusHistory.run(meta.org, p.seq, now, p.status, 'reopened', meta.scanId);
           writeCves(p.seq, f.cves, p.cves);
           setPrior.run(upload, p.seq, 'reopened', null);
           priorRows = true;
@@ -493,7 +560,9 @@ export function createScanImporter(db: Db, lock: WriteLock): ScanImporter {
       commit(received) {
         try {
           if (!open) throw new Error('scan import already finished');
-          tally.fixed(markFixed.run({ upload, org: meta.org, scanId: meta.scanId, now }).changes);
+          const fixing = { upload, org: meta.org, scanId: meta.scanId, now };
+          fixedHistory.run(fixing);
+          tally.fixed(markFixed.run(fixing).changes);
           const counts = tally.result();
           insertScan.run({
             ...counts,

@@ -152,7 +152,8 @@ export async function initDir(
   openFindingsDb(resolvePath(ctx, cfg.storage.findings)).close();
   const policyDb = openPolicyDb(resolvePath(ctx, cfg.storage.policies));
   const policies = createSqlitePolicyWriter(policyDb);
-  // The reference demo's policy: scanners write org1…org6, customers read org1.
+  // The reference demo's policy: scanners write org1…org6, customers read
+  // and triage org1 (scanners never triage).
   for (let i = 1; i <= 6; i++) {
     policies.grant({
       principal: { type: 'ou', name: 'scanner' },
@@ -163,6 +164,11 @@ export async function initDir(
   policies.grant({
     principal: { type: 'ou', name: 'customer' },
     action: 'findings:read',
+    org: 'org1',
+  });
+  policies.grant({
+    principal: { type: 'ou', name: 'customer' },
+    action: 'findings:triage',
     org: 'org1',
   });
   policyDb.close();

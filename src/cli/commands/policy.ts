@@ -57,7 +57,7 @@ function describe(p: PrincipalRef): string {
 
 function action(cmd: string, v: string | undefined): Action {
   const a = actionFromShort(v ?? '');
-  if (!a) throw new CliError(`${cmd}: --action must be read or write`, 2);
+  if (!a) throw new CliError(`${cmd}: --action must be read, write or triage`, 2);
   return a;
 }
 

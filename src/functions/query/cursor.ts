@@ -18,7 +18,7 @@ import type { CursorKeys } from '../../core/cursor-keys.js';
 import { VaultError } from '../../core/errors.js';
 import type { PrincipalType } from '../../core/principal.js';
 
-export type CursorListing = 'vuln' | 'findings';
+export type CursorListing = 'vuln' | 'findings' | 'history';
 
 /** What a cursor is bound to; a cursor made for one binding is refused for any other. */
 export interface CursorBinding {
@@ -30,12 +30,13 @@ export interface CursorBinding {
 }
 
 const VERSION = 'q2';
-const TEXT = /^q2:(\d{1,16}):([A-Za-z0-9_-]{43})$/;
+const TEXT = /^q2:(\d{1,16}(?:\.\d{1,16})?):([A-Za-z0-9_-]{43})$/;
 const MAX_CURSOR_CHARS = 200;
 
 const HINT: Record<CursorListing, string> = {
   vuln: 'pass the "next" value of the previous page unchanged',
   findings: 'pass the "next" value of the previous page with the same filters',
+  history: 'pass the "next" value of the previous page of this finding\'s history',
 };
 
 /** base64url of the tag: 43 characters. */
@@ -62,6 +63,13 @@ export function decodeCursor(
   cursor: string | undefined,
 ): number {
   if (cursor === undefined) return 0;
+  const pos = decodePosition(keys, b, cursor);
+  if (pos.includes('.') || !Number.isSafeInteger(Number(pos))) throw invalid(b);
+  return Number(pos);
+}
+
+/** The verified position text of a cursor ("seq" or "key.seq"). */
+function decodePosition(keys: CursorKeys, b: CursorBinding, cursor: string): string {
   if (cursor.length > MAX_CURSOR_CHARS) throw invalid(b);
   const raw = Buffer.from(cursor, 'base64url');
   // Node's base64url decoder skips what it cannot read: accept only the
@@ -78,6 +86,39 @@ export function decodeCursor(
     // Every key is tried (no early exit); each comparison is constant-time.
     if (timingSafeEqual(Buffer.from(tag(key, b, seq), 'latin1'), given)) ok = true;
   }
-  if (!ok || !Number.isSafeInteger(Number(seq))) throw invalid(b);
-  return Number(seq);
+  if (!ok) throw invalid(b);
+  return seq;
+}
+
+/**
+ * A cursor of a listing in another order than seq (sort=priority, sort=due):
+ * the position is the last item's sort key and seq, "key.seq", under the same
+ * tag. A cursor of one form is refused where the other is expected.
+ */
+export function encodeSortCursor(
+  keys: CursorKeys,
+  b: CursorBinding,
+  at: number | { key: number; seq: number },
+): string {
+  if (typeof at === 'number') return encodeCursor(keys, b, at);
+  const s = `${at.key}.${at.seq}`;
+  const t = tag(keys.keys().current, b, s);
+  return Buffer.from(`${VERSION}:${s}:${t}`).toString('base64url');
+}
+
+export function decodeSortCursor(
+  keys: CursorKeys,
+  b: CursorBinding,
+  cursor: string | undefined,
+  keyed: boolean,
+): number | { key: number; seq: number } {
+  if (cursor === undefined) return 0;
+  const pos = decodePosition(keys, b, cursor);
+  const [key, seq] = pos.split('.');
+  if (keyed !== (seq !== undefined)) throw invalid(b);
+  if (seq === undefined) return Number(key);
+  const k = Number(key);
+  const n = Number(seq);
+  if (!Number.isSafeInteger(k) || !Number.isSafeInteger(n)) throw invalid(b);
+  return { key: k, seq: n };
 }

@@ -4,7 +4,13 @@
 import type { CursorKeys } from '../../core/cursor-keys.js';
 import type { AuditSink, FindingsReader, PolicyReader } from '../../core/ports.js';
 import { createAuthorize, type Authorize } from '../../functions/authorize.js';
-import { getFinding, getSummary, listFindings } from '../../functions/query/findings.js';
+import {
+  getFinding,
+  getFindingHistory,
+  getSummary,
+  listFindings,
+} from '../../functions/query/findings.js';
+import { getVex } from '../../functions/query/vex.js';
 import { getVuln } from '../../functions/seed/get-vuln.js';
 import { bind, type BoundOperations, type Table } from './table.js';
 
@@ -14,6 +20,8 @@ export interface ReadPorts {
   reader: FindingsReader;
   audit: AuditSink;
   cursors: CursorKeys;
+  /** The clock expiry and SLAs are evaluated against (tests inject one). */
+  clock?: (() => Date) | undefined;
 }
 
 interface ReadDeps {
@@ -21,6 +29,7 @@ interface ReadDeps {
   reader: FindingsReader;
   audit: AuditSink;
   cursors: CursorKeys;
+  clock?: (() => Date) | undefined;
 }
 
 export const READ = {
@@ -29,7 +38,18 @@ export const READ = {
     status: 200,
     body: await listFindings(ctx, { org: req.params.org, ...req.query }, d),
   }),
-  getFinding: async (req, ctx, d) => ({ status: 200, body: await getFinding(ctx, req.params, d) }),
+  getFinding: async (req, ctx, d) => {
+    const body = await getFinding(ctx, req.params, d);
+    return { status: 200, body, headers: { etag: body.etag } };
+  },
+  getVex: async (req, ctx, d) => ({
+    status: 200,
+    body: await getVex(ctx, { org: req.params.org, format: req.query.format }, d),
+  }),
+  getFindingHistory: async (req, ctx, d) => ({
+    status: 200,
+    body: await getFindingHistory(ctx, { ...req.params, ...req.query }, d),
+  }),
   getSummary: async (req, ctx, d) => ({
     status: 200,
     body: await getSummary(ctx, { org: req.params.org, top: req.query.top }, d),
@@ -38,5 +58,11 @@ export const READ = {
 
 export function readOperations(p: ReadPorts): BoundOperations {
   const authorize = createAuthorize({ policies: p.policies, audit: p.audit });
-  return bind<ReadDeps>(READ, { reader: p.reader, audit: p.audit, cursors: p.cursors, authorize });
+  return bind<ReadDeps>(READ, {
+    reader: p.reader,
+    audit: p.audit,
+    cursors: p.cursors,
+    clock: p.clock,
+    authorize,
+  });
 }

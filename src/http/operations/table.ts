@@ -8,10 +8,11 @@ import type { BoundHandler, Handler, OperationId } from '../operation-types.js';
 export type Table<D> = { [O in OperationId]?: Handler<O, D> };
 
 /** Which group serves an operation: its action in the contract, or none (public). */
-export type OperationGroup = 'public' | 'read' | 'write';
+export type OperationGroup = 'public' | 'read' | 'write' | 'triage';
 export const GROUP_OF_ACTION: Readonly<Record<string, OperationGroup>> = {
   'findings:read': 'read',
   'findings:write': 'write',
+  'findings:triage': 'triage',
 };
 
 export type BoundOperations = Partial<Record<OperationId, BoundHandler>>;
