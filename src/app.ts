@@ -28,6 +28,7 @@ import { createSqlitePolicyReader } from './adapters/sqlite/policy-store.js';
 import { createSqliteUsageCounter } from './adapters/sqlite/usage-store.js';
 import { sealPlaintextFindings } from './adapters/sqlite/sealing.js';
 import { WriteLock } from './adapters/sqlite/write-lock.js';
+import { createSqliteTriageStore } from './adapters/sqlite/triage-store.js';
 import { openAuditTrailFromConfig } from './audit/audit-trail-from-config.js';
 import {
   estSettings,
@@ -231,7 +232,9 @@ export async function assembleVault(
       ciphers,
       importWorkerFile: findingsFile,
       lock,
+      slaDefault: config.triage.sla,
     });
+    const triage = createSqliteTriageStore(writerDb, { ciphers, lock });
     const idempotencyDb = openIdempotencyDb(join(dirname(findingsFile), 'idempotency.db'));
     dbs.push(idempotencyDb);
     let policyDb: Db;
@@ -301,11 +304,13 @@ export async function assembleVault(
         accessLog,
         auth: edgeAuthOf(config.auth),
         ...(estOptions ? { est: estOptions } : {}),
+        maxRiskAcceptanceDays: config.triage.maxRiskAcceptanceDays,
       },
       {
         policies: createSqlitePolicyReader(policyDb),
         reader: createSqliteFindingsReader(readerDb, ciphers),
         writer,
+        triage,
         idempotency: createSqliteIdempotencyStore(idempotencyDb),
         audit,
         cursors,
@@ -392,12 +397,30 @@ export async function assembleVault(
       tokenAudit = setInterval(logTokens, Math.max(1000, config.tls.reloadIntervalMs));
       tokenAudit.unref();
     }
+    // Expired risk acceptances are already active at read; the sweep only
+    // records their expiry in the history (issue 16 item 3).
+    const sweep = () => {
+      triage.sweepExpired(new Date().toISOString()).then(
+        (n) => {
+          if (n > 0) logger.info({ expired: n }, 'risk acceptances expired');
+        },
+        (err: unknown) =>
+          logger.error(
+            { err: (err as Error).message },
+            'expired risk acceptances not recorded; will retry',
+          ),
+      );
+    };
+    sweep();
+    const sweeper = setInterval(sweep, config.triage.sweepIntervalSeconds * 1000);
+    sweeper.unref();
     const enrol = enrolStore;
     const usageCounter = usage;
     return {
       app,
       reloadTls: () => stopReloader.check(),
       async close() {
+        clearInterval(sweeper);
         clearInterval(tokenAudit);
         stopRenewal?.stop();
         stopReloader.stop();

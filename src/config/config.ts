@@ -216,6 +216,17 @@ export interface ConfigFile {
     anchor: AnchorSettings;
   };
   keys: KeySettings;
+  /** Working the findings (issue 16). */
+  triage: TriageSettings;
+}
+
+export interface TriageSettings {
+  /** Longest risk acceptance, in days ahead (default 365). */
+  maxRiskAcceptanceDays: number;
+  /** How often the server records expired risk acceptances in the history (default 300 s). */
+  sweepIntervalSeconds: number;
+  /** SLA days per severity for orgs without their own (`vulnvault sla set`); null = no SLA. */
+  sla: Record<'critical' | 'high' | 'medium' | 'low' | 'info', number | null>;
 }
 
 export interface Config extends ConfigFile {
@@ -287,6 +298,11 @@ export function defaultConfigFile(): ConfigFile {
       reloadIntervalMs: 1000,
       cacheSeconds: 300,
       cursorSecret: 'keys/cursor-secret.json',
+    },
+    triage: {
+      maxRiskAcceptanceDays: 365,
+      sweepIntervalSeconds: 300,
+      sla: { critical: 7, high: 30, medium: 90, low: 180, info: null },
     },
   };
 }
@@ -375,6 +391,25 @@ const schema = {
   required: ['version', 'server', 'tls', 'pki', 'storage', 'audit'],
   properties: {
     version: { const: 1 },
+    triage: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        maxRiskAcceptanceDays: { type: 'integer', minimum: 1, maximum: 3650 },
+        sweepIntervalSeconds: { type: 'integer', minimum: 10, maximum: 86_400 },
+        sla: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['critical', 'high', 'medium', 'low', 'info'],
+          properties: Object.fromEntries(
+            ['critical', 'high', 'medium', 'low', 'info'].map((k) => [
+              k,
+              { type: ['integer', 'null'], minimum: 1, maximum: 3650 },
+            ]),
+          ),
+        },
+      },
+    },
     server: {
       type: 'object',
       additionalProperties: false,
@@ -585,6 +620,7 @@ function withDefaults(data: unknown): unknown {
     'auth',
     'audit',
     'keys',
+    'triage',
   ]) {
     const given = out[section];
     if (given === undefined) out[section] = d[section];

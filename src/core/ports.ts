@@ -4,13 +4,7 @@
 
 import type { CoveredAsset, FindingStatus, ScannedFinding, Severity } from './finding.js';
 import type { Action, PrincipalRef, PrincipalType } from './principal.js';
-import type {
-  HistoryPage,
-  SlaPolicy,
-  TriageChange,
-  TriageState,
-  UserAnalysis,
-} from './triage.js';
+import type { HistoryPage, SlaPolicy, TriageChange, TriageState, UserAnalysis } from './triage.js';
 
 /** A seed record as stored: wire fields plus the store's ordering key. */
 export interface StoredSeedFinding {
@@ -167,6 +161,16 @@ export interface FindingsReader {
     after: number | null,
     limit: number,
   ): Promise<HistoryPage | undefined>;
+}
+
+/**
+ * SLA policies per org (days per severity). An org without its own uses the
+ * default the caller gives (config triage.sla). Setting one recomputes the
+ * dueAt of the org's scan findings (seed records keep their DueDate).
+ */
+export interface SlaPolicies {
+  get(org: string): Promise<SlaPolicy | undefined>;
+  set(org: string, policy: SlaPolicy, at: string): Promise<{ recomputed: number }>;
 }
 
 /** Who changes an analysis and when (the store records it in the history). */

@@ -30,13 +30,19 @@ import { VaultError } from '../core/errors.js';
 import type {
   AuditSink,
   FindingsReader,
+  FindingsTriage,
   FindingsWriter,
   IdempotencyStore,
   PolicyReader,
 } from '../core/ports.js';
 import { createHttpCore, type HttpCore, type Operation } from '../http/core.js';
 import { describeCause } from '../http/errors.js';
-import { publicOperations, readOperations, writeOperations } from '../http/operations/index.js';
+import {
+  publicOperations,
+  readOperations,
+  triageOperations,
+  writeOperations,
+} from '../http/operations/index.js';
 import { SECURITY_HEADERS } from '../http/security-headers.js';
 import { schemaSerializer } from '../http/serialize-schema.js';
 import { logPath, socketUsage, type AccessLog } from './access-log.js';
@@ -64,6 +70,8 @@ export interface EdgeDeps {
   policies: PolicyReader;
   reader: FindingsReader;
   writer: FindingsWriter;
+  /** People's analysis of findings (findings:triage). */
+  triage: FindingsTriage;
   idempotency: IdempotencyStore;
   audit: AuditSink;
   /** Keys of the page cursors' HMAC tags. */
@@ -98,6 +106,10 @@ export interface EdgeOptions {
   auth?: EdgeAuth;
   /** EST enrolment (pki.est.enabled): the routes of est-routes.ts. */
   est?: Omit<EstRouteOptions, 'audit'>;
+  /** Longest risk acceptance in days (triage.maxRiskAcceptanceDays; default 365). */
+  maxRiskAcceptanceDays?: number;
+  /** The clock expiry and SLAs are evaluated against (tests inject one). */
+  clock?: () => Date;
 }
 
 export async function buildEdge(opts: EdgeOptions, deps: EdgeDeps): Promise<FastifyInstance> {
@@ -156,6 +168,15 @@ export async function buildEdge(opts: EdgeOptions, deps: EdgeDeps): Promise<Fast
         reader: deps.reader,
         audit: deps.audit,
         cursors: deps.cursors,
+        clock: opts.clock,
+      }),
+      ...triageOperations({
+        policies: deps.policies,
+        triage: deps.triage,
+        reader: deps.reader,
+        audit: deps.audit,
+        maxRiskAcceptanceDays: opts.maxRiskAcceptanceDays,
+        clock: opts.clock,
       }),
       ...writeOperations({
         policies: deps.policies,

@@ -38,6 +38,12 @@ function listItem(overrides: Record<string, unknown> = {}) {
     fixedAt: null,
     dueDate: null,
     priority: null,
+    etag: '"1"',
+    active: true,
+    dueAt: '2026-01-08T00:00:00.000Z',
+    kev: null,
+    epss: null,
+    epssPercentile: null,
     ...overrides,
   };
 }
@@ -56,6 +62,10 @@ describe('the contract checks (expectConforms)', () => {
         'listFindings GET /v1/orgs/{org}/findings',
         'getFinding GET /v1/orgs/{org}/findings/{id}',
         'getSummary GET /v1/orgs/{org}/summary',
+        'putFindingAnalysis PUT /v1/orgs/{org}/findings/{id}/analysis',
+        'postFindingsAnalysis POST /v1/orgs/{org}/findings/analysis',
+        'getFindingHistory GET /v1/orgs/{org}/findings/{id}/history',
+        'getVex GET /v1/orgs/{org}/vex',
       ].sort(),
     );
   });

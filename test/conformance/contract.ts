@@ -151,7 +151,11 @@ function templateMatch(template: string, path: string): Record<string, string> |
 /** Which operation a concrete path (query string allowed) names for a method. */
 export function matchRoute(method: string, pathWithQuery: string): RouteMatch {
   const path = pathWithQuery.split('?')[0] ?? '';
-  const templates = [...new Set(OPERATIONS.map((o) => o.template))];
+  // Literal segments win over parameters (…/findings/analysis before …/findings/{id}).
+  const params = (t: string) => t.split('{').length;
+  const templates = [...new Set(OPERATIONS.map((o) => o.template))].sort(
+    (a, b) => params(a) - params(b),
+  );
   for (const template of templates) {
     const pathParameters = templateMatch(template, path);
     if (!pathParameters) continue;

@@ -146,6 +146,52 @@ const twoFindings = nativeBatch([
   { asset: 'db-01', pluginId: '57582', title: 'SSL Self-Signed Certificate' },
 ]);
 
+const log4jFinding = nativeBatch([
+  {
+    asset: 'shop-backend',
+    pluginId: 'CVE-2021-44228',
+    title: 'log4j-core: Log4Shell',
+    severity: 'critical',
+    cves: ['CVE-2021-44228'],
+    location: 'pkg:maven/org.apache.logging.log4j/log4j-core@2.13.2',
+    fingerprint: 'pkg:maven/org.apache.logging.log4j/log4j-core',
+  },
+]);
+
+/** A finding of twoFindings in c.org (its list item, with its etag). */
+async function firstFinding(c: Ctx): Promise<any> {
+  await seedScan(c, c.org, twoFindings, 'application/json');
+  return (await listFindings(c, c.org))[0];
+}
+
+function putAnalysis(
+  org: string,
+  id: string,
+  ifMatch: string | undefined,
+  body: unknown,
+  as: Caller = 'customer',
+): RuntimeRequest {
+  return {
+    method: 'PUT',
+    path: `/v1/orgs/${org}/findings/${id}/analysis`,
+    headers: { ...JSON_TYPE, ...(ifMatch === undefined ? {} : { 'if-match': ifMatch }) },
+    body: JSON.stringify(body),
+    as,
+  };
+}
+
+function bulkAnalysis(org: string, body: unknown, as: Caller = 'customer'): RuntimeRequest {
+  return {
+    method: 'POST',
+    path: `/v1/orgs/${org}/findings/analysis`,
+    headers: JSON_TYPE,
+    body: JSON.stringify(body),
+    as,
+  };
+}
+
+const inDays = (n: number) => new Date(Date.now() + n * 86_400_000).toISOString();
+
 // ---- the cases ---------------------------------------------------------------
 
 const CASES: Record<string, Case[]> = {
@@ -643,6 +689,215 @@ const CASES: Record<string, Case[]> = {
     },
   ],
 
+  'PUT /v1/orgs/{org}/findings/{id}/analysis (putFindingAnalysis)': [
+    {
+      it: "sets a person's analysis with the finding's ETag: 200, a new ETag, inactive, in the history",
+      given: (c) => firstFinding(c),
+      when: (c, f) =>
+        putAnalysis(c.org, f.id, f.etag, { state: 'false_positive', comment: 'test host only' }),
+      then: { status: 200 },
+      and: async (res, c, f) => {
+        assert.notEqual(res.headers.etag, f.etag);
+        assert.equal(res.headers.etag, res.json.etag);
+        assert.equal(res.json.analysis.state, 'false_positive');
+        assert.equal(res.json.analysis.source, 'user');
+        assert.equal(res.json.analysis.by, 'ou:customer');
+        assert.equal(res.json.analysis.detail, 'test host only');
+        assert.equal(res.json.active, false);
+        const h = await expectOk(c, get(`/v1/orgs/${c.org}/findings/${f.id}/history`), 200);
+        assert.deepEqual(
+          h.json.items.map((e: any) => [e.kind, e.from, e.to]),
+          [
+            ['opened', null, 'open'],
+            ['analysis', null, 'false_positive'],
+          ],
+        );
+      },
+    },
+    {
+      it: 'refuses a change without If-Match (428 precondition_required), changing nothing',
+      given: (c) => firstFinding(c),
+      when: (c, f) => putAnalysis(c.org, f.id, undefined, { state: 'false_positive' }),
+      then: { status: 428, code: 'precondition_required', message: /If-Match/ },
+      and: async (_res, c, f) => {
+        const now = await expectOk(c, get(`/v1/orgs/${c.org}/findings/${f.id}`), 200);
+        assert.equal(now.json.analysis, null);
+        assert.equal(now.json.etag, f.etag);
+      },
+    },
+    {
+      it: 'refuses a stale If-Match (412 precondition_failed), changing nothing',
+      given: async (c) => {
+        const f = await firstFinding(c);
+        await expectOk(c, putAnalysis(c.org, f.id, f.etag, { state: 'exploitable' }), 200);
+        return f;
+      },
+      when: (c, f) => putAnalysis(c.org, f.id, f.etag, { state: 'false_positive' }),
+      then: { status: 412, code: 'precondition_failed' },
+      and: async (_res, c, f) => {
+        const now = await expectOk(c, get(`/v1/orgs/${c.org}/findings/${f.id}`), 200);
+        assert.equal(now.json.analysis.state, 'exploitable');
+      },
+    },
+    {
+      it: 'refuses risk_accepted without expiresAt (400 validation_failed)',
+      given: (c) => firstFinding(c),
+      when: (c, f) => putAnalysis(c.org, f.id, f.etag, { state: 'risk_accepted' }),
+      then: { status: 400, code: 'validation_failed', message: /expiresAt/ },
+    },
+    {
+      it: 'answers 404 not_found for an id the org does not have',
+      when: (c) => putAnalysis(c.org, '0123456789abcdef', '"1"', { state: 'in_triage' }),
+      then: { status: 404, code: 'not_found' },
+    },
+    {
+      it: 'refuses a reader without findings:triage (403 forbidden), changing nothing',
+      given: async (c) => {
+        await seedScan(c, c.org2, twoFindings, 'application/json');
+        return (await listFindings(c, c.org2))[0];
+      },
+      when: (c, f) => putAnalysis(c.org2, f.id, f.etag, { state: 'false_positive' }),
+      then: { status: 403, code: 'forbidden' },
+      and: async (_res, c, f) => {
+        const now = await expectOk(c, get(`/v1/orgs/${c.org2}/findings/${f.id}`), 200);
+        assert.equal(now.json.analysis, null);
+      },
+    },
+  ],
+
+  'POST /v1/orgs/{org}/findings/analysis (postFindingsAnalysis)': [
+    {
+      it: 'sets the analysis of findings given by ids (200, changed: 2)',
+      given: async (c) => {
+        await seedScan(c, c.org, twoFindings, 'application/json');
+        return listFindings(c, c.org);
+      },
+      when: (c, items) =>
+        bulkAnalysis(c.org, { ids: items.map((f: any) => f.id), analysis: { state: 'in_triage' } }),
+      then: { status: 200 },
+      and: async (res, c) => {
+        assert.deepEqual(res.json, { org: c.org, changed: 2 });
+        const items = await listFindings(c, c.org, 'analysis=in_triage');
+        assert.equal(items.length, 2);
+      },
+    },
+    {
+      it: 'sets the analysis of the findings a filter matches (severity=high: changed 1)',
+      given: (c) => seedScan(c, c.org, twoFindings, 'application/json'),
+      when: (c) =>
+        bulkAnalysis(c.org, {
+          filter: { severity: ['high'] },
+          analysis: { state: 'risk_accepted', expiresAt: inDays(30) },
+        }),
+      then: { status: 200 },
+      and: async (res, c) => {
+        assert.equal(res.json.changed, 1);
+        const active = await listFindings(c, c.org, 'active=true');
+        assert.deepEqual(
+          active.map((f: any) => f.severity),
+          ['medium'],
+        );
+      },
+    },
+    {
+      it: 'changes none when one id is unknown (404 not_found naming it)',
+      given: async (c) => {
+        await seedScan(c, c.org, twoFindings, 'application/json');
+        return listFindings(c, c.org);
+      },
+      when: (c, items) =>
+        bulkAnalysis(c.org, {
+          ids: [items[0].id, '0123456789abcdef'],
+          analysis: { state: 'false_positive' },
+        }),
+      then: { status: 404, code: 'not_found', message: /ids\[1\]/ },
+      and: async (_res, c) => {
+        const items = await listFindings(c, c.org, 'analysis=none');
+        assert.equal(items.length, 2);
+      },
+    },
+    {
+      it: 'refuses ids and filter together (400 validation_failed)',
+      when: (c) =>
+        bulkAnalysis(c.org, { ids: ['a1'], filter: {}, analysis: { state: 'in_triage' } }),
+      then: { status: 400, code: 'validation_failed', message: /exactly one/ },
+    },
+    {
+      it: 'refuses a scanner, which has no findings:triage (403 forbidden)',
+      when: (c) => bulkAnalysis(c.org, { filter: {}, analysis: { state: 'in_triage' } }, 'scanner'),
+      then: { status: 403, code: 'forbidden' },
+    },
+  ],
+
+  'GET /v1/orgs/{org}/findings/{id}/history (getFindingHistory)': [
+    {
+      it: 'starts with the scan that first reported the finding',
+      given: async (c) => {
+        const scan = await seedScan(c, c.org, twoFindings, 'application/json');
+        return { scan, f: (await listFindings(c, c.org))[0] };
+      },
+      when: (c, g) => get(`/v1/orgs/${c.org}/findings/${g.f.id}/history`),
+      then: { status: 200 },
+      and: (res, c, g) => {
+        assert.equal(res.json.id, g.f.id);
+        assert.deepEqual(res.json.items, [
+          {
+            at: g.f.firstSeen,
+            kind: 'opened',
+            from: null,
+            to: 'open',
+            by: null,
+            scanId: g.scan.scanId,
+            analysis: null,
+          },
+        ]);
+        assert.equal(res.json.next, null);
+      },
+    },
+    {
+      it: 'answers 404 not_found for an id the org does not have',
+      when: (c) => get(`/v1/orgs/${c.org}/findings/0123456789abcdef/history`),
+      then: { status: 404, code: 'not_found' },
+    },
+  ],
+
+  'GET /v1/orgs/{org}/vex (getVex)': [
+    {
+      it: 'exports an analysed package finding as OpenVEX',
+      given: async (c) => {
+        await seedScan(c, c.org, log4jFinding, 'application/json');
+        const f = (await listFindings(c, c.org))[0];
+        await expectOk(
+          c,
+          putAnalysis(c.org, f.id, f.etag, {
+            state: 'not_affected',
+            justification: 'code_not_reachable',
+          }),
+          200,
+        );
+      },
+      when: (c) => get(`/v1/orgs/${c.org}/vex?format=openvex`),
+      then: { status: 200 },
+      and: (res) => {
+        assert.equal(res.json['@context'], 'https://openvex.dev/ns/v0.2.0');
+        assert.equal(res.json.statements.length, 1);
+        assert.equal(res.json.statements[0].vulnerability.name, 'CVE-2021-44228');
+        assert.equal(res.json.statements[0].status, 'not_affected');
+        assert.equal(res.json.statements[0].justification, 'vulnerable_code_not_in_execute_path');
+      },
+    },
+    {
+      it: 'answers 404 not_found for OpenVEX when nothing is analysed',
+      when: (c) => get(`/v1/orgs/${c.org}/vex?format=openvex`),
+      then: { status: 404, code: 'not_found', message: /at least one statement/ },
+    },
+    {
+      it: 'refuses an unknown format (400 validation_failed)',
+      when: (c) => get(`/v1/orgs/${c.org}/vex?format=spdx`),
+      then: { status: 400, code: 'validation_failed' },
+    },
+  ],
+
   'outside the contract': [
     {
       it: 'answers 404 not_found for a path the contract does not have',
@@ -669,6 +924,8 @@ async function runCase(api: CheckedApi, k: Case, org: string): Promise<void> {
   const rt = api.runtime;
   for (const o of [c.org, c.org2, c.other]) await rt.grant('scanner', 'findings:write', o);
   for (const o of [c.org, c.org2]) await rt.grant('customer', 'findings:read', o);
+  // The customer triages its first org only (c.org2: read, no triage).
+  await rt.grant('customer', 'findings:triage', c.org);
   const given = k.given ? await k.given(c) : undefined;
   const req = k.when(c, given);
   const res = await api.send(req);

@@ -9,7 +9,7 @@
  */
 export type Caller = 'scanner' | 'customer' | 'stranger';
 
-export type Action = 'findings:read' | 'findings:write';
+export type Action = 'findings:read' | 'findings:write' | 'findings:triage';
 
 export interface RuntimeRequest {
   method: string;

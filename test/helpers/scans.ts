@@ -48,7 +48,15 @@ export function get(c: Client, path: string): Promise<Response> {
 
 /** A native batch body with one finding per entry of `items`. */
 export function nativeBatch(
-  items: { asset: string; pluginId: string; title?: string; severity?: string; cves?: string[] }[],
+  items: {
+    asset: string;
+    pluginId: string;
+    title?: string;
+    severity?: string;
+    cves?: string[];
+    location?: string;
+    fingerprint?: string;
+  }[],
 ): string {
   return JSON.stringify({
     findings: items.map((i) => ({
@@ -60,6 +68,8 @@ export function nativeBatch(
       title: i.title ?? `check ${i.pluginId}`,
       severity: i.severity ?? 'medium',
       ...(i.cves ? { cves: i.cves } : {}),
+      ...(i.location ? { location: i.location } : {}),
+      ...(i.fingerprint ? { fingerprint: i.fingerprint } : {}),
     })),
   });
 }

@@ -39,7 +39,7 @@ describe('the contract bundled into both runtimes', () => {
 
   it('knows which query parameters have defaults', () => {
     const d = queryDefaults(loadOpenApi()) as Record<string, string[]>;
-    assert.deepEqual(d.listFindings, ['limit']);
+    assert.deepEqual(d.listFindings, ['sort', 'limit']);
     assert.deepEqual(d.getSummary, ['top']);
     assert.deepEqual(d.postVuln, []);
   });

@@ -86,7 +86,7 @@ describe('findings database migration 6 (KEV and EPSS feeds)', () => {
     const v5 = openFindingsDb(file, 5);
     v5.exec(`INSERT INTO finding_cves (org, cve, seq) VALUES ('org1', 'CVE-2021-44228', 1)`);
     v5.close();
-    const db = openFindingsDb(file);
+    const db = openFindingsDb(file, 6);
     assert.equal(db.pragma('user_version', { simple: true }), 6);
     assert.deepEqual(
       db
@@ -136,6 +136,77 @@ describe('findings database page size', () => {
     const db = openFindingsDb(file);
     assert.equal(db.pragma('page_size', { simple: true }), 4096);
     assert.ok((db.pragma('user_version', { simple: true }) as number) >= 3);
+    db.close();
+  });
+});
+
+describe('findings database migration 7 (triage, history, SLA due times, priority)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'vulnvault-db-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('derives suppression, SLA due times and revisions for the findings of a version-6 database', () => {
+    const file = join(dir, 'v6.db');
+    const v6 = openFindingsDb(file, 6);
+    const insert = v6.prepare(
+      `INSERT INTO findings (id, org, vuln_id, asset, scanner, plugin_id, title, severity, due_date,
+         first_seen, last_seen, analysis)
+       VALUES (?, 'org1', ?, 'h1', ?, ?, 't', ?, ?, '2026-01-01T00:00:00.000Z',
+         '2026-01-01T00:00:00.000Z', ?)`,
+    );
+    insert.run('a', null, 'nessus', '1', 'critical', null, null);
+    insert.run(
+      'b',
+      null,
+      'sarif',
+      '2',
+      'high',
+      null,
+      '{"state":"false_positive","justification":null,"response":[]}',
+    );
+    insert.run('c', null, 'nessus', '3', 'info', null, null);
+    insert.run('d', 'V-1', 'seed', '4', 'info', '2026-03-31', null);
+    v6.close();
+    const db = openFindingsDb(file);
+    assert.equal(db.pragma('user_version', { simple: true }), 7);
+    const rows = db
+      .prepare(
+        `SELECT id, rev, suppressed_until, due_at, sla_since, triage FROM findings ORDER BY id`,
+      )
+      .all();
+    assert.deepEqual(rows, [
+      {
+        id: 'a',
+        rev: 1,
+        suppressed_until: null,
+        due_at: '2026-01-08T00:00:00.000Z',
+        sla_since: '2026-01-01T00:00:00.000Z',
+        triage: null,
+      },
+      {
+        id: 'b',
+        rev: 1,
+        suppressed_until: '9999-12-31T23:59:59.999Z',
+        due_at: '2026-01-31T00:00:00.000Z',
+        sla_since: '2026-01-01T00:00:00.000Z',
+        triage: null,
+      },
+      {
+        id: 'c',
+        rev: 1,
+        suppressed_until: null,
+        due_at: null,
+        sla_since: '2026-01-01T00:00:00.000Z',
+        triage: null,
+      },
+      {
+        id: 'd',
+        rev: 1,
+        suppressed_until: null,
+        due_at: '2026-03-31T00:00:00.000Z',
+        sla_since: '2026-01-01T00:00:00.000Z',
+        triage: null,
+      },
+    ]);
     db.close();
   });
 });

@@ -130,7 +130,8 @@ export function filterParams(org: string, filter: FindingFilter): Params {
     since: filter.since ?? null,
     q: filter.q ?? null,
     active: bool(filter.active),
-    analysis: filter.analysis && filter.analysis.length > 0 ? JSON.stringify(filter.analysis) : null,
+    analysis:
+      filter.analysis && filter.analysis.length > 0 ? JSON.stringify(filter.analysis) : null,
     overdue: bool(filter.overdue),
     dueBefore: filter.dueBefore ?? null,
     kev: bool(filter.kev),
@@ -253,7 +254,10 @@ export function createFindingQueries(
   const SORTS = ['seq', 'priority', 'due'] as const;
   const pages = Object.fromEntries(
     SORTS.map((sort) => [sort, { full: pageOf(COLUMNS, sort), list: pageOf(LIST_COLUMNS, sort) }]),
-  ) as Record<(typeof SORTS)[number], { full: ReturnType<typeof pageOf>; list: ReturnType<typeof pageOf> }>;
+  ) as Record<
+    (typeof SORTS)[number],
+    { full: ReturnType<typeof pageOf>; list: ReturnType<typeof pageOf> }
+  >;
   const byId = db.prepare<[string, string], Row>(
     `SELECT ${COLUMNS} FROM findings f WHERE f.org = ? AND f.id = ?`,
   );

@@ -16,6 +16,7 @@ import { storeError } from './store-error.js';
 import { createScanImporter } from './scan-import.js';
 import { startImportWorker } from './worker-scan-import.js';
 import { WriteLock } from './write-lock.js';
+import type { SlaPolicy } from '../../core/triage.js';
 
 const SEED_SCANNER = 'seed';
 
@@ -27,7 +28,13 @@ const NO_CONTENT = { description: '', solution: '', evidence: '' };
 
 export function createSqliteFindingsWriter(
   db: Db,
-  options: { ciphers: FindingCiphers; importWorkerFile?: string; lock?: WriteLock },
+  options: {
+    ciphers: FindingCiphers;
+    importWorkerFile?: string;
+    lock?: WriteLock;
+    /** SLA policy of orgs without their own (config triage.sla). */
+    slaDefault?: SlaPolicy;
+  },
 ): SqliteFindingsWriter {
   const insert = db.prepare(
     `INSERT INTO findings
@@ -82,7 +89,8 @@ export function createSqliteFindingsWriter(
   const inProcess = createScanImporter(db, lock);
 
   return {
-    async beginScanImport(meta: ScanMeta) {
+    async beginScanImport(given: ScanMeta) {
+      const meta = { ...given, sla: given.sla ?? options.slaDefault };
       const { sealer, dek } = await options.ciphers.forWrite(meta.org);
       const imp = await (worker ? worker.begin(meta, dek) : inProcess(meta, sealer));
       return keepKeyChecked(imp, () => options.ciphers.forWrite(meta.org));

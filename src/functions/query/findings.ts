@@ -81,7 +81,10 @@ export type FindingView = Omit<Finding, Internal> & {
   etag: string;
   active: boolean;
 };
-export type FindingListItem = Omit<FindingView, 'description' | 'solution' | 'evidence' | 'analysis'> & {
+export type FindingListItem = Omit<
+  FindingView,
+  'description' | 'solution' | 'evidence' | 'analysis'
+> & {
   analysis: Omit<AnalysisView, 'detail'> | null;
 };
 
@@ -119,7 +122,8 @@ export function analysisView(f: Pick<Finding, 'triage' | 'analysis'>): AnalysisV
 
 export function findingView(f: Finding, now: string): FindingView {
   const view: Partial<Finding> = { ...f };
-  for (const k of ['seq', 'triage', 'rev', 'suppressedUntil', 'firstScanId'] as const) delete view[k];
+  for (const k of ['seq', 'triage', 'rev', 'suppressedUntil', 'firstScanId'] as const)
+    delete view[k];
   return {
     ...(view as Omit<Finding, Internal>),
     analysis: analysisView(f),
@@ -147,7 +151,9 @@ const nowOf = (deps: { clock?: (() => Date) | undefined }) =>
   (deps.clock ?? (() => new Date()))().toISOString();
 
 /** The list filters of a request (GET findings, bulk triage by filter), checked and normalized. */
-export function findingFilter(req: Omit<ListFindingsRequest, 'org' | 'limit' | 'cursor'>): FindingFilter {
+export function findingFilter(
+  req: Omit<ListFindingsRequest, 'org' | 'limit' | 'cursor'>,
+): FindingFilter {
   return {
     severity: parseSeverities(req.severity),
     status: req.status,
@@ -181,7 +187,13 @@ export async function listFindings(
   const after = decodeSortCursor(deps.cursors, binding, req.cursor, sort !== 'seq');
   await deps.authorize(ctx, 'findings:read', [req.org]);
   const now = nowOf(deps);
-  const page = await deps.reader.queryFindings(req.org, { ...filter, now }, after, req.limit, 'list');
+  const page = await deps.reader.queryFindings(
+    req.org,
+    { ...filter, now },
+    after,
+    req.limit,
+    'list',
+  );
   deps.audit.dataAccess(dataAccessEvent(ctx, 'findings:read', req.org, page.items.length));
   return {
     org: req.org,

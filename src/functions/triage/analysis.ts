@@ -69,7 +69,10 @@ export function triageChange(body: AnalysisChangeBody, now: Date, maxDays: numbe
     }
     const t = Date.parse(body.expiresAt);
     if (Number.isNaN(t)) {
-      throw new VaultError('validation_failed', 'analysis.expiresAt must be an ISO 8601 date or date-time');
+      throw new VaultError(
+        'validation_failed',
+        'analysis.expiresAt must be an ISO 8601 date or date-time',
+      );
     }
     if (t <= now.getTime()) {
       throw new VaultError('validation_failed', 'analysis.expiresAt must be in the future');
