@@ -6,6 +6,7 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { PRIORITY_SQL } from './priority.js';
 
 export type Db = Database.Database;
 
@@ -184,7 +185,8 @@ const FINDINGS_MIGRATIONS: readonly string[] = [
    ) STRICT, WITHOUT ROWID;
    CREATE INDEX findings_org_prio ON findings (org, prio DESC, seq);
    CREATE INDEX findings_org_due ON findings (org, due_at, seq);
-   CREATE INDEX findings_triage_expiry ON findings (suppressed_until) WHERE triage IS NOT NULL;`,
+   CREATE INDEX findings_triage_expiry ON findings (suppressed_until) WHERE triage IS NOT NULL;
+   UPDATE findings SET prio = ${PRIORITY_SQL};`,
 ];
 
 const IDEMPOTENCY_MIGRATIONS: readonly string[] = [

@@ -3,7 +3,8 @@
 // An import replaces the whole feed in one write transaction, rows inserted
 // as the reader streams them (prepared statements, static SQL):
 //
-//   BEGIN IMMEDIATE → DELETE FROM feed_x → INSERT each row → feeds row → COMMIT
+//   BEGIN IMMEDIATE → DELETE FROM feed_x → INSERT each row → feeds row →
+//   re-rank the findings with CVEs (priority.ts) → COMMIT
 //
 // Readers (WAL) see the previous version until COMMIT; a bad row (the reader
 // throws), a store error or a crash rolls all of it back.
@@ -19,6 +20,7 @@ import type {
 } from '../../core/feeds.js';
 import { FEED_NAMES } from '../../core/feeds.js';
 import type { Db } from './database.js';
+import { RERANK_SQL } from './priority.js';
 import { storeError } from './store-error.js';
 
 /** CVEs per lookup statement, passed as one JSON array parameter. */
@@ -50,6 +52,7 @@ export function createSqliteFeedStore(db: Db, options: { now?: () => Date } = {}
   const insertEpss = db.prepare<[string, number, number]>(
     'INSERT INTO feed_epss (cve, epss, percentile) VALUES (?, ?, ?)',
   );
+  const rerank = db.prepare(RERANK_SQL);
   const selectStatus = db.prepare<[], StatusRow>(
     'SELECT name, version, feed_date, count, sha256, imported_at FROM feeds',
   );
@@ -92,6 +95,9 @@ export function createSqliteFeedStore(db: Db, options: { now?: () => Date } = {}
         importedAt: now().toISOString(),
       };
       putStatus.run(name, status.version, status.date, count, status.sha256, status.importedAt);
+      // Stored findings are ranked by the feeds (sort=priority): re-rank them
+      // in the same transaction, so readers see the new feed and its order together.
+      rerank.run();
       db.exec('COMMIT');
       return status;
     } catch (err) {
