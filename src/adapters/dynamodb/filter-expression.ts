@@ -5,9 +5,11 @@
 // when its top-level version or its staged version (`stg`) matches, so it
 // never drops a finding a reader should see; matches() then decides exactly.
 // (q, the case-insensitive title search, has no DynamoDB equivalent and is
-// applied by matches() alone.)
+// applied by matches() alone.) Triage items ("F#<seq>#T", kind T) always
+// pass: the reader pairs them with their findings.
 
 import type { FindingFilter } from '../../core/ports.js';
+import { TRIAGE_KIND } from './finding-item.js';
 
 export interface FilterExpression {
   expression: string;
@@ -22,6 +24,7 @@ const NAMES = {
   '#asset': 'asset',
   '#ls': 'lastSeen',
   '#stg': 'stg',
+  '#kind': 'kind',
 } as const;
 
 /** Conditions on one version: prefix '' (top level) or '#stg.' (staged). */
@@ -50,7 +53,8 @@ export function findingsPrefilter(f: FindingFilter): FilterExpression | undefine
   if (f.cve !== undefined) values[':cve'] = f.cve;
   if (f.asset !== undefined) values[':asset'] = f.asset;
   if (f.since !== undefined) values[':since'] = f.since;
-  const expression = `(${top.join(' AND ')}) OR (attribute_exists(#stg) AND ${staged.join(' AND ')})`;
+  values[':tkind'] = TRIAGE_KIND;
+  const expression = `(${top.join(' AND ')}) OR (attribute_exists(#stg) AND ${staged.join(' AND ')}) OR #kind = :tkind`;
   const names: Record<string, string> = {};
   // DynamoDB rejects unused names; `#st\b` must not match inside `#stg`.
   for (const [k, v] of Object.entries(NAMES))

@@ -254,6 +254,11 @@ function seedItem(r: NewSeedFinding & { seq: number }, now: string, batch: strin
     dueDate: r.dueDate,
     priority: r.priority,
     lastScanId: null,
+    firstScanId: null,
+    // A seed record keeps its DueDate as its SLA due time.
+    slaSince: now,
+    dueAt: `${r.dueDate}T00:00:00.000Z`,
+    rev: 1,
     pend: batch,
   };
 }

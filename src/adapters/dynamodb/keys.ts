@@ -2,6 +2,11 @@
 // prefixes; input only ever appears inside a value, never in an expression.
 //
 //   pk "O#<org>"  sk "F#<seq,15>"      a finding (gsi1: "A#[org,asset]" / sk)
+//                 sk "F#<seq,15>#T"    its triage: a person's analysis (gsi1 as the
+//                                      finding; gsi2 "X#<shard>" / expiresAt while
+//                                      a risk acceptance is in it)
+//                 sk "H#<seq,15>#<pos,16>"  a history entry of the finding
+//                 sk "#SLA"            the org's SLA policy
 //                 sk "I#<sha256>"      identity claim of a scanned finding → seq
 //                 sk "V#<vulnId>"      VulnID claim of a seed record → seq
 //                 sk "#SEQ"            the org's sequence counter
@@ -17,6 +22,18 @@ export const orgPk = (org: string): string => `O#${org}`;
 export const findingSk = (seq: number): string => `F#${String(seq).padStart(SEQ_WIDTH, '0')}`;
 /** Upper bound of the finding range of a partition ("F#" + digits < "F$"). */
 export const FINDING_SK_END = 'F$';
+/** A finding's triage item: sorts right after its finding, so a page's Query reads both. */
+export const triageSk = (seq: number): string => `${findingSk(seq)}#T`;
+/** Position digits of a history entry (epoch ms · 1000 + a suffix: 16 digits). */
+export const HISTORY_POS_WIDTH = 16;
+export const historySk = (seq: number, pos: number): string =>
+  `H#${String(seq).padStart(SEQ_WIDTH, '0')}#${String(pos).padStart(HISTORY_POS_WIDTH, '0')}`;
+/** Upper bound of a finding's history range ("~" sorts after the digits). */
+export const historyEnd = (seq: number): string => `H#${String(seq).padStart(SEQ_WIDTH, '0')}#~`;
+export const SLA_SK = '#SLA';
+/** gsi2 partitions of the risk-acceptance expiry index (writes spread over them). */
+export const EXPIRY_SHARDS = 8;
+export const expiryGsiPk = (shard: number): string => `X#${shard}`;
 export const vulnIdSk = (vulnId: string): string => `V#${vulnId}`;
 export const SEQ_SK = '#SEQ';
 export const LOCK_SK = '#LOCK';

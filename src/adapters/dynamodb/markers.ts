@@ -17,6 +17,8 @@ export interface MarkerView {
   /** Looks up (consistently) every marker named by these items that is not known final. */
   load(items: readonly Item[]): Promise<void>;
   committed: (id: string) => boolean;
+  /** The loaded state (a marker that does not exist: aborted). */
+  state: (id: string) => MarkerState | undefined;
 }
 
 /** Marker ids an item depends on. */
@@ -51,5 +53,6 @@ export function markerView(doc: DynamoDBDocumentClient, table: string): MarkerVi
       for (const id of missing) if (!state(id)) local.set(id, 'aborted');
     },
     committed: (id) => state(id) === 'committed',
+    state,
   };
 }

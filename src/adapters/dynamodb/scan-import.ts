@@ -22,13 +22,22 @@
 //                          which is still the content before the upload
 //
 // commit() marks fixed every finding becomesFixed names: open, of a covered
-// asset, not touched by this upload. No content hash is stored or read (items
+// asset, not touched by this upload.
+//
+// Issue 16 bookkeeping, as on SQLite: a new finding gets firstScanId, its
+// SLA clock (slaSince = now) and dueAt from the org's policy (item "#SLA",
+// else meta.sla, else DEFAULT_SLA); a reopened one restarts the clock; dueAt
+// follows the severity; rev + 1 on every change but unchanged; fixed and
+// reopened add a history item ("H#…", pend = the import, so it appears with
+// the commit). A person's analysis is a triage item of its own, which
+// imports never write; suppression is computed at read from both. No content hash is stored or read (items
 // written before may carry `contentHash`: it is ignored, and dropped when the
 // item is rewritten).
 
 import { randomUUID } from 'node:crypto';
 import {
   DeleteCommand,
+  GetCommand,
   PutCommand,
   QueryCommand,
   TransactWriteCommand,
@@ -38,6 +47,7 @@ import {
 import { VaultError } from '../../core/errors.js';
 import type { CoveredAsset, FindingStatus, ScannedFinding } from '../../core/finding.js';
 import type { ScanImport, ScanMeta } from '../../core/ports.js';
+import { DEFAULT_SLA, dueAtOf, type SlaPolicy } from '../../core/triage.js';
 import {
   becomesFixed,
   classify,
@@ -51,17 +61,19 @@ import {
   type FindingContent,
 } from '../../functions/ingest/classify.js';
 import { batchGet, batchWrite, isConditionFailure, storeError, type Item } from './client.js';
-import { contentOf, currentVersion, settled } from './finding-item.js';
+import { contentOf, currentVersion, isTriageItem, settled } from './finding-item.js';
 import {
   assetGsiPk,
   FINDING_SK_END,
   findingSk,
+  historySk,
   identitySk,
   LOCK_SK,
   markerKey,
   newFindingId,
   orgPk,
   scanSk,
+  SLA_SK,
 } from './keys.js';
 import { markerView } from './markers.js';
 import { reserveSeqs } from './sequence.js';
@@ -102,52 +114,126 @@ function content(f: ScannedFinding, cves: string[]): Item & FindingContent {
   };
 }
 
+const lockKey = (org: string) => ({ pk: orgPk(org), sk: LOCK_SK });
+
+/**
+ * Takes the org's import lease (#LOCK) for `owner`, waiting up to
+ * LOCK_WAIT_MS for another holder: scan imports, and the SLA store while it
+ * rewrites the org's due times.
+ */
+export async function acquireOrgLock(
+  doc: DynamoDBDocumentClient,
+  table: string,
+  org: string,
+  owner: string,
+): Promise<void> {
+  const started = Date.now();
+  for (let attempt = 0; ; attempt++) {
+    const now = Date.now();
+    try {
+      await doc.send(
+        new PutCommand({
+          TableName: table,
+          Item: { ...lockKey(org), owner, until: now + LEASE_MS },
+          ConditionExpression: 'attribute_not_exists(#pk) OR #until < :now',
+          ExpressionAttributeNames: { '#pk': 'pk', '#until': 'until' },
+          ExpressionAttributeValues: { ':now': now },
+        }),
+      );
+      return;
+    } catch (err) {
+      if (!isConditionFailure(err)) throw err;
+    }
+    if (Date.now() - started > LOCK_WAIT_MS) {
+      throw new VaultError(
+        'store_unavailable',
+        'another scan import for this org is still running; retry later',
+      );
+    }
+    await sleep(Math.min(50 * 2 ** attempt, 2000));
+  }
+}
+
+/** Gives the lease back if `owner` still holds it (best effort: it expires anyway). */
+export function releaseOrgLock(
+  doc: DynamoDBDocumentClient,
+  table: string,
+  org: string,
+  owner: string,
+): Promise<unknown> {
+  return doc
+    .send(
+      new DeleteCommand({
+        TableName: table,
+        Key: lockKey(org),
+        ConditionExpression: '#owner = :me',
+        ExpressionAttributeNames: { '#owner': 'owner' },
+        ExpressionAttributeValues: { ':me': owner },
+      }),
+    )
+    .catch(() => undefined);
+}
+
+/** The org's stored SLA policy, or undefined. */
+export async function storedSla(
+  doc: DynamoDBDocumentClient,
+  table: string,
+  org: string,
+): Promise<SlaPolicy | undefined> {
+  const r = await doc.send(
+    new GetCommand({ TableName: table, Key: { pk: orgPk(org), sk: SLA_SK }, ConsistentRead: true }),
+  );
+  return r.Item?.policy as SlaPolicy | undefined;
+}
+
+/** A history item of an import's status change, visible with the import's commit. */
+function statusHistory(
+  org: string,
+  seq: number,
+  imp: string,
+  e: { at: string; from: string; to: string; scanId: string },
+): Item {
+  // Position: the write time (epoch ms · 1000); suffix 0 is the imports'
+  // (triage writes use 1–999), and an org has one import at a time.
+  const pos = Date.now() * 1000;
+  return {
+    pk: orgPk(org),
+    sk: historySk(seq, pos),
+    seq,
+    pos,
+    kind: 'status',
+    at: e.at,
+    from: e.from,
+    to: e.to,
+    by: null,
+    scanId: e.scanId,
+    analysis: null,
+    pend: imp,
+  };
+}
+
 export function createDynamoScanImporter(
   doc: DynamoDBDocumentClient,
   table: string,
 ): (meta: ScanMeta) => Promise<ScanImport> {
-  const lockKey = (org: string) => ({ pk: orgPk(org), sk: LOCK_SK });
-
-  async function acquire(org: string, owner: string): Promise<void> {
-    const started = Date.now();
-    for (let attempt = 0; ; attempt++) {
-      const now = Date.now();
-      try {
-        await doc.send(
-          new PutCommand({
-            TableName: table,
-            Item: { ...lockKey(org), owner, until: now + LEASE_MS },
-            ConditionExpression: 'attribute_not_exists(#pk) OR #until < :now',
-            ExpressionAttributeNames: { '#pk': 'pk', '#until': 'until' },
-            ExpressionAttributeValues: { ':now': now },
-          }),
-        );
-        return;
-      } catch (err) {
-        if (!isConditionFailure(err)) throw err;
-      }
-      if (Date.now() - started > LOCK_WAIT_MS) {
-        throw new VaultError(
-          'store_unavailable',
-          'another scan import for this org is still running; retry later',
-        );
-      }
-      await sleep(Math.min(50 * 2 ** attempt, 2000));
-    }
-  }
+  const acquire = (org: string, owner: string) => acquireOrgLock(doc, table, org, owner);
 
   return async (meta) => {
     const imp = randomUUID();
     const org = meta.org;
     const now = new Date().toISOString();
+    let sla: SlaPolicy = meta.sla ?? DEFAULT_SLA;
     try {
       await acquire(org, imp);
+      sla = (await storedSla(doc, table, org)) ?? sla;
       await doc.send(
         new PutCommand({ TableName: table, Item: { ...markerKey(imp), state: 'staging' } }),
       );
     } catch (err) {
       throw storeError(err);
     }
+    // History items this import wrote (deleted again by abort, best effort).
+    const histories: { pk: string; sk: string }[] = [];
     const staged = new Map<string, Staged>();
     const covered = new Map<string, CoveredAsset>();
     const tally = new ScanTally();
@@ -165,18 +251,7 @@ export function createDynamoScanImporter(
         }),
       );
 
-    const release = () =>
-      doc
-        .send(
-          new DeleteCommand({
-            TableName: table,
-            Key: lockKey(org),
-            ConditionExpression: '#owner = :me',
-            ExpressionAttributeNames: { '#owner': 'owner' },
-            ExpressionAttributeValues: { ':me': imp },
-          }),
-        )
-        .catch(() => undefined);
+    const release = () => releaseOrgLock(doc, table, org, imp);
 
     async function stage(findings: readonly ScannedFinding[], assets: readonly CoveredAsset[]) {
       await renew();
@@ -246,8 +321,28 @@ export function createDynamoScanImporter(
             mine.counted,
             recounts(mine.counted) && sameContent(contentOf(raw), c),
           );
-          if (staging) puts.push({ ...raw, ...c });
-          else puts.push({ ...raw, stg: { ...(raw.stg as Item), ...c } });
+          if (staging) {
+            puts.push({
+              ...raw,
+              ...c,
+              dueAt: dueAtOf(sla, f.severity, raw.slaSince as string),
+            });
+          } else {
+            const stg = raw.stg as Item;
+            puts.push({
+              ...raw,
+              stg: {
+                ...stg,
+                ...c,
+                rev:
+                  ((raw.rev as number | undefined) ?? 1) + (mine.counted === 'unchanged' ? 0 : 1),
+                dueAt:
+                  mine.counted === 'unchanged' && raw.dueAt !== undefined
+                    ? (raw.dueAt as string | null)
+                    : dueAtOf(sla, f.severity, stg.slaSince as string),
+              },
+            });
+          }
           continue;
         }
         if (sighting === 'new' || !prior) {
@@ -278,6 +373,10 @@ export function createDynamoScanImporter(
             dueDate: null,
             priority: null,
             lastScanId: meta.scanId,
+            firstScanId: meta.scanId,
+            slaSince: now,
+            dueAt: dueAtOf(sla, f.severity, now),
+            rev: 1,
             pend: imp,
           });
           staged.set(k, { seq: s, counted: 'new' });
@@ -288,6 +387,11 @@ export function createDynamoScanImporter(
         const counted =
           sighting === 'reopened' ? 'reopened' : seenAs(sameContent(contentOf(prior), c));
         tally.count(counted);
+        // Reopened: the SLA clock starts again; else dueAt follows the severity.
+        const since =
+          counted === 'reopened'
+            ? now
+            : ((prior.slaSince as string | undefined) ?? (prior.firstSeen as string));
         // The current version becomes the top level (settling an earlier
         // import's committed stg); this upload's version waits in stg.
         puts.push({
@@ -299,8 +403,24 @@ export function createDynamoScanImporter(
             fixedAt: null,
             lastSeen: now,
             lastScanId: meta.scanId,
+            rev: ((prior.rev as number | undefined) ?? 1) + (counted === 'unchanged' ? 0 : 1),
+            slaSince: since,
+            dueAt:
+              counted === 'unchanged' && prior.dueAt !== undefined
+                ? (prior.dueAt as string | null)
+                : dueAtOf(sla, f.severity, since),
           },
         });
+        if (counted === 'reopened') {
+          const h = statusHistory(org, prior.seq as number, imp, {
+            at: now,
+            from: prior.status as string,
+            to: 'reopened',
+            scanId: meta.scanId,
+          });
+          histories.push({ pk: h.pk as string, sk: h.sk as string });
+          puts.push(h);
+        }
         staged.set(k, { seq: prior.seq as number, counted });
       }
       await batchWrite(
@@ -335,7 +455,9 @@ export function createDynamoScanImporter(
         const page = r.Items ?? [];
         await markers.load(page);
         const puts: Item[] = [];
+        const history: Item[] = [];
         for (const it of page) {
+          if (isTriageItem(it)) continue; // a person's analysis: never an import's
           const cur = currentVersion(it, markers.committed);
           if (!cur) continue; // an uncommitted new finding: nobody's yet
           const fixes = becomesFixed({
@@ -353,9 +475,28 @@ export function createDynamoScanImporter(
           if (!fixes) continue;
           puts.push({
             ...settled(cur),
-            stg: { imp, status: 'fixed', fixedAt, lastScanId: meta.scanId },
+            stg: {
+              imp,
+              status: 'fixed',
+              fixedAt,
+              lastScanId: meta.scanId,
+              rev: ((cur.rev as number | undefined) ?? 1) + 1,
+            },
           });
+          const h = statusHistory(org, cur.seq as number, imp, {
+            at: fixedAt,
+            from: cur.status as string,
+            to: 'fixed',
+            scanId: meta.scanId,
+          });
+          histories.push({ pk: h.pk as string, sk: h.sk as string });
+          history.push(h);
         }
+        await batchWrite(
+          doc,
+          table,
+          history.map((Item) => ({ PutRequest: { Item } })),
+        );
         await batchWrite(
           doc,
           table,
@@ -391,7 +532,8 @@ export function createDynamoScanImporter(
         .flatMap(([sk, s]) => [
           { pk, sk },
           { pk, sk: findingSk(s.seq) },
-        ]);
+        ])
+        .concat(histories);
       await batchWrite(
         doc,
         table,

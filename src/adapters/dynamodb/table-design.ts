@@ -31,8 +31,10 @@ export interface TableDesign {
 /**
  * Findings of every org, one partition per org (pk = "O#<org>"), items sorted
  * by sk: findings ("F#<seq, zero-padded>"), identity and VulnID claims, the
- * per-org sequence counter and batch commit markers. gsi1 is an overloaded
- * index the adapter uses for filtered reads.
+ * per-org sequence counter and batch commit markers; triage and history
+ * items of findings (keys.ts). gsi1 is an overloaded index the adapter uses
+ * for filtered reads; gsi2 (sparse, keys only) holds the risk acceptances by
+ * expiresAt, for the expiry sweep.
  */
 export const FINDINGS_TABLE: TableDesign = {
   logicalId: 'Findings',
@@ -45,6 +47,12 @@ export const FINDINGS_TABLE: TableDesign = {
       partitionKey: { name: 'gsi1pk', type: 'S' },
       sortKey: { name: 'gsi1sk', type: 'S' },
       projection: 'ALL',
+    },
+    {
+      indexName: 'gsi2',
+      partitionKey: { name: 'gsi2pk', type: 'S' },
+      sortKey: { name: 'gsi2sk', type: 'S' },
+      projection: 'KEYS_ONLY',
     },
   ],
 };
