@@ -378,15 +378,44 @@ const COMMANDS: Record<string, Help> = {
     options: [['--json', 'as JSON (ageDays in whole days)'], DIR],
     examples: ['vulnvault feeds status'],
   },
+  'sla set': {
+    usage: [
+      'sla set --org ORG [--critical D] [--high D] [--medium D] [--low D] [--info D] [--dir DIR]',
+    ],
+    about:
+      "Sets an org's SLA: days to fix per severity (D = 1-3650, or none). Severities not given keep\n" +
+      "their value. The due time of the org's scan findings is recomputed at once (first seen, or\n" +
+      'reopened, + the days); seed records keep their DueDate.',
+    options: [
+      ['--org ORG', 'the org'],
+      ['--critical D', 'days for critical findings (default 7)'],
+      ['--high D', 'days for high (default 30)'],
+      ['--medium D', 'days for medium (default 90)'],
+      ['--low D', 'days for low (default 180)'],
+      ['--info D', 'days for info (default none)'],
+      DIR,
+    ],
+    examples: [
+      'vulnvault sla set --org org1 --critical 3 --high 14',
+      'vulnvault sla set --org org1 --info none',
+    ],
+  },
+  'sla show': {
+    usage: ['sla show --org ORG [--json] [--dir DIR]'],
+    about: "An org's SLA policy: its own, or the config's default (triage.sla).",
+    options: [['--org ORG', 'the org'], ['--json', 'as JSON'], DIR],
+    examples: ['vulnvault sla show --org org1'],
+  },
 };
 
 /** Commands made of subcommands, with a line on what the group is for. */
 const GROUPS: Record<string, string> = {
   pki: 'Client certificates and their life cycle (IAM 1.1).',
   cert: "A client's own certificate over EST: enrol with a token, renew before it expires (IAM 1.1).",
-  policy: 'Grants: which principal may read or write which org.',
+  policy: 'Grants: which principal may read, write or triage which org.',
   audit: 'Checks the audit trail.',
   feeds: 'Priority feeds from files you downloaded: the CISA KEV catalog and FIRST EPSS scores.',
+  sla: "Service levels: days to fix per severity, per org (findings' dueAt, overdue counts).",
   keys: 'Key management for the local keyring (DP 1.2); changes need the key-admin key\n(rotate-cursor does not: the page-cursor secret protects no data).',
 };
 
@@ -436,13 +465,14 @@ usage: vulnvault COMMAND [OPTIONS]     ('vulnvault COMMAND --help' for its optio
   start         init the directory if missing, then serve (npm start)
   pki           issue, renew, revoke, crl, rotate-server, enroll-token(s), revoke-token: certificates
   cert          enroll, renew, watch: a client's own certificate over EST (key made on the client)
-  policy        grant, revoke, list: who may read or write which org
+  policy        grant, revoke, list: who may read, write or triage which org
   audit         verify, anchor: check the audit logs' chains, checkpoints and anchored heads
   keys          status, init, rotate, rotate-cursor, disable, enable, schedule-deletion, cancel-deletion
   backup        consistent online backup of the stores (no keys, PKI or logs)
   restore       restore a backup into a stopped server's directory
   upload        stream a scan export (Nessus, CSV, SARIF, CycloneDX, JSON) to the server
   feeds         import, status: KEV catalog and EPSS scores from downloaded files
+  sla           set, show: an org's days to fix per severity (due times, overdue counts)
 
 DIR defaults to ./.vulnvault. Failures print one line on stderr and exit
 non-zero (2 for usage errors); VULNVAULT_DEBUG=1 adds a stack trace.

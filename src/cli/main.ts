@@ -65,6 +65,8 @@ async function main(argv: string[]): Promise<void> {
       return (await import('./commands/upload.js')).uploadCommand(rest);
     case 'feeds':
       return (await import('./commands/feeds.js')).feedsCommand(rest);
+    case 'sla':
+      return (await import('./commands/sla.js')).slaCommand(rest);
     default:
       throw new CliError(
         `unknown command '${(command === 'help' ? rest[0] : command) ?? ''}' (see 'vulnvault --help')`,

@@ -438,6 +438,31 @@ export function triageContract(name: string, open: () => Promise<TriageContractS
         assert.equal(g.dueAt, iso(Date.parse(g.firstSeen) + 3 * DAY));
       });
 
+      it('follows a severity change from when the clock started, restarts it on reopening, and moves the ETag only on change', async () => {
+        const org = newOrg();
+        await importScan(s.writer, org, [scanned(1, { severity: 'high' }), scanned(2)]);
+        const f = await one(org);
+        await importScan(s.writer, org, [scanned(1, { severity: 'high' }), scanned(2)]);
+        const same = await one(org);
+        assert.equal(same.rev, f.rev, 'an unchanged re-import keeps the ETag');
+        assert.equal(same.dueAt, f.dueAt);
+        await importScan(s.writer, org, [scanned(1, { severity: 'critical' }), scanned(2)]);
+        const up = await one(org);
+        assert.ok(up.rev > f.rev, 'a content change moves the ETag');
+        assert.equal(up.dueAt, iso(Date.parse(f.firstSeen) + 7 * DAY), 'first seen + the new days');
+        await importScan(s.writer, org, [scanned(2)]);
+        const fixed = await one(org);
+        assert.equal(fixed.status, 'fixed');
+        assert.ok(fixed.rev > up.rev, 'a status change moves the ETag');
+        const t0 = Date.now();
+        await importScan(s.writer, org, [scanned(1, { severity: 'critical' }), scanned(2)]);
+        const t1 = Date.now();
+        const again = await one(org);
+        assert.equal(again.status, 'reopened');
+        const due = Date.parse(again.dueAt ?? '');
+        assert.ok(due >= t0 + 7 * DAY - 5 && due <= t1 + 7 * DAY, 'reopened + 7 days');
+      });
+
       it('keeps the DueDate of seed records as their due time', async () => {
         const org = newOrg();
         await s.writer.insertSeedBatch([

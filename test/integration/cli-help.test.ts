@@ -48,6 +48,7 @@ describe('vulnvault --help', () => {
       'restore',
       'upload',
       'feeds',
+      'sla',
     ]);
     // A group names its subcommands when given one it does not know.
     const groups = await inPairs(commands, async (c) => {

@@ -73,8 +73,6 @@ interface Prior extends ClearContent {
   sealed: Buffer | null;
   /** When the SLA clock started (first seen, or reopened). */
   slaSince: string | null;
-  /** Whether a person's analysis is set (then the scanner's verdict does not suppress). */
-  triaged: number;
 }
 
 /**
@@ -134,7 +132,7 @@ export function createScanImporter(db: Db, lock: WriteLock): ScanImporter {
     `SELECT seq, id, status, last_scan_id AS lastScanId, cves, title, severity,
             severity_raw AS severityRaw, cvss3_score AS cvss3Score, cvss3_vector AS cvss3Vector,
             cvss2_score AS cvss2Score, cvss2_vector AS cvss2Vector, service, location, analysis,
-            sealed
+            sealed, sla_since AS slaSince
        FROM findings
       WHERE org = ? AND scanner = ? AND asset = ? AND category = ? AND plugin_id = ? AND port = ?
         AND protocol = ? AND fingerprint = ? AND vuln_id IS NULL`,
@@ -151,13 +149,15 @@ export function createScanImporter(db: Db, lock: WriteLock): ScanImporter {
   );
   // content_hash (schema 2) is no longer written: unchanged content is found
   // by comparison (see the top of this file); old values are cleared on rewrite.
-  // A rewrite moves the ETag (rev); the scanner's verdict suppresses only
-  // while no person's analysis is set (a user's analysis wins).
+  // The scanner's verdict suppresses only while no person's analysis is set
+  // (a user's analysis wins). The ETag (rev) moves at commit, for what the
+  // upload counts as updated or reopened (bumpRevs): a duplicate identity
+  // rewritten and merged back to the same content keeps its ETag.
   const update = db.prepare(
     `UPDATE findings SET title = ?, severity = ?, severity_raw = ?, cvss3_score = ?,
        cvss3_vector = ?, cvss2_score = ?, cvss2_vector = ?, cves = ?, service = ?, location = ?,
        analysis = ?, content_hash = NULL, sealed = ?, status = ?, fixed_at = NULL, last_seen = ?,
-       last_scan_id = ?, sla_since = ?, due_at = ?, prio = ?, rev = rev + 1,
+       last_scan_id = ?, sla_since = ?, due_at = ?, prio = ?,
        suppressed_until = CASE WHEN triage IS NULL THEN ? ELSE suppressed_until END
      WHERE seq = ?`,
   );
@@ -226,6 +226,10 @@ export function createScanImporter(db: Db, lock: WriteLock): ScanImporter {
     `SELECT counted, before_digest AS before FROM scan_prior WHERE upload = ? AND seq = ?`,
   );
   const clearPrior = db.prepare(`DELETE FROM scan_prior WHERE upload = ?`);
+  const bumpRevs = db.prepare(
+    `UPDATE findings SET rev = rev + 1
+      WHERE seq IN (SELECT seq FROM scan_prior WHERE upload = ? AND counted IN ('updated', 'reopened'))`,
+  );
   const lastSeq = db.prepare<[], { seq: number }>(
     `SELECT coalesce(max(seq), 0) AS seq FROM findings`,
   );
@@ -575,7 +579,10 @@ export function createScanImporter(db: Db, lock: WriteLock): ScanImporter {
             received,
           });
           clearAssets.run(upload);
-          if (priorRows) clearPrior.run(upload);
+          if (priorRows) {
+            bumpRevs.run(upload);
+            clearPrior.run(upload);
+          }
           finish('COMMIT');
           return Promise.resolve(counts);
         } catch (err) {
