@@ -27,19 +27,32 @@ import { tableOf, type Tables } from './tables.js';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
+/**
+ * What the findings reader (dynamodb/findings-reader.ts) does: GetItem for
+ * one finding, Query for a page (gsi1 for the asset filter), BatchGetItem for
+ * the import markers that say which staged items are visible (markers.ts).
+ */
+const FINDINGS_READ = ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:BatchGetItem'];
+
 /** What each role may do to DynamoDB, per table design (the least-privilege contract). */
 export const TABLE_ACTIONS: Record<FunctionName, Record<string, string[]>> = {
   authorizer: { [POLICY_TABLE.logicalId]: ['dynamodb:GetItem', 'dynamodb:Query'] },
   query: {
-    [FINDINGS_TABLE.logicalId]: ['dynamodb:GetItem', 'dynamodb:Query'],
+    [FINDINGS_TABLE.logicalId]: FINDINGS_READ,
     // IAM-authorized API (no Lambda authorizer): the function itself maps the
     // caller's role ARN to a principal and reads its grants.
     [POLICY_TABLE.logicalId]: ['dynamodb:GetItem', 'dynamodb:Query'],
   },
   ingest: {
-    // Writes only: a batch is TransactWriteItems (authorized per contained
+    // A batch is TransactWriteItems (authorized per contained
     // Put/Update/Delete/ConditionCheck) or BatchWriteItem for staged items.
+    // Reads only of what an import compares against: GetItem (a seed batch's
+    // VulnID claims), BatchGetItem (identity claims, prior versions, import
+    // markers), Query (the org's open findings that an import marks fixed).
     [FINDINGS_TABLE.logicalId]: [
+      'dynamodb:GetItem',
+      'dynamodb:BatchGetItem',
+      'dynamodb:Query',
       'dynamodb:PutItem',
       'dynamodb:UpdateItem',
       'dynamodb:DeleteItem',

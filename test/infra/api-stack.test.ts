@@ -34,7 +34,7 @@ const EXPECTED: Record<string, Record<string, string[]>> = {
   query: {
     OwnLogGroup: ['logs:CreateLogStream', 'logs:PutLogEvents'],
     VpcNetworkInterfaces: ENI,
-    TableFindings: ['dynamodb:GetItem', 'dynamodb:Query'],
+    TableFindings: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:Query'],
     TablePolicies: ['dynamodb:GetItem', 'dynamodb:Query'],
     KeyViaDynamoDb: ['kms:Decrypt'],
     EnvelopeDataKeys: ['kms:Decrypt'],
@@ -43,10 +43,13 @@ const EXPECTED: Record<string, Record<string, string[]>> = {
     OwnLogGroup: ['logs:CreateLogStream', 'logs:PutLogEvents'],
     VpcNetworkInterfaces: ENI,
     TableFindings: [
+      'dynamodb:BatchGetItem',
       'dynamodb:BatchWriteItem',
       'dynamodb:ConditionCheckItem',
       'dynamodb:DeleteItem',
+      'dynamodb:GetItem',
       'dynamodb:PutItem',
+      'dynamodb:Query',
       'dynamodb:UpdateItem',
     ],
     TableIdempotencyKeys: [
