@@ -265,6 +265,24 @@ export function createFindingQueries(
                 OR (coalesce(f.due_at, '${NO_DUE}') = @key AND f.seq > @after))`,
               `coalesce(f.due_at, '${NO_DUE}'), f.seq`,
             ];
+    if (sort === 'priority') {
+      // Two index ranges, not one OR: the rest of the cursor's tie (prio =
+      // key, seq after it) and then the lower scores. With one OR condition
+      // SQLite narrows on prio <= key only, and a cursor deep in a large tie
+      // (every finding scored 0) stepped over the whole tie before it.
+      return db.prepare<Params, Row>(
+        `SELECT * FROM (
+           SELECT * FROM (SELECT ${columns} FROM findings f
+             WHERE ${filterSql} AND f.prio = @key AND f.seq > @after
+             ORDER BY f.seq LIMIT @limit)
+           UNION ALL
+           SELECT * FROM (SELECT ${columns} FROM findings f
+             WHERE ${filterSql} AND f.prio < @key
+             ORDER BY f.prio DESC, f.seq LIMIT @limit))
+         ORDER BY prio DESC, seq
+         LIMIT @limit`,
+      );
+    }
     return db.prepare<Params, Row>(
       `SELECT ${columns} FROM findings f
       WHERE ${filterSql} AND ${after}
