@@ -12,7 +12,7 @@ const COMPOSITION_ROOTS = [
   // The Lambda handlers infra/lib/functions.ts bundles, and env.ts, which
   // reads their configuration with the DynamoDB adapter's table names as
   // the names the CDK app sets.
-  '^src/lambda/(authorizer|ingest|query|env)[.]ts$',
+  '^src/lambda/(authorizer|ingest|query|triage|env)[.]ts$',
 ];
 
 /** @type {import('dependency-cruiser').IConfiguration} */

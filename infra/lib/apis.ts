@@ -127,6 +127,7 @@ export function createApis(scope: Construct, p: ApisProps): Record<ApiVariant, V
       variant,
       queryInvokeUri: invokeUri(p.functions.query),
       ingestInvokeUri: invokeUri(p.functions.ingest),
+      triageInvokeUri: invokeUri(p.functions.triage),
       authorizerInvokeUri: variant === 'mtls' ? invokeUri(p.functions.authorizer) : undefined,
     });
     const api = new apigw.SpecRestApi(scope, `${variant}Api`, {
@@ -157,6 +158,10 @@ export function createApis(scope: Construct, p: ApisProps): Record<ApiVariant, V
       sourceArn,
     });
     p.functions.ingest.addPermission(`${variant}InvokeIngest`, {
+      principal: new iam.ServicePrincipal('apigateway.amazonaws.com'),
+      sourceArn,
+    });
+    p.functions.triage.addPermission(`${variant}InvokeTriage`, {
       principal: new iam.ServicePrincipal('apigateway.amazonaws.com'),
       sourceArn,
     });

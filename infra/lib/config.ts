@@ -2,6 +2,8 @@
 // (`-c key=value` or cdk.json) and validated before any construct is built:
 // a bad value stops the synth with one line naming the key.
 
+import { RISK_ACCEPTANCE_MAX_DAYS_DEFAULT } from '../../src/core/triage.js';
+
 export const TLS_POLICIES = ['TLS_1_2', 'TLS_1_3'] as const;
 export type TlsPolicyName = (typeof TLS_POLICIES)[number];
 
@@ -39,6 +41,8 @@ export interface DeployConfig {
    * accepts cursors of the previous value (the secret's AWSPREVIOUS).
    */
   cursorSecretPrevious: boolean;
+  /** Longest risk acceptance in days, for the triage function (default 365, as on the edge). */
+  maxRiskAcceptanceDays: number;
 }
 
 /**
@@ -235,6 +239,14 @@ export function readConfig(get: (key: string) => unknown): DeployConfig {
     throttleRate,
     throttleBurst: int('throttleBurst', get('throttleBurst'), throttleRate * 2, 1, 5000),
     cursorSecretPrevious: bool('cursorSecretPrevious', get('cursorSecretPrevious')),
+    // The same bounds as the edge's triage.maxRiskAcceptanceDays and src/lambda/env.ts.
+    maxRiskAcceptanceDays: int(
+      'maxRiskAcceptanceDays',
+      get('maxRiskAcceptanceDays'),
+      RISK_ACCEPTANCE_MAX_DAYS_DEFAULT,
+      1,
+      3650,
+    ),
   });
 }
 

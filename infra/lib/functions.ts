@@ -1,8 +1,8 @@
-// The three functions (authorizer, ingest, query), each with its own role that
-// can do only what that function needs (IAM 1.3), bundled with the local
-// esbuild (no Docker, no network), running in the isolated subnets. Their
-// environment is encrypted with the data key; only the query function gets
-// the page-cursor secret (cursor-secret.ts).
+// The four functions (authorizer, ingest, query, triage), each with its own
+// role that can do only what that function needs (IAM 1.3), bundled with the
+// local esbuild (no Docker, no network), running in the isolated subnets.
+// Their environment is encrypted with the data key; only the query function
+// gets the page-cursor secret (cursor-secret.ts).
 import { Duration, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
@@ -14,11 +14,13 @@ import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import { fileURLToPath } from 'node:url';
 import {
+  FEEDS_TABLE,
   FINDINGS_TABLE,
   IDEMPOTENCY_TABLE,
   POLICY_TABLE,
   TABLES,
 } from '../../src/adapters/dynamodb/table-design.js';
+import { MAX_RISK_ACCEPTANCE_DAYS_VAR } from '../../src/lambda/env.js';
 import type { DeployConfig } from './config.js';
 import { cursorSecretEnvironment } from './cursor-secret.js';
 import { functionName, type FunctionName } from './names.js';
@@ -27,19 +29,36 @@ import { tableOf, type Tables } from './tables.js';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
+/**
+ * What the findings reader (dynamodb/findings-reader.ts) does: GetItem for
+ * one finding, Query for a page (gsi1 for the asset filter), BatchGetItem for
+ * the import markers that say which staged items are visible (markers.ts).
+ */
+const FINDINGS_READ = ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:BatchGetItem'];
+
+/** The KEV/EPSS join (dynamodb/feed-store.ts lookup): the feed pointers, then the rows in batches. */
+const FEEDS_READ = ['dynamodb:GetItem', 'dynamodb:BatchGetItem'];
+
 /** What each role may do to DynamoDB, per table design (the least-privilege contract). */
 export const TABLE_ACTIONS: Record<FunctionName, Record<string, string[]>> = {
   authorizer: { [POLICY_TABLE.logicalId]: ['dynamodb:GetItem', 'dynamodb:Query'] },
   query: {
-    [FINDINGS_TABLE.logicalId]: ['dynamodb:GetItem', 'dynamodb:Query'],
+    [FINDINGS_TABLE.logicalId]: FINDINGS_READ,
+    [FEEDS_TABLE.logicalId]: FEEDS_READ,
     // IAM-authorized API (no Lambda authorizer): the function itself maps the
     // caller's role ARN to a principal and reads its grants.
     [POLICY_TABLE.logicalId]: ['dynamodb:GetItem', 'dynamodb:Query'],
   },
   ingest: {
-    // Writes only: a batch is TransactWriteItems (authorized per contained
+    // A batch is TransactWriteItems (authorized per contained
     // Put/Update/Delete/ConditionCheck) or BatchWriteItem for staged items.
+    // Reads only of what an import compares against: GetItem (a seed batch's
+    // VulnID claims), BatchGetItem (identity claims, prior versions, import
+    // markers), Query (the org's open findings that an import marks fixed).
     [FINDINGS_TABLE.logicalId]: [
+      'dynamodb:GetItem',
+      'dynamodb:BatchGetItem',
+      'dynamodb:Query',
       'dynamodb:PutItem',
       'dynamodb:UpdateItem',
       'dynamodb:DeleteItem',
@@ -57,6 +76,32 @@ export const TABLE_ACTIONS: Record<FunctionName, Record<string, string[]>> = {
     ],
     [POLICY_TABLE.logicalId]: ['dynamodb:GetItem', 'dynamodb:Query'],
   },
+  // The triage store (dynamodb/triage-store.ts, branch dynamo16) changes
+  // analysis only. A bulk change (up to 10,000 findings, all or none) is taken
+  // to be staged like a scan import (lease, marker, commit transaction): an
+  // action the store turns out not to use goes.
+  triage: {
+    [FINDINGS_TABLE.logicalId]: [
+      // The reader's reads (FINDINGS_READ): the finding answered after a
+      // change, the findings a bulk change selects by filter (Query) or by id
+      // (BatchGetItem), and the import markers.
+      ...FINDINGS_READ,
+      // setAnalysis: the finding's analysis and rev, on condition of its rev.
+      'dynamodb:UpdateItem',
+      // A history entry per change (a new item), the lease and marker of a
+      // bulk change staged beyond one transaction.
+      'dynamodb:PutItem',
+      // A bulk change's commit: its lease still held.
+      'dynamodb:ConditionCheckItem',
+      // A bulk change's history entries, 25 to a request.
+      'dynamodb:BatchWriteItem',
+      // Releasing a bulk change's lease.
+      'dynamodb:DeleteItem',
+    ],
+    // The changed finding is answered with its KEV/EPSS join.
+    [FEEDS_TABLE.logicalId]: FEEDS_READ,
+    [POLICY_TABLE.logicalId]: ['dynamodb:GetItem', 'dynamodb:Query'],
+  },
 };
 
 /** Direct KMS calls for the per-org data keys (envelope encryption in the functions). */
@@ -64,6 +109,9 @@ export const ENVELOPE_KMS_ACTIONS: Record<FunctionName, string[]> = {
   authorizer: [],
   query: ['kms:Decrypt'],
   ingest: ['kms:Decrypt', 'kms:GenerateDataKey'],
+  // Reads sealed findings and seals comments with the org's data key, which
+  // the org's first write made: it unwraps, never creates one.
+  triage: ['kms:Decrypt'],
 };
 
 /** Lambda creates its network interfaces with the function's role; these take no resource ARN. */
@@ -189,6 +237,9 @@ const SETTINGS: Record<FunctionName, { memoryMiB: number; timeoutSeconds: number
   query: { memoryMiB: 512, timeoutSeconds: 10 },
   // API Gateway gives up after 29 s; a scan import must fit in that.
   ingest: { memoryMiB: 1024, timeoutSeconds: 29 },
+  // A bulk change touches up to 10,000 findings, all or none, within API
+  // Gateway's 29 s.
+  triage: { memoryMiB: 1024, timeoutSeconds: 29 },
 };
 
 export function createFunctions(scope: Construct, p: FunctionsProps): Functions {
@@ -202,10 +253,26 @@ export function createFunctions(scope: Construct, p: FunctionsProps): Functions 
     VULNVAULT_KMS_KEY_ID: p.key.keyArn,
     NODE_OPTIONS: '--enable-source-maps',
   };
-  const environmentOf = (name: FunctionName): Record<string, string> =>
-    name === 'query'
-      ? { ...shared, ...cursorSecretEnvironment(p.cursorSecret, p.config.cursorSecretPrevious) }
-      : shared;
+  // The feeds table only where the role may read it.
+  const feeds = { [FEEDS_TABLE.envVar]: tableOf(p.tables, FEEDS_TABLE).tableName };
+  const environmentOf = (name: FunctionName): Record<string, string> => {
+    switch (name) {
+      case 'query':
+        return {
+          ...shared,
+          ...feeds,
+          ...cursorSecretEnvironment(p.cursorSecret, p.config.cursorSecretPrevious),
+        };
+      case 'triage':
+        return {
+          ...shared,
+          ...feeds,
+          [MAX_RISK_ACCEPTANCE_DAYS_VAR]: String(p.config.maxRiskAcceptanceDays),
+        };
+      default:
+        return shared;
+    }
+  };
   const make = (name: FunctionName): nodejs.NodejsFunction => {
     const logGroup = new logs.LogGroup(scope, `${name}Logs`, {
       logGroupName: `/aws/lambda/${functionName(name)}`,
@@ -257,5 +324,10 @@ export function createFunctions(scope: Construct, p: FunctionsProps): Functions 
       },
     });
   };
-  return { authorizer: make('authorizer'), ingest: make('ingest'), query: make('query') };
+  return {
+    authorizer: make('authorizer'),
+    ingest: make('ingest'),
+    query: make('query'),
+    triage: make('triage'),
+  };
 }

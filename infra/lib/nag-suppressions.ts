@@ -4,6 +4,7 @@
 // so the list cannot go stale.
 import { Token, Validations, type Stack } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
+import { FUNCTIONS } from './names.js';
 
 export interface Acknowledgement {
   /** Construct path below the stack, e.g. `TrustBucket/Resource`. */
@@ -57,12 +58,12 @@ const shown = (value: string, pseudo: string) =>
   Token.isUnresolved(value) ? `<AWS::${pseudo}>` : value;
 
 export const apiAcknowledgements = (stack: Stack): readonly Acknowledgement[] => [
-  ...(['authorizer', 'ingest', 'query'] as const).map((f) => ({
+  ...FUNCTIONS.map((f) => ({
     path: `${f}Role/Resource`,
     id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
     reason: ENI_REASON,
   })),
-  ...(['authorizer', 'ingest', 'query'] as const).map((f) => ({
+  ...FUNCTIONS.map((f) => ({
     path: `${f}Function/Resource`,
     id: 'AwsSolutions::AwsSolutions-L1',
     reason:

@@ -20,6 +20,7 @@ export interface NetworkProps {
 /** Everything the functions do to DynamoDB; the role policies narrow it per function. */
 export const DYNAMODB_ENDPOINT_ACTIONS = [
   'dynamodb:GetItem',
+  'dynamodb:BatchGetItem',
   'dynamodb:Query',
   'dynamodb:PutItem',
   'dynamodb:UpdateItem',

@@ -13,6 +13,7 @@ export interface SpecTargets {
   /** `arn:aws:apigateway:REGION:lambda:path/2015-03-31/functions/ARN/invocations` */
   queryInvokeUri: string;
   ingestInvokeUri: string;
+  triageInvokeUri: string;
   /** Only for the mtls variant. */
   authorizerInvokeUri?: string;
 }
@@ -24,10 +25,14 @@ export const SIGV4_SCHEME = 'sigv4';
 export const VALIDATOR_BODY_AND_PARAMS = 'body-and-params';
 export const VALIDATOR_PARAMS = 'params-only';
 
-/** Which function serves an action; an operation without one is not exposed. */
-const FUNCTION_FOR_ACTION: Record<string, 'query' | 'ingest'> = {
+/**
+ * Which function serves an action; an operation without one is not exposed.
+ * The Lambda conformance driver routes by this map too.
+ */
+export const FUNCTION_FOR_ACTION: Readonly<Record<string, 'query' | 'ingest' | 'triage'>> = {
   'findings:read': 'query',
   'findings:write': 'ingest',
+  'findings:triage': 'triage',
 };
 
 const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'head', 'options'] as const;
@@ -187,6 +192,11 @@ function securitySchemes(t: SpecTargets): Json {
 
 /** Builds the API Gateway body for one variant from the contract. */
 export function apiGatewaySpec(contract: Json, t: SpecTargets): Json {
+  const invokeUris = {
+    query: t.queryInvokeUri,
+    ingest: t.ingestInvokeUri,
+    triage: t.triageInvokeUri,
+  };
   const paths: Json = {};
   for (const [path, item] of Object.entries(obj(contract.paths, 'paths'))) {
     const out: Json = {};
@@ -199,7 +209,11 @@ export function apiGatewaySpec(contract: Json, t: SpecTargets): Json {
         // A local-only public probe (GET /healthz): nothing to expose on AWS.
         continue;
       }
-      const fn = typeof action === 'string' ? FUNCTION_FOR_ACTION[action] : undefined;
+      // Own keys only: an action named like an Object.prototype member is unknown.
+      const fn =
+        typeof action === 'string' && Object.hasOwn(FUNCTION_FOR_ACTION, action)
+          ? FUNCTION_FOR_ACTION[action]
+          : undefined;
       if (!fn) throw new Error(`openapi: ${method} ${path} has no known x-vulnvault-action`);
       const hasBody = o.requestBody !== undefined;
       const operation: Json = {
@@ -216,7 +230,7 @@ export function apiGatewaySpec(contract: Json, t: SpecTargets): Json {
         'x-amazon-apigateway-integration': {
           type: 'aws_proxy',
           httpMethod: 'POST',
-          uri: fn === 'query' ? t.queryInvokeUri : t.ingestInvokeUri,
+          uri: invokeUris[fn],
           // Ignored by proxy integrations but stated so that a future non-proxy
           // integration refuses unmapped media types (415) instead of passing them.
           passthroughBehavior: 'never',

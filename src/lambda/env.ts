@@ -6,7 +6,9 @@
 // code; without it the query function refuses to serve.
 
 import { fixedCursorKeys, MIN_CURSOR_SECRET_BYTES, type CursorKeys } from '../core/cursor-keys.js';
+import { RISK_ACCEPTANCE_MAX_DAYS_DEFAULT } from '../core/triage.js';
 import {
+  FEEDS_TABLE,
   FINDINGS_TABLE,
   IDEMPOTENCY_TABLE,
   POLICY_TABLE,
@@ -16,6 +18,7 @@ export interface LambdaEnv {
   findingsTable: string;
   policyTable: string;
   idempotencyTable: string;
+  feedsTable: string;
   trustBucket: string;
   truststoreKey: string;
   crlKey: string;
@@ -28,6 +31,7 @@ const VARS: Record<Need, string> = {
   findingsTable: FINDINGS_TABLE.envVar,
   policyTable: POLICY_TABLE.envVar,
   idempotencyTable: IDEMPOTENCY_TABLE.envVar,
+  feedsTable: FEEDS_TABLE.envVar,
   trustBucket: 'VULNVAULT_TRUST_BUCKET',
   truststoreKey: 'VULNVAULT_TRUSTSTORE_KEY',
   crlKey: 'VULNVAULT_CRL_KEY',
@@ -75,4 +79,25 @@ export function readCursorKeys(env: NodeJS.ProcessEnv = process.env): CursorKeys
     }
   }
   return fixedCursorKeys(Buffer.from(cursorSecret), previous ? [Buffer.from(previous)] : []);
+}
+
+/** Longest risk acceptance in days (the edge's triage.maxRiskAcceptanceDays). */
+export const MAX_RISK_ACCEPTANCE_DAYS_VAR = 'VULNVAULT_MAX_RISK_ACCEPTANCE_DAYS';
+const MAX_RISK_ACCEPTANCE_DAYS_LIMIT = 3650;
+
+/**
+ * The longest risk acceptance: VULNVAULT_MAX_RISK_ACCEPTANCE_DAYS, or 365 when
+ * unset. A value that is not an integer from 1 to 3650 is an error (fail
+ * closed), as the edge's config schema refuses it.
+ */
+export function readMaxRiskAcceptanceDays(env: NodeJS.ProcessEnv = process.env): number {
+  const v = env[MAX_RISK_ACCEPTANCE_DAYS_VAR]?.trim();
+  if (v === undefined || v === '') return RISK_ACCEPTANCE_MAX_DAYS_DEFAULT;
+  const n = /^\d{1,4}$/.test(v) ? Number(v) : NaN;
+  if (!(n >= 1 && n <= MAX_RISK_ACCEPTANCE_DAYS_LIMIT)) {
+    throw new Error(
+      `vulnvault lambda: environment variable ${MAX_RISK_ACCEPTANCE_DAYS_VAR} must be an integer from 1 to ${MAX_RISK_ACCEPTANCE_DAYS_LIMIT}`,
+    );
+  }
+  return n;
 }

@@ -1,5 +1,6 @@
 // The conformance driver for the Lambda entries: createAuthorizer,
-// createQueryHandler and createIngestHandler from src/lambda, driven as API
+// createQueryHandler, createIngestHandler and createTriageHandler from
+// src/lambda, driven as API
 // Gateway (REST, mTLS API) drives them, against the real DynamoDB Local, with
 // a CA, client certificates and a CRL made by the project's PKI code.
 //
@@ -8,7 +9,8 @@
 // - a concrete path becomes the contract's resource template plus
 //   pathParameters, and the query string single- and multi-value parameters;
 // - the function is chosen by the operation's x-vulnvault-action
-//   (findings:read → query, findings:write → ingest, none → query);
+//   (findings:read → query, findings:write → ingest, findings:triage →
+//   triage, none → query) through infra/lib/openapi-spec.ts's own map;
 // - the authorizer runs first; its Deny becomes the ACCESS_DENIED gateway
 //   response the deployed API is configured with (infra/lib/openapi-spec.ts);
 // - a path outside the contract, or a method a path does not have, goes
@@ -26,13 +28,14 @@ import { createDynamoPolicyWriter } from '../../src/adapters/dynamodb/policy-sto
 import { createStdoutAudit } from '../../src/lambda/audit-stdout.js';
 import { createAuthorizer } from '../../src/lambda/authorizer.js';
 import type { ProxyEvent, ProxyResult } from '../../src/lambda/events.js';
-import { readCursorKeys } from '../../src/lambda/env.js';
+import { readCursorKeys, readMaxRiskAcceptanceDays } from '../../src/lambda/env.js';
 import { createIngestHandler } from '../../src/lambda/ingest.js';
 import { createQueryHandler } from '../../src/lambda/query.js';
+import { createTriageHandler } from '../../src/lambda/triage.js';
 import { createTrustSource } from '../../src/lambda/trust-material.js';
 import { createCrl } from '../../src/pki/crl.js';
 import { createCa, type PemPair } from '../../src/pki/issue.js';
-import { GATEWAY_RESPONSES } from '../../infra/lib/openapi-spec.js';
+import { FUNCTION_FOR_ACTION, GATEWAY_RESPONSES } from '../../infra/lib/openapi-spec.js';
 import { startDynamoLocal } from '../helpers/dynamodb-local.js';
 import { FakeS3, proxyEvent, viaGateway, type Req } from '../helpers/lambda.js';
 import { clientCert } from '../helpers/vault.js';
@@ -147,7 +150,23 @@ export const startLambdaRuntime: StartRuntime = async () => {
     audit,
     log: discard,
   });
-  const fnFor = (action: string | undefined): Fn => (action === 'findings:write' ? ingest : query);
+  const triage: Fn = createTriageHandler({
+    doc: ddb.doc,
+    findingsTable: tables.findings,
+    policyTable: tables.policies,
+    audit,
+    // As the CDK app configures it by default.
+    maxRiskAcceptanceDays: readMaxRiskAcceptanceDays({}),
+    log: discard,
+  });
+  const functions = { query, ingest, triage };
+  const fnFor = (action: string | undefined): Fn => {
+    const name =
+      action !== undefined && Object.hasOwn(FUNCTION_FOR_ACTION, action)
+        ? FUNCTION_FOR_ACTION[action]
+        : undefined;
+    return name ? functions[name] : query;
+  };
 
   async function request(r: RuntimeRequest): Promise<RuntimeResponse> {
     const match = matchRoute(r.method, r.path);

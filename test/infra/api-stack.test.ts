@@ -34,7 +34,8 @@ const EXPECTED: Record<string, Record<string, string[]>> = {
   query: {
     OwnLogGroup: ['logs:CreateLogStream', 'logs:PutLogEvents'],
     VpcNetworkInterfaces: ENI,
-    TableFindings: ['dynamodb:GetItem', 'dynamodb:Query'],
+    TableFindings: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:Query'],
+    TableFeeds: ['dynamodb:BatchGetItem', 'dynamodb:GetItem'],
     TablePolicies: ['dynamodb:GetItem', 'dynamodb:Query'],
     KeyViaDynamoDb: ['kms:Decrypt'],
     EnvelopeDataKeys: ['kms:Decrypt'],
@@ -43,10 +44,13 @@ const EXPECTED: Record<string, Record<string, string[]>> = {
     OwnLogGroup: ['logs:CreateLogStream', 'logs:PutLogEvents'],
     VpcNetworkInterfaces: ENI,
     TableFindings: [
+      'dynamodb:BatchGetItem',
       'dynamodb:BatchWriteItem',
       'dynamodb:ConditionCheckItem',
       'dynamodb:DeleteItem',
+      'dynamodb:GetItem',
       'dynamodb:PutItem',
+      'dynamodb:Query',
       'dynamodb:UpdateItem',
     ],
     TableIdempotencyKeys: [
@@ -60,7 +64,26 @@ const EXPECTED: Record<string, Record<string, string[]>> = {
     KeyViaDynamoDb: ['kms:Decrypt'],
     EnvelopeDataKeys: ['kms:Decrypt', 'kms:GenerateDataKey'],
   },
+  triage: {
+    OwnLogGroup: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+    VpcNetworkInterfaces: ENI,
+    TableFindings: [
+      'dynamodb:BatchGetItem',
+      'dynamodb:BatchWriteItem',
+      'dynamodb:ConditionCheckItem',
+      'dynamodb:DeleteItem',
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:Query',
+      'dynamodb:UpdateItem',
+    ],
+    TableFeeds: ['dynamodb:BatchGetItem', 'dynamodb:GetItem'],
+    TablePolicies: ['dynamodb:GetItem', 'dynamodb:Query'],
+    KeyViaDynamoDb: ['kms:Decrypt'],
+    EnvelopeDataKeys: ['kms:Decrypt'],
+  },
 };
+const FUNCTIONS = Object.keys(EXPECTED);
 
 const fn = (name: string) => {
   const found = resources(s.apiTemplate, 'AWS::Lambda::Function').find(
@@ -99,9 +122,15 @@ describe('api stack: one least-privilege role per function (IAM 1.3)', () => {
     });
   }
 
-  it('gives every function its own role', () => {
-    const roles = ['authorizer', 'ingest', 'query'].map((n) => text(fn(n).Properties.Role));
-    assert.equal(new Set(roles).size, 3);
+  it('gives every function its own role, and deploys no other function', () => {
+    assert.deepEqual(
+      resources(s.apiTemplate, 'AWS::Lambda::Function')
+        .map(([, f]) => f.Properties.FunctionName)
+        .sort(),
+      FUNCTIONS.map((n) => `vulnvault-${n}`).sort(),
+    );
+    const roles = FUNCTIONS.map((n) => text(fn(n).Properties.Role));
+    assert.equal(new Set(roles).size, 4);
   });
 
   it('scopes table statements to the right tables (findings index named, no index/*)', () => {
@@ -117,6 +146,40 @@ describe('api stack: one least-privilege role per function (IAM 1.3)', () => {
       text(i.find((st) => st.Sid === 'TableFindings').Resource),
       /Policies|Idempotency/,
     );
+    assert.doesNotMatch(text(i), /Feeds/);
+    const t = statementsOf('triage');
+    const tFindings = text(t.find((st) => st.Sid === 'TableFindings').Resource);
+    assert.match(tFindings, /Findings/);
+    assert.match(tFindings, /\/index\/gsi1/);
+    assert.doesNotMatch(tFindings, /Policies|Idempotency|Feeds/);
+    assert.doesNotMatch(text(t), /IdempotencyKeys|index\/\*/);
+    // The feeds table has no index; the KEV/EPSS join reads the table only.
+    for (const name of ['query', 'triage']) {
+      const feeds = statementsOf(name).find((st) => st.Sid === 'TableFeeds');
+      assert.equal(asList(feeds.Resource).length, 1, name);
+      assert.match(text(feeds.Resource), /Feeds/, name);
+    }
+  });
+
+  it('lets DynamoDB decrypt for each function only the tables its role names', () => {
+    const tables: Record<string, RegExp[]> = {
+      authorizer: [/Policies/],
+      query: [/Findings/, /Feeds/, /Policies/],
+      ingest: [/Findings/, /IdempotencyKeys/, /Policies/],
+      triage: [/Findings/, /Feeds/, /Policies/],
+    };
+    for (const [name, want] of Object.entries(tables)) {
+      const st = statementsOf(name).find((x) => x.Sid === 'KeyViaDynamoDb');
+      const names = asList(
+        st.Condition.StringEquals['kms:EncryptionContext:aws:dynamodb:tableName'],
+      );
+      assert.equal(names.length, want.length, name);
+      for (const re of want)
+        assert.ok(
+          names.some((n) => re.test(text(n))),
+          `${name} ${re}`,
+        );
+    }
   });
 
   it('lets the authorizer read only the truststore and CRL objects', () => {
@@ -149,26 +212,43 @@ describe('api stack: one least-privilege role per function (IAM 1.3)', () => {
 
 describe('api stack: functions', () => {
   it('run in the isolated subnets with the environment of the shared contract', () => {
-    for (const name of ['authorizer', 'ingest', 'query']) {
+    for (const name of FUNCTIONS) {
       const p = fn(name).Properties;
       assert.equal(p.VpcConfig.SubnetIds.length, 2, name);
       assert.equal(p.Runtime, 'nodejs22.x');
-      assert.deepEqual(Object.keys(p.Environment.Variables).sort(), [
-        'NODE_OPTIONS',
-        'VULNVAULT_CRL_KEY',
-        ...(name === 'query' ? ['VULNVAULT_CURSOR_SECRET'] : []),
-        'VULNVAULT_FINDINGS_TABLE',
-        'VULNVAULT_IDEMPOTENCY_TABLE',
-        'VULNVAULT_KMS_KEY_ID',
-        'VULNVAULT_POLICY_TABLE',
-        'VULNVAULT_TRUSTSTORE_KEY',
-        'VULNVAULT_TRUST_BUCKET',
-      ]);
+      assert.deepEqual(
+        Object.keys(p.Environment.Variables).sort(),
+        [
+          'NODE_OPTIONS',
+          'VULNVAULT_CRL_KEY',
+          ...(name === 'query' ? ['VULNVAULT_CURSOR_SECRET'] : []),
+          // Only where the role may read the feeds table.
+          ...(name === 'query' || name === 'triage' ? ['VULNVAULT_FEEDS_TABLE'] : []),
+          'VULNVAULT_FINDINGS_TABLE',
+          'VULNVAULT_IDEMPOTENCY_TABLE',
+          'VULNVAULT_KMS_KEY_ID',
+          ...(name === 'triage' ? ['VULNVAULT_MAX_RISK_ACCEPTANCE_DAYS'] : []),
+          'VULNVAULT_POLICY_TABLE',
+          'VULNVAULT_TRUSTSTORE_KEY',
+          'VULNVAULT_TRUST_BUCKET',
+        ],
+        name,
+      );
     }
   });
 
+  it('give the triage function its entry, memory and timeout, and the risk-acceptance limit', () => {
+    const p = fn('triage').Properties;
+    assert.equal(p.Handler, 'index.handler');
+    assert.equal(p.MemorySize, 1024);
+    assert.equal(p.Timeout, 29);
+    assert.equal(p.Architectures[0], 'arm64');
+    assert.equal(p.Environment.Variables.VULNVAULT_MAX_RISK_ACCEPTANCE_DAYS, '365');
+    assert.match(text(p.Environment.Variables.VULNVAULT_FEEDS_TABLE), /Feeds/);
+  });
+
   it('encrypt their environment with the customer-managed data key', () => {
-    for (const name of ['authorizer', 'ingest', 'query']) {
+    for (const name of FUNCTIONS) {
       assert.match(text(fn(name).Properties.KmsKeyArn), /DataKey/, name);
     }
   });
@@ -202,10 +282,25 @@ describe('api stack: functions', () => {
     assert.match(text(prev), /\{\{resolve:secretsmanager:.*:SecretString::AWSPREVIOUS:?\}\}/);
   });
 
+  it('give the triage function the risk-acceptance limit of -c maxRiskAcceptanceDays', () => {
+    const limited = synthesize({ maxRiskAcceptanceDays: '30' });
+    const t = resources(limited.apiTemplate, 'AWS::Lambda::Function').find(
+      ([, f]) => f.Properties.FunctionName === 'vulnvault-triage',
+    );
+    assert.ok(t);
+    assert.equal(t[1].Properties.Environment.Variables.VULNVAULT_MAX_RISK_ACCEPTANCE_DAYS, '30');
+  });
+
+  it('give the cursor secret to the query function only', () => {
+    for (const name of FUNCTIONS.filter((n) => n !== 'query')) {
+      assert.doesNotMatch(text(fn(name).Properties.Environment), /CursorSecret|CURSOR/, name);
+    }
+  });
+
   it('are bundled by the local esbuild (an .mjs asset per function)', async () => {
     const { readdirSync } = await import('node:fs');
     const assets = readdirSync(s.outdir).filter((n) => n.startsWith('asset.'));
-    assert.equal(assets.length, 3);
+    assert.equal(assets.length, FUNCTIONS.length);
     for (const a of assets) assert.ok(readdirSync(`${s.outdir}/${a}`).includes('index.mjs'), a);
   });
 });
@@ -237,6 +332,15 @@ describe('api stack: network (NS 1.4/1.5)', () => {
     assert.match(r, /index\/gsi1/);
     assert.equal(asList(st.Resource).length, 5);
     assert.doesNotMatch(text(st.Action), /dynamodb:\*|Scan|DeleteTable/);
+    // Every action a role grants passes the endpoint (BatchGetItem: markers, KEV/EPSS join).
+    const granted = new Set(
+      FUNCTIONS.flatMap((n) =>
+        statementsOf(n)
+          .flatMap((x) => asList(x.Action) as string[])
+          .filter((a) => a.startsWith('dynamodb:')),
+      ),
+    );
+    assert.deepEqual([...granted].sort(), (asList(st.Action) as string[]).slice().sort());
   });
 
   it('limits the S3 gateway endpoint to reading the truststore and CRL', () => {
@@ -277,27 +381,35 @@ const methods = (body: any) =>
   Object.entries(body.paths as Record<string, Record<string, any>>).flatMap(([path, item]) =>
     Object.entries(item).map(([method, op]) => ({ path, method, op })),
   );
-const ROUTES = [
-  'get /v1/orgs/{org}/findings',
-  'get /v1/orgs/{org}/findings/{id}',
-  'get /v1/orgs/{org}/summary',
-  'get /vuln',
-  'post /v1/orgs/{org}/scans',
-  'post /vuln',
-];
+/** Every route of the contract on AWS and the function it reaches. */
+const ROUTES: Record<string, 'queryFunction' | 'ingestFunction' | 'triageFunction'> = {
+  'get /v1/orgs/{org}/findings': 'queryFunction',
+  'get /v1/orgs/{org}/findings/{id}': 'queryFunction',
+  'get /v1/orgs/{org}/findings/{id}/history': 'queryFunction',
+  'get /v1/orgs/{org}/summary': 'queryFunction',
+  'get /v1/orgs/{org}/vex': 'queryFunction',
+  'get /vuln': 'queryFunction',
+  'post /v1/orgs/{org}/findings/analysis': 'triageFunction',
+  'post /v1/orgs/{org}/scans': 'ingestFunction',
+  'post /vuln': 'ingestFunction',
+  'put /v1/orgs/{org}/findings/{id}/analysis': 'triageFunction',
+};
 
 describe('api stack: REST APIs from the OpenAPI contract (CSH 1.1, NS 1.3)', () => {
   for (const variant of ['mtls', 'iam'] as const) {
     it(`${variant}: serves exactly the contract's routes, each validated and proxied to its function`, () => {
       const a = api(variant);
       const ms = methods(a.Body);
-      assert.deepEqual(ms.map((m) => `${m.method} ${m.path}`).sort(), ROUTES);
+      assert.deepEqual(ms.map((m) => `${m.method} ${m.path}`).sort(), Object.keys(ROUTES).sort());
       for (const { method, path, op } of ms) {
         const integration = op['x-amazon-apigateway-integration'];
         assert.equal(integration.type, 'aws_proxy');
         assert.equal(integration.passthroughBehavior, 'never');
-        const target = method === 'get' ? 'queryFunction' : 'ingestFunction';
+        const target = ROUTES[`${method} ${path}`] as string;
         assert.match(text(integration.uri), new RegExp(target), `${method} ${path}`);
+        for (const other of ['queryFunction', 'ingestFunction', 'triageFunction']) {
+          if (other !== target) assert.doesNotMatch(text(integration.uri), new RegExp(other));
+        }
         const validator = op['x-amazon-apigateway-request-validator'];
         const v = a.Body['x-amazon-apigateway-request-validators'][validator];
         assert.equal(v.validateRequestParameters, true);
@@ -358,11 +470,23 @@ describe('api stack: REST APIs from the OpenAPI contract (CSH 1.1, NS 1.3)', () 
 
   it('lets API Gateway invoke the functions only from these APIs', () => {
     const perms = resources(s.apiTemplate, 'AWS::Lambda::Permission');
-    assert.equal(perms.length, 5);
+    assert.equal(perms.length, 7);
     for (const [, p] of perms) {
       assert.equal(p.Properties.Principal, 'apigateway.amazonaws.com');
       assert.match(text(p.Properties.SourceArn), /mtlsApi|iamApi/);
     }
+    // query, ingest and triage from each API; the authorizer from the mTLS API only.
+    const from = (name: string, api: 'mtlsApi' | 'iamApi') =>
+      perms.filter(
+        ([, p]) =>
+          text(p.Properties.FunctionName).includes(`${name}Function`) &&
+          text(p.Properties.SourceArn).includes(api),
+      ).length;
+    for (const name of ['query', 'ingest', 'triage']) {
+      assert.equal(from(name, 'mtlsApi'), 1, `${name} from mtls`);
+      assert.equal(from(name, 'iamApi'), 1, `${name} from iam`);
+    }
+    assert.equal(from('authorizer', 'iamApi'), 0);
   });
 });
 
@@ -459,7 +583,7 @@ describe('api stack: throttling, WAF and logs (CSH 1.2, NS 1.1, LO 1.2)', () => 
 
   it('keeps encrypted log groups for the functions and the access logs', () => {
     const groups = resources(s.apiTemplate, 'AWS::Logs::LogGroup');
-    assert.equal(groups.length, 6);
+    assert.equal(groups.length, 7);
     for (const [id, g] of groups) {
       assert.ok(g.Properties.KmsKeyId, id);
       assert.equal(g.Properties.RetentionInDays, 365, id);

@@ -19,6 +19,7 @@ describe('deployment parameters (CDK context)', () => {
     assert.equal(c.lambdaRuntime, 'nodejs22.x');
     assert.equal(c.truststoreKey, 'truststore/ca-bundle.pem');
     assert.equal(c.cursorSecretPrevious, false);
+    assert.equal(c.maxRiskAcceptanceDays, 365);
     assert.ok(Object.isFrozen(c));
   });
 
@@ -26,6 +27,11 @@ describe('deployment parameters (CDK context)', () => {
     assert.equal(read({ cursorSecretPrevious: 'true' }).cursorSecretPrevious, true);
     assert.equal(read({ cursorSecretPrevious: true }).cursorSecretPrevious, true);
     assert.equal(read({ cursorSecretPrevious: 'false' }).cursorSecretPrevious, false);
+  });
+
+  it('reads maxRiskAcceptanceDays from the command line or JSON', () => {
+    assert.equal(read({ maxRiskAcceptanceDays: '30' }).maxRiskAcceptanceDays, 30);
+    assert.equal(read({ maxRiskAcceptanceDays: 3650 }).maxRiskAcceptanceDays, 3650);
   });
 
   it('accepts lists as JSON arrays too (cdk.json)', () => {
@@ -52,6 +58,9 @@ describe('deployment parameters (CDK context)', () => {
     ['iamDomainName', EXAMPLE_CONTEXT.domainName, /must differ from domainName/],
     ['crlKey', 'truststore/ca-bundle.pem', /must differ from truststoreKey/],
     ['cursorSecretPrevious', 'yes', /expected true or false/],
+    ['maxRiskAcceptanceDays', '0', /from 1 to 3650/],
+    ['maxRiskAcceptanceDays', '3651', /from 1 to 3650/],
+    ['maxRiskAcceptanceDays', '1.5', /from 1 to 3650/],
   ];
   for (const [key, value, message] of refusals) {
     it(`refuses ${key}=${JSON.stringify(value)}`, () => {

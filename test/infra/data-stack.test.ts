@@ -213,6 +213,18 @@ describe('data stack: CloudTrail (LO 1.2/1.3)', () => {
     const lambda = byType('AWS::Lambda::Function');
     assert.equal(lambda.length, 1);
     assert.match(JSON.stringify(lambda[0]), /function:vulnvault-/);
+    // Every function the API stack deploys is selected by that prefix.
+    const arn = lambda[0].FieldSelectors.find((f: any) => f.Field === 'resources.ARN');
+    assert.match(JSON.stringify(arn.StartsWith), /:function:vulnvault-"/);
+    const names = Object.values(s.apiTemplate.findResources('AWS::Lambda::Function')).map(
+      (f: any) => f.Properties.FunctionName as string,
+    );
+    assert.deepEqual(names.sort(), [
+      'vulnvault-authorizer',
+      'vulnvault-ingest',
+      'vulnvault-query',
+      'vulnvault-triage',
+    ]);
     const tables = byType('AWS::DynamoDB::Table');
     assert.equal(tables.length, 1);
     const arns = tables[0].FieldSelectors.find((f: any) => f.Field === 'resources.ARN').Equals;

@@ -15,6 +15,7 @@ const mtls: SpecTargets = {
   variant: 'mtls',
   queryInvokeUri: 'uri:query',
   ingestInvokeUri: 'uri:ingest',
+  triageInvokeUri: 'uri:triage',
   authorizerInvokeUri: 'uri:authorizer',
 };
 const ops = (spec: any) =>
@@ -23,12 +24,40 @@ const ops = (spec: any) =>
   );
 
 describe('API Gateway body from openapi/vulnvault.yaml', () => {
-  it('maps reads to the query function and writes to ingest, by x-vulnvault-action', () => {
+  it('maps reads to the query function, writes to ingest and triage to triage, by x-vulnvault-action', () => {
+    const want: Record<string, string> = {
+      'findings:read': 'uri:query',
+      'findings:write': 'uri:ingest',
+      'findings:triage': 'uri:triage',
+    };
+    const seen = new Set<string>();
     for (const { method, path, op } of ops(apiGatewaySpec(contract, mtls))) {
-      const src = (contract as any).paths[path][method];
-      const want = src['x-vulnvault-action'] === 'findings:read' ? 'uri:query' : 'uri:ingest';
-      assert.equal(op['x-amazon-apigateway-integration'].uri, want, `${method} ${path}`);
+      const action = (contract as any).paths[path][method]['x-vulnvault-action'];
+      seen.add(action);
+      assert.equal(op['x-amazon-apigateway-integration'].uri, want[action], `${method} ${path}`);
     }
+    assert.deepEqual([...seen].sort(), Object.keys(want).sort());
+  });
+
+  it('sends the triage routes, and only they, to the triage function', () => {
+    const spec = apiGatewaySpec(contract, mtls) as any;
+    const triage = ops(spec)
+      .filter(({ op }) => op['x-amazon-apigateway-integration'].uri === 'uri:triage')
+      .map(({ method, path }) => `${method} ${path}`)
+      .sort();
+    assert.deepEqual(triage, [
+      'post /v1/orgs/{org}/findings/analysis',
+      'put /v1/orgs/{org}/findings/{id}/analysis',
+    ]);
+    // The history and VEX export are reads.
+    assert.equal(
+      spec.paths['/v1/orgs/{org}/findings/{id}/history'].get['x-amazon-apigateway-integration'].uri,
+      'uri:query',
+    );
+    assert.equal(
+      spec.paths['/v1/orgs/{org}/vex'].get['x-amazon-apigateway-integration'].uri,
+      'uri:query',
+    );
   });
 
   it('leaves out the local-only public probe (GET /healthz, security: [])', () => {
@@ -40,6 +69,8 @@ describe('API Gateway body from openapi/vulnvault.yaml', () => {
   it('refuses an operation with an unknown action instead of exposing it unauthorized', () => {
     const bad = structuredClone(contract) as any;
     bad.paths['/vuln'].get['x-vulnvault-action'] = 'findings:delete';
+    assert.throws(() => apiGatewaySpec(bad, mtls), /get \/vuln has no known x-vulnvault-action/);
+    bad.paths['/vuln'].get['x-vulnvault-action'] = 'toString';
     assert.throws(() => apiGatewaySpec(bad, mtls), /get \/vuln has no known x-vulnvault-action/);
   });
 

@@ -166,7 +166,7 @@ describe('findings database migration 7 (triage, history, SLA due times, priorit
     insert.run('c', null, 'nessus', '3', 'info', null, null);
     insert.run('d', 'V-1', 'seed', '4', 'info', '2026-03-31', null);
     v6.close();
-    const db = openFindingsDb(file);
+    const db = openFindingsDb(file, 7);
     assert.equal(db.pragma('user_version', { simple: true }), 7);
     const rows = db
       .prepare(
@@ -207,6 +207,42 @@ describe('findings database migration 7 (triage, history, SLA due times, priorit
         triage: null,
       },
     ]);
+    db.close();
+  });
+});
+
+describe('findings database migration 8 (read indexes of a large org)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'vulnvault-db-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('adds the list and summary indexes to a version-7 database, and a one-severity list walks its index', () => {
+    const file = join(dir, 'v7.db');
+    openFindingsDb(file, 7).close();
+    const db = openFindingsDb(file);
+    assert.equal(db.pragma('user_version', { simple: true }), 8);
+    const names = db
+      .prepare(`SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'findings'`)
+      .pluck()
+      .all();
+    for (const name of [
+      'findings_org_severity',
+      'findings_org_state',
+      'findings_org_asset_state',
+      'findings_seq_state',
+      'findings_org_fixed',
+    ]) {
+      assert.ok(names.includes(name), name);
+    }
+    const plan = db
+      .prepare(
+        `EXPLAIN QUERY PLAN SELECT seq FROM findings WHERE org = ? AND severity = ? AND seq > ?
+          ORDER BY seq LIMIT 101`,
+      )
+      .all('org1', 'critical', 0)
+      .map((r) => (r as { detail: string }).detail)
+      .join(' | ');
+    assert.match(plan, /findings_org_severity/);
+    assert.doesNotMatch(plan, /TEMP B-TREE/);
     db.close();
   });
 });

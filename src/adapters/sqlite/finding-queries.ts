@@ -90,14 +90,34 @@ const UNOPENED: SealedFields = { description: '', solution: '', evidence: '', de
 const UNSUPPRESSED = `(f.suppressed_until IS NULL OR f.suppressed_until <= @now)`;
 /** Active at @now: open or reopened, and not suppressed (triage.isActive). */
 export const ACTIVE = `(f.status IN ('open', 'reopened') AND ${UNSUPPRESSED})`;
+/**
+ * ACTIVE for a finding reached by seq on findings_seq_state: `+f.status`
+ * keeps the status out of the index search (one seek per finding on seq,
+ * not one per status value); the same findings.
+ */
+const ACTIVE_BY_SEQ = `(+f.status IN ('open', 'reopened') AND ${UNSUPPRESSED})`;
 
 /**
  * Every list filter (FindingFilter) as one static condition on `findings f`:
  * a NULL parameter means "no filter". Shared by the read path and the bulk
  * triage (which selects the same findings on the write connection).
  */
-export const FILTER_SQL = `f.org = @org
-        AND (@severities IS NULL OR f.severity IN (SELECT value FROM json_each(@severities)))
+export const FILTER_SQL = filterSql(
+  `(@severities IS NULL OR f.severity IN (SELECT value FROM json_each(@severities)))`,
+);
+
+/**
+ * FILTER_SQL for exactly one severity (@severity): `f.severity = @severity`
+ * lets a list in seq order walk findings_org_severity (migration 8) instead
+ * of every finding of the org. A second static statement, chosen by the
+ * filter's shape only; the same findings as FILTER_SQL with
+ * @severities = [@severity].
+ */
+const FILTER_ONE_SEVERITY_SQL = filterSql(`f.severity = @severity`);
+
+function filterSql(severityTerm: string): string {
+  return `f.org = @org
+        AND ${severityTerm}
         AND (@status IS NULL OR f.status = @status)
         AND (@cve IS NULL OR EXISTS (
               SELECT 1 FROM finding_cves c
@@ -116,6 +136,7 @@ export const FILTER_SQL = `f.org = @org
         AND (@epssMin IS NULL OR EXISTS (
               SELECT 1 FROM json_each(f.cves) c JOIN feed_epss e ON e.cve = c.value
                WHERE e.epss >= @epssMin))`;
+}
 
 /** The bound parameters of FILTER_SQL. */
 export function filterParams(org: string, filter: FindingFilter): Params {
@@ -233,7 +254,7 @@ export function createFindingQueries(
   db: Db,
   ciphers: FindingCiphers,
 ): Omit<FindingsReader, 'listSeedRecords'> {
-  const pageOf = (columns: string, sort: 'seq' | 'priority' | 'due') => {
+  const pageOf = (columns: string, sort: 'seq' | 'priority' | 'due', filterSql = FILTER_SQL) => {
     const [after, order] =
       sort === 'seq'
         ? ['f.seq > @after', 'f.seq']
@@ -244,9 +265,27 @@ export function createFindingQueries(
                 OR (coalesce(f.due_at, '${NO_DUE}') = @key AND f.seq > @after))`,
               `coalesce(f.due_at, '${NO_DUE}'), f.seq`,
             ];
+    if (sort === 'priority') {
+      // Two index ranges, not one OR: the rest of the cursor's tie (prio =
+      // key, seq after it) and then the lower scores. With one OR condition
+      // SQLite narrows on prio <= key only, and a cursor deep in a large tie
+      // (every finding scored 0) stepped over the whole tie before it.
+      return db.prepare<Params, Row>(
+        `SELECT * FROM (
+           SELECT * FROM (SELECT ${columns} FROM findings f
+             WHERE ${filterSql} AND f.prio = @key AND f.seq > @after
+             ORDER BY f.seq LIMIT @limit)
+           UNION ALL
+           SELECT * FROM (SELECT ${columns} FROM findings f
+             WHERE ${filterSql} AND f.prio < @key
+             ORDER BY f.prio DESC, f.seq LIMIT @limit))
+         ORDER BY prio DESC, seq
+         LIMIT @limit`,
+      );
+    }
     return db.prepare<Params, Row>(
       `SELECT ${columns} FROM findings f
-      WHERE ${FILTER_SQL} AND ${after}
+      WHERE ${filterSql} AND ${after}
       ORDER BY ${order}
       LIMIT @limit`,
     );
@@ -258,43 +297,64 @@ export function createFindingQueries(
     (typeof SORTS)[number],
     { full: ReturnType<typeof pageOf>; list: ReturnType<typeof pageOf> }
   >;
+  // sort=seq with one severity (the list of critical findings, overdue or
+  // not): in seq order along findings_org_severity. Other sorts keep their
+  // own index (prio, due) and test the severity on the way.
+  const oneSeverity = {
+    full: pageOf(COLUMNS, 'seq', FILTER_ONE_SEVERITY_SQL),
+    list: pageOf(LIST_COLUMNS, 'seq', FILTER_ONE_SEVERITY_SQL),
+  };
   const byId = db.prepare<[string, string], Row>(
     `SELECT ${COLUMNS} FROM findings f WHERE f.org = ? AND f.id = ?`,
   );
-  const bySevStatus = db.prepare<Params, { severity: string; status: string; count: number }>(
-    `SELECT severity, status, count(*) AS count FROM findings f WHERE org = @org AND ${UNSUPPRESSED}
+  // The counts by severity × status (not suppressed), the suppressed
+  // (inactive), active and overdue ones, in one pass over the covering index
+  // findings_org_state (migration 8) instead of four passes over the rows.
+  const stateCounts = db.prepare<
+    Params,
+    {
+      severity: string;
+      status: string;
+      shown: number;
+      hidden: number;
+      active: number;
+      overdue: number;
+    }
+  >(
+    `SELECT severity, status,
+            count(*) FILTER (WHERE ${UNSUPPRESSED}) AS shown,
+            count(*) FILTER (WHERE NOT ${UNSUPPRESSED}) AS hidden,
+            count(*) FILTER (WHERE ${ACTIVE}) AS active,
+            count(*) FILTER (WHERE ${ACTIVE} AND f.due_at < @now) AS overdue
+       FROM findings f WHERE org = @org
       GROUP BY severity, status ORDER BY severity, status`,
-  );
-  const inactive = db.prepare<Params, number>(
-    `SELECT count(*) FROM findings f WHERE org = @org AND NOT ${UNSUPPRESSED}`,
   );
   const topAssets = db.prepare<Params, { asset: string; open: number }>(
     `SELECT asset, count(*) AS open FROM findings f
       WHERE org = @org AND ${ACTIVE}
       GROUP BY asset ORDER BY open DESC, asset LIMIT @top`,
   );
+  // The active check on the covering findings_seq_state (INDEXED BY, as kevCount).
   const topCves = db.prepare<Params, { cve: string; open: number }>(
-    `SELECT c.cve, count(*) AS open FROM finding_cves c JOIN findings f ON f.seq = c.seq
-      WHERE c.org = @org AND ${ACTIVE}
+    `SELECT c.cve, count(*) AS open FROM finding_cves c
+       JOIN findings f INDEXED BY findings_seq_state ON f.seq = c.seq
+      WHERE c.org = @org AND ${ACTIVE_BY_SEQ}
       GROUP BY c.cve ORDER BY open DESC, c.cve LIMIT @top`,
-  );
-  const activeBySeverity = db.prepare<Params, { severity: string; count: number }>(
-    `SELECT severity, count(*) AS count FROM findings f WHERE org = @org AND ${ACTIVE}
-      GROUP BY severity ORDER BY severity`,
-  );
-  const overdueBySeverity = db.prepare<Params, { severity: string; count: number }>(
-    `SELECT severity, count(*) AS count FROM findings f
-      WHERE org = @org AND ${ACTIVE} AND f.due_at < @now
-      GROUP BY severity ORDER BY severity`,
   );
   const dueSoon = db.prepare<Params, number>(
     `SELECT count(*) FROM findings f
       WHERE org = @org AND ${ACTIVE} AND f.due_at >= @now AND f.due_at < @soon`,
   );
+  // From the KEV catalog through finding_cves (the rows of the findings' CVE
+  // lists, each with its finding's org) to the findings, their active check
+  // on the covering findings_seq_state: no pass over every finding parsing
+  // its CVE list. INDEXED BY: without statistics (the server never runs
+  // ANALYZE) the planner reads the ~1 KB rows instead.
   const kevCount = db.prepare<Params, number>(
-    `SELECT count(*) FROM findings f
-      WHERE org = @org AND ${ACTIVE} AND f.cves <> '[]' AND EXISTS (
-        SELECT 1 FROM json_each(f.cves) c JOIN feed_kev k ON k.cve = c.value)`,
+    `SELECT count(*) FROM findings f INDEXED BY findings_seq_state
+      WHERE f.seq IN (SELECT c.seq FROM feed_kev k JOIN finding_cves c
+                       ON c.org = @org AND c.cve = k.cve)
+        AND ${ACTIVE_BY_SEQ}`,
   );
   const meanTimeToFix = db.prepare<Params, { severity: string; days: number; fixed: number }>(
     `SELECT severity, avg(julianday(fixed_at) - julianday(first_seen)) AS days, count(*) AS fixed
@@ -339,7 +399,11 @@ export function createFindingQueries(
             : sort === 'due'
               ? new Date(Number(after.key)).toISOString()
               : Number(after.key);
-        rows = pages[sort][fields === 'list' ? 'list' : 'full'].all({
+        const one =
+          sort === 'seq' && filter.severity?.length === 1 ? filter.severity[0] : undefined;
+        const statements = one === undefined ? pages[sort] : oneSeverity;
+        rows = statements[fields === 'list' ? 'list' : 'full'].all({
+          ...(one === undefined ? {} : { severity: one }),
           ...params,
           after: seq,
           key,
@@ -385,17 +449,30 @@ export function createFindingQueries(
       let s: Awaited<ReturnType<FindingsReader['summary']>>;
       try {
         const pick = (keys: string[]) => Object.fromEntries(keys.map((k) => [k, p[k] ?? null]));
+        const states = stateCounts.all(pick(['org', 'now']));
+        // Per severity (in the rows' order), the severities with a count only.
+        const perSeverity = (count: (r: (typeof states)[number]) => number) => {
+          const out: { severity: string; count: number }[] = [];
+          for (const r of states) {
+            const last = out.at(-1);
+            if (last?.severity === r.severity) last.count += count(r);
+            else out.push({ severity: r.severity, count: count(r) });
+          }
+          return out.filter((x) => x.count > 0);
+        };
         s = {
-          bySeverityStatus: bySevStatus.all(pick(['org', 'now'])).map((r) => ({
-            severity: r.severity as Severity,
-            status: r.status as FindingStatus,
-            count: r.count,
-          })),
+          bySeverityStatus: states
+            .filter((r) => r.shown > 0)
+            .map((r) => ({
+              severity: r.severity as Severity,
+              status: r.status as FindingStatus,
+              count: r.shown,
+            })),
           topAssets: topAssets.all(pick(['org', 'now', 'top'])),
           topCves: topCves.all(pick(['org', 'now', 'top'])),
-          inactive: inactive.pluck().get(pick(['org', 'now'])) as number,
-          active: bySeverity(activeBySeverity.all(pick(['org', 'now']))),
-          overdue: bySeverity(overdueBySeverity.all(pick(['org', 'now']))),
+          inactive: states.reduce((n, r) => n + r.hidden, 0),
+          active: bySeverity(perSeverity((r) => r.active)),
+          overdue: bySeverity(perSeverity((r) => r.overdue)),
           dueSoon: dueSoon.pluck().get(pick(['org', 'now', 'soon'])) as number,
           kev: kevCount.pluck().get(pick(['org', 'now'])) as number,
           meanTimeToFix: meanTimeToFix.all(pick(['org', 'since90'])).map((r) => ({

@@ -48,7 +48,7 @@ export async function slaCommand(argv: string[]): Promise<void> {
     info: { type: 'string' },
   });
   const values = v as typeof v & Partial<Record<Severity, string>>;
-  const org = values.org as string | undefined;
+  const org = values.org;
   if (org === undefined || !ORG.test(org)) {
     throw new CliError(`${cmd}: --org ORG is required (letters, digits, - _ . and space)`, 2);
   }
@@ -62,7 +62,7 @@ export async function slaCommand(argv: string[]): Promise<void> {
       2,
     );
   }
-  const config = loadConfig(values.dir as string);
+  const config = loadConfig(values.dir);
   const db = openFindingsDb(resolvePath(config, config.storage.findings));
   try {
     const store = createSqliteSlaStore(db);
