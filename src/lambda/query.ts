@@ -21,6 +21,8 @@ export interface QueryLambdaDeps {
   doc: DynamoDBDocumentClient;
   findingsTable: string;
   policyTable: string;
+  /** The Feeds table the reader joins KEV and EPSS from (none: no feed imported). */
+  feedsTable?: string | undefined;
   audit: AuditSink;
   /** Keys of the page cursors' HMAC tags (from the function's configuration). */
   cursors: CursorKeys;
@@ -34,7 +36,9 @@ export function createQueryHandler(deps: QueryLambdaDeps) {
         ...publicOperations(),
         ...readOperations({
           policies: createDynamoPolicyReader(deps.doc, deps.policyTable),
-          reader: createDynamoFindingsReader(deps.doc, deps.findingsTable),
+          reader: createDynamoFindingsReader(deps.doc, deps.findingsTable, {
+            feedsTable: deps.feedsTable,
+          }),
           audit: deps.audit,
           cursors: deps.cursors,
         }),
@@ -51,13 +55,14 @@ export async function handler(event: ProxyEvent): Promise<ProxyResult> {
     // Fails closed: without its table names or its cursor secret (missing or
     // shorter than 32 bytes) the function answers no request; the error
     // names the variable.
-    const env = readEnv(['findingsTable', 'policyTable']);
+    const env = readEnv(['findingsTable', 'policyTable', 'feedsTable']);
     const cursors = readCursorKeys();
     const log: LineWriter = (line) => void process.stdout.write(`${line}\n`);
     live = createQueryHandler({
       doc: createDocumentClient(),
       findingsTable: env.findingsTable,
       policyTable: env.policyTable,
+      feedsTable: env.feedsTable,
       audit: createStdoutAudit(log),
       cursors,
       log,

@@ -22,6 +22,8 @@ export interface TriageLambdaDeps {
   doc: DynamoDBDocumentClient;
   findingsTable: string;
   policyTable: string;
+  /** The Feeds table the reader joins KEV and EPSS from (none: no feed imported). */
+  feedsTable?: string | undefined;
   audit: AuditSink;
   /** Longest risk acceptance in days (VULNVAULT_MAX_RISK_ACCEPTANCE_DAYS, default 365). */
   maxRiskAcceptanceDays: number;
@@ -35,8 +37,12 @@ export function createTriageHandler(deps: TriageLambdaDeps) {
     createHttpCore({
       operations: triageOperations({
         policies: createDynamoPolicyReader(deps.doc, deps.policyTable),
-        triage: createDynamoTriageStore(deps.doc, deps.findingsTable),
-        reader: createDynamoFindingsReader(deps.doc, deps.findingsTable),
+        triage: createDynamoTriageStore(deps.doc, deps.findingsTable, {
+          feedsTable: deps.feedsTable,
+        }),
+        reader: createDynamoFindingsReader(deps.doc, deps.findingsTable, {
+          feedsTable: deps.feedsTable,
+        }),
         audit: deps.audit,
         maxRiskAcceptanceDays: deps.maxRiskAcceptanceDays,
         clock: deps.clock,
@@ -52,13 +58,14 @@ export async function handler(event: ProxyEvent): Promise<ProxyResult> {
   if (!live) {
     // Fails closed: without its table names, or with a risk-acceptance limit
     // that is not an integer from 1 to 3650, the function answers no request.
-    const env = readEnv(['findingsTable', 'policyTable']);
     const maxRiskAcceptanceDays = readMaxRiskAcceptanceDays();
+    const env = readEnv(['findingsTable', 'policyTable', 'feedsTable']);
     const log: LineWriter = (line) => void process.stdout.write(`${line}\n`);
     live = createTriageHandler({
       doc: createDocumentClient(),
       findingsTable: env.findingsTable,
       policyTable: env.policyTable,
+      feedsTable: env.feedsTable,
       audit: createStdoutAudit(log),
       maxRiskAcceptanceDays,
       log,

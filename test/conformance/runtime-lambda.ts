@@ -137,6 +137,7 @@ export const startLambdaRuntime: StartRuntime = async () => {
     doc: ddb.doc,
     findingsTable: tables.findings,
     policyTable: tables.policies,
+    feedsTable: tables.feeds,
     audit,
     // As the CDK app configures it: the secret in the function's environment.
     cursors: readCursorKeys({ VULNVAULT_CURSOR_SECRET: randomBytes(48).toString('base64url') }),
@@ -154,6 +155,7 @@ export const startLambdaRuntime: StartRuntime = async () => {
     doc: ddb.doc,
     findingsTable: tables.findings,
     policyTable: tables.policies,
+    feedsTable: tables.feeds,
     audit,
     // As the CDK app configures it by default.
     maxRiskAcceptanceDays: readMaxRiskAcceptanceDays({}),
