@@ -76,27 +76,24 @@ export const TABLE_ACTIONS: Record<FunctionName, Record<string, string[]>> = {
     ],
     [POLICY_TABLE.logicalId]: ['dynamodb:GetItem', 'dynamodb:Query'],
   },
-  // The triage store (dynamodb/triage-store.ts, branch dynamo16) changes
-  // analysis only. A bulk change (up to 10,000 findings, all or none) is taken
-  // to be staged like a scan import (lease, marker, commit transaction): an
-  // action the store turns out not to use goes.
+  // The triage store (dynamodb/triage-store.ts) changes analysis only: a
+  // triage item and history items beside each finding, never the finding
+  // item itself. A bulk change (up to 10,000 findings, all or none) is staged
+  // under a marker and committed by one conditional write.
   triage: {
     [FINDINGS_TABLE.logicalId]: [
       // The reader's reads (FINDINGS_READ): the finding answered after a
       // change, the findings a bulk change selects by filter (Query) or by id
-      // (BatchGetItem), and the import markers.
+      // (BatchGetItem), the markers, and the expiry sweep's Query on gsi2.
       ...FINDINGS_READ,
-      // setAnalysis: the finding's analysis and rev, on condition of its rev.
-      'dynamodb:UpdateItem',
-      // A history entry per change (a new item), the lease and marker of a
-      // bulk change staged beyond one transaction.
-      'dynamodb:PutItem',
-      // A bulk change's commit: its lease still held.
+      // setAnalysis and the sweep: one TransactWriteItems — the finding (and a
+      // staging import's marker) unchanged, the triage item and a history item.
       'dynamodb:ConditionCheckItem',
+      'dynamodb:PutItem',
+      // A bulk change's marker: committed, aborted, or fenced past its deadline.
+      'dynamodb:UpdateItem',
       // A bulk change's history entries, 25 to a request.
       'dynamodb:BatchWriteItem',
-      // Releasing a bulk change's lease.
-      'dynamodb:DeleteItem',
     ],
     // The changed finding is answered with its KEV/EPSS join.
     [FEEDS_TABLE.logicalId]: FEEDS_READ,
