@@ -271,6 +271,7 @@ describe('the Lambda cursor secret: from the function configuration, fail closed
     const saved = { ...process.env };
     process.env.VULNVAULT_FINDINGS_TABLE = 'findings';
     process.env.VULNVAULT_POLICY_TABLE = 'policies';
+    process.env.VULNVAULT_FEEDS_TABLE = 'feeds';
     delete process.env.VULNVAULT_CURSOR_SECRET;
     try {
       await assert.rejects(
